@@ -1,0 +1,50 @@
+// The driver's whole view of a device: what PCI probe or the simulated device hands to it.
+// Device control and the datapath touch the device only through this value, so nothing in the
+// driver asks whether the device is real or simulated.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ena::ng {
+
+// Memory the device can reach by DMA.
+struct DmaRegion {
+    void* va = nullptr;
+    std::uint64_t iova = 0;
+    std::size_t size = 0;
+    const void* handle = nullptr;  // owner's bookkeeping (e.g. the rte_memzone)
+};
+
+struct DeviceResources {
+    // BAR0: 32-bit registers.
+    volatile std::uint8_t* registers = nullptr;
+    std::size_t registers_size = 0;
+    // BAR2: LLQ device memory; nullptr when the device has none (host-memory Tx only).
+    std::uint8_t* llq_memory = nullptr;
+    std::size_t llq_memory_size = 0;
+    bool llq_write_combined = false;
+
+    bool readless_mmio = true;    // device answers register reads through host memory
+    int numa_node = -1;           // SOCKET_ID_ANY when unknown
+    std::uint16_t pci_bdf = 0;    // reported to the device in host info
+    const char* name = "";        // device name for logs and memzone names
+
+    // DMA memory. Returns 0 or -errno.
+    int (*dma_alloc)(void* ctx, const char* name, std::size_t size, std::size_t align, int socket,
+                     DmaRegion* out) = nullptr;
+    void (*dma_free)(void* ctx, DmaRegion* region) = nullptr;
+
+    // Called after every register write with the register's BAR0 offset. Null on PCI; the
+    // simulated device's synchronous mode runs the device here.
+    void (*after_register_write)(void* ctx, std::uint32_t offset) = nullptr;
+
+    // Time for timeouts and polling delays. Real time on PCI; a virtual clock that sleep_us
+    // advances in the simulator's synchronous mode, so timeouts are deterministic there.
+    std::uint64_t (*now_ns)(void* ctx) = nullptr;
+    void (*sleep_us)(void* ctx, unsigned microseconds) = nullptr;
+
+    void* ctx = nullptr;  // passed to every callback above
+};
+
+}  // namespace ena::ng

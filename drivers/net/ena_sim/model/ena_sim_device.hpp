@@ -1,0 +1,188 @@
+// Simulated ENA device: the device side of the ENA interface (see drivers/net/ena_ng/hw/),
+// as a plain C++ library with no DPDK dependency.
+//
+// A Device owns its register BAR (BAR0) and LLQ BAR (BAR2) memory. The driver writes and reads
+// them like PCI BARs; the device reacts to register writes (reset, admin doorbell, AENQ head,
+// readless register reads, SQ doorbells), reads and writes host memory through the caller's
+// IOVA translation, and sends frames to the wire it is attached to.
+//
+// How the device's work runs (EngineMode):
+//   kSynchronous  every on_register_write() runs the device at once, in the writer's thread;
+//                 time is a virtual clock that only advance_time() moves. Deterministic: for
+//                 unit tests and fuzzing.
+//   kDeferred     register writes only record work; the caller runs it with process(). For
+//                 benchmarks that time the driver's work and the device's work apart.
+//                 Virtual clock as in kSynchronous.
+//   kThreaded     an Engine thread calls process() on its devices in a loop and polls the BARs
+//                 like hardware; on_register_write() is not needed. Real (steady) clock.
+//
+// A guest address that the translation cannot map is a device error (like an IOMMU fault):
+// the operation fails, the device counts it (DeviceStats::dma_errors), and nothing crashes.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ena::sim {
+
+enum class EngineMode { kSynchronous, kDeferred, kThreaded };
+
+// What Tx placement the device offers through the LLQ feature.
+enum class LlqOffer {
+    kNone,    // no LLQ BAR: host-memory descriptors only
+    kNormal,  // 128-byte entries only
+    kWide,    // 128- and 256-byte entries, 256 recommended
+};
+
+struct DeviceConfig {
+    std::array<std::uint8_t, 6> mac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+    std::uint16_t max_io_queues = 8;  // Tx/Rx queue pairs
+    LlqOffer llq = LlqOffer::kWide;
+    std::uint32_t max_mtu = 9001;  // excluding L2 header
+    bool link_up = true;
+
+    std::uint32_t max_tx_depth = 1024;   // host-mode and normal-LLQ Tx ring entries
+    std::uint32_t max_rx_depth = 16384;  // Rx ring entries
+    // Tx depth the device allows with 256-byte LLQ entries; 0 means "not reported" (drivers
+    // then halve the normal depth), as on Nitro v4. Nitro v5 reports 1024.
+    std::uint16_t max_wide_llq_depth = 0;
+    // Accelerated LLQ requirements: every packet carries a meta descriptor, and at most this
+    // many bytes of LLQ entries are written between two doorbells. 0 = no burst limit.
+    bool llq_disable_meta_caching = true;
+    std::uint16_t llq_max_tx_burst_bytes = 0;
+
+    std::uint16_t max_tx_descs_per_packet = 17;  // including the meta descriptor
+    std::uint16_t max_rx_descs_per_packet = 16;
+    std::uint32_t max_tx_header_size = 256;
+    std::uint8_t rss_table_log_size = 7;  // 128-entry indirection table
+
+    std::uint8_t dma_addr_width = 48;
+    std::uint8_t reset_timeout_100ms = 50;  // CAPS reset timeout (5 s)
+    std::uint8_t admin_timeout_100ms = 30;  // CAPS admin command timeout (3 s)
+    bool readless_mmio = true;
+    std::uint32_t capabilities = 0x1f;  // hw::Capability bits: ENI stats, SRD, customer metrics, ext. reset reasons, CDESC MBZ
+    std::uint32_t keep_alive_interval_ms = 1000;
+
+    std::string name = "ena_sim";  // for log lines
+};
+
+// Host memory access: map [iova, iova + len) to a pointer, or return nullptr when any part of
+// it is not mapped. Called on the device's hot path; keep it cheap.
+struct IovaTranslator {
+    void* (*translate)(void* ctx, std::uint64_t iova, std::size_t len) = nullptr;
+    void* ctx = nullptr;
+};
+
+// Counters the device keeps; the admin GET_STATS command and keep-alive events report them.
+struct DeviceStats {
+    std::uint64_t tx_packets = 0, tx_bytes = 0, tx_drops = 0;
+    std::uint64_t rx_packets = 0, rx_bytes = 0, rx_drops = 0, rx_overruns = 0;
+    std::uint64_t llq_header_overflow_drops = 0;  // Tx header larger than the negotiated LLQ room
+    std::uint64_t malformed_tx = 0;               // Tx descriptors the device rejected
+    std::uint64_t dma_errors = 0;                 // addresses the translation could not map
+    std::uint64_t admin_commands = 0, admin_errors = 0;
+    std::uint64_t resets = 0;
+    std::uint64_t keep_alives_sent = 0;
+};
+
+// State of one IO queue as the device sees it (for tests and tools).
+struct QueueState {
+    bool exists = false;
+    std::uint16_t depth = 0;
+    bool llq = false;        // Tx SQ placed in device memory
+    std::uint64_t base = 0;  // host-memory ring IOVA (host placement / CQ)
+    std::uint32_t doorbell_offset = 0;
+    std::uint16_t cq_index = 0;
+};
+
+// Where frames go after the device. A Wire is shared by the devices attached to it.
+class Device;
+class Wire {
+public:
+    virtual ~Wire() = default;
+    // The device sent a frame (already offloaded: checksums filled, TSO segmented).
+    virtual void transmit(Device& from, std::span<const std::uint8_t> frame) = 0;
+    // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame.
+    // Called by the engine; returns the number of frames delivered.
+    virtual std::size_t poll() { return 0; }
+    virtual void attach(Device&) {}
+    virtual void detach(Device&) {}
+};
+
+class Device {
+public:
+    Device(const DeviceConfig& config, IovaTranslator iova, EngineMode mode);
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    const DeviceConfig& config() const;
+    EngineMode mode() const;
+
+    // BAR memory. The LLQ BAR is nullptr when config().llq == LlqOffer::kNone.
+    volatile std::uint8_t* register_bar();
+    std::size_t register_bar_size() const;
+    std::uint8_t* llq_bar();
+    std::size_t llq_bar_size() const;
+
+    // The driver wrote the register at `offset` (synchronous mode: runs the device now).
+    void on_register_write(std::uint32_t offset);
+    // Run all work that is pending now; returns true when anything was done.
+    bool process();
+
+    // Time. Virtual in synchronous/deferred mode: advance_time() moves it and runs the work it
+    // makes due (keep-alive events).
+    std::uint64_t now_ns() const;
+    void advance_time(std::uint64_t ns);
+
+    // Wire side.
+    void attach_wire(std::shared_ptr<Wire> wire);
+    // A frame arrives from the wire: RSS picks the Rx queue; without a posted buffer the frame
+    // is dropped and counted as an Rx drop. Safe to call from another device's processing.
+    void receive_frame(std::span<const std::uint8_t> frame);
+
+    // Link state: changing it sends an AENQ link-change event (when the group is enabled).
+    void set_link(bool up);
+    bool link_up() const;
+    // Set the fatal-error bit in DEV_STS (cleared by a device reset).
+    void raise_fatal_error();
+
+    // Introspection.
+    DeviceStats stats() const;
+    QueueState sq_state(std::uint16_t sq_index) const;
+    QueueState cq_state(std::uint16_t cq_index) const;
+    std::uint32_t enabled_aenq_groups() const;
+    std::uint32_t mtu() const;  // last MTU the driver set (0 = never set)
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// One engine serves every threaded device of the process, as one Nitro card serves several
+// ENIs. It does not create threads itself (the caller decides where the loop runs: a DPDK
+// control thread, or std::thread in tests); run() loops until stop() is called.
+class Engine {
+public:
+    void add(Device& device);
+    void remove(Device& device);
+    // One pass over every device and wire; returns true when anything was done.
+    bool run_once();
+    void run();
+    void stop();
+
+private:
+    std::mutex mutex_;
+    std::vector<Device*> devices_;
+    std::atomic<bool> stop_{false};
+};
+
+}  // namespace ena::sim
