@@ -1,0 +1,210 @@
+"""Run the real dpdk-testpmd with the ena-ng plugins: for integration tests and devtools/demo.sh.
+
+EAL refuses a -d plugin whose folder or any parent folder is world-writable, and the project may
+be cloned anywhere (/tmp included), so plugins are first copied to a private folder.
+
+    with staged_plugins() as plugin_dir:
+        run = run_testpmd(isolated_eal_args(plugin_dir, "--vdev=net_ena_sim0"),
+                          ["show port info 0", "start", "sleep 1", "stop"])
+        assert run.returncode == 0, run.output
+
+As a command (used by devtools/demo.sh; prints testpmd's session as it goes, exits with its status):
+    testpmd_harness.py [--drivers DIR] [--eal ARG]... [--app ARG]... [--timeout S] COMMAND...
+"""
+
+import argparse
+import itertools
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pexpect
+
+REPO = Path(__file__).resolve().parents[2]
+PROMPT = "testpmd> "
+# testpmd's default mbuf pool is sized for RTE_MAX_ETHPORTS and does not fit in -m 512.
+DEFAULT_APP_ARGS = ("--total-num-mbufs=8192",)
+_prefix_counter = itertools.count()
+
+
+def drivers_dir():
+    """build/drivers, or ENA_NG_DRIVERS_DIR (set by meson test)."""
+    return Path(os.environ.get("ENA_NG_DRIVERS_DIR", REPO / "build" / "drivers"))
+
+
+def world_writable_parent(path):
+    """The first of path and its parents that is world-writable (EAL would refuse it), or None."""
+    for p in [path, *path.parents]:
+        if p.exists() and p.stat().st_mode & stat.S_IWOTH:
+            return p
+    return None
+
+
+def _private_base():
+    candidates = []
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        candidates.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "ena-ng")
+    candidates += [Path.home() / ".cache" / "ena-ng", Path("/run/ena-ng")]
+    for base in candidates:
+        base = base.resolve()
+        if world_writable_parent(base) is None:
+            try:
+                base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError:
+                continue
+            base.chmod(0o700)
+            return base
+    raise RuntimeError("no private folder for plugins: every candidate has a world-writable parent: "
+                       + ", ".join(map(str, candidates)))
+
+
+@contextmanager
+def staged_plugins(src=None):
+    """Copy the built plugins (*.so of src, default drivers_dir()) into a fresh private folder
+    (mode 0700, no world-writable parent) and yield it: pass it to EAL as -d. Removed afterwards."""
+    src = Path(src) if src else drivers_dir()
+    libs = sorted(src.glob("*.so"))
+    if not libs:
+        raise FileNotFoundError(f"no plugin *.so in {src}: build first (ninja -C build)")
+    stage = Path(tempfile.mkdtemp(prefix="plugins-", dir=_private_base()))
+    try:
+        for lib in libs:
+            shutil.copy2(lib, stage / lib.name)
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def isolated_eal_args(plugin_dir, *extra, mem_mb=512):
+    """EAL arguments for a testpmd that needs no hugepages, no PCI device and shares nothing with
+    other DPDK processes (so tests can run in parallel), loading the plugins of plugin_dir."""
+    prefix = f"ena-ng-{os.getpid()}-{next(_prefix_counter)}"
+    return ["--no-huge", "-m", str(mem_mb), "--no-pci", "--no-shconf", f"--file-prefix={prefix}",
+            "-d", str(plugin_dir), *extra]
+
+
+@dataclass
+class TestpmdRun:
+    returncode: int  # testpmd's exit status; -N if killed by signal N; None if it timed out
+    output: str      # everything it printed, with our commands echoed after each prompt
+    timed_out: bool = False
+
+
+def _plain(text):
+    return text.replace("\r\n", "\n").replace("\r", "")
+
+
+class _Log:
+    """pexpect log sink: keeps testpmd's output and copies it live to `echo` if given."""
+
+    def __init__(self, echo):
+        self.parts = []
+        self.echo = echo
+
+    def write(self, text):
+        self.parts.append(text)
+        if self.echo:
+            self.echo.write(_plain(text))
+
+    def flush(self):
+        if self.echo:
+            self.echo.flush()
+
+    def text(self):
+        return _plain("".join(self.parts))
+
+
+def _runtime_dirs(eal_args):
+    base = Path("/var/run/dpdk") if os.geteuid() == 0 else \
+        Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp")) / "dpdk"
+    for arg in eal_args:
+        m = re.fullmatch(r"--file-prefix=(.+)", arg)
+        if m:
+            yield base / m.group(1)
+
+
+def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=None):
+    """Start dpdk-testpmd interactively, type each command at its prompt, then quit.
+
+    A command "sleep N" is ours, not testpmd's: it waits N seconds (e.g. between start and stop).
+    timeout bounds the whole run; on expiry testpmd is killed. echo: a stream to copy output to.
+    """
+    binary = shutil.which("dpdk-testpmd")
+    if binary is None:
+        raise FileNotFoundError("dpdk-testpmd not on PATH (Debian package dpdk)")
+    argv = [*eal_args, "--", "-i", *app_args]
+    deadline = time.monotonic() + timeout
+    log = _Log(echo)
+    child = pexpect.spawn(binary, argv, encoding="utf-8", codec_errors="replace",
+                          dimensions=(60, 250), echo=False)
+    child.logfile_read = log
+    timed_out = False
+
+    def left():
+        return max(0.1, deadline - time.monotonic())
+
+    try:
+        at_prompt = child.expect_exact([PROMPT, pexpect.EOF], timeout=left()) == 0
+        for cmd in [*commands, "quit"]:
+            if not at_prompt:
+                break
+            pause = re.fullmatch(r"sleep\s+(\d+(?:\.\d*)?)", cmd.strip())
+            if pause:
+                time.sleep(min(float(pause.group(1)), left()))
+                continue
+            child.sendline(cmd)
+            if cmd == "quit":
+                break
+            at_prompt = child.expect_exact([PROMPT, pexpect.EOF], timeout=left()) == 0
+        child.expect_exact(pexpect.EOF, timeout=left())
+    except pexpect.TIMEOUT:
+        timed_out = True
+    finally:
+        child.close(force=True)
+        for d in _runtime_dirs(eal_args):
+            shutil.rmtree(d, ignore_errors=True)
+    if timed_out:
+        returncode = None
+    elif child.signalstatus is not None:
+        returncode = -child.signalstatus
+    else:
+        returncode = child.exitstatus
+    output = log.text()
+    if timed_out:
+        output += f"\n[testpmd_harness: timed out after {timeout} s, testpmd killed]\n"
+    return TestpmdRun(returncode, output, timed_out)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Run dpdk-testpmd with the ena-ng plugins on a private copy of them, type "
+                    "COMMANDs at its prompt ('sleep N' waits), quit, and exit with its status.")
+    parser.add_argument("--drivers", type=Path, default=None,
+                        help="folder of the built plugins (default: build/drivers)")
+    parser.add_argument("--eal", action="append", default=[], metavar="ARG",
+                        help="extra EAL argument, e.g. --eal=--vdev=net_ena_sim0 (repeatable)")
+    parser.add_argument("--app", action="append", default=[], metavar="ARG",
+                        help="extra testpmd argument, e.g. --app=--rxq=2 (repeatable)")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("commands", nargs="*", metavar="COMMAND")
+    args = parser.parse_args()
+    with staged_plugins(args.drivers) as plugin_dir:
+        run = run_testpmd(isolated_eal_args(plugin_dir, *args.eal), args.commands,
+                          app_args=[*DEFAULT_APP_ARGS, *args.app], timeout=args.timeout,
+                          echo=sys.stdout)
+    sys.stdout.flush()
+    if run.timed_out:
+        print(f"testpmd_harness: testpmd did not finish within {args.timeout:g} s", file=sys.stderr)
+        return 124
+    return run.returncode if run.returncode >= 0 else 128 - run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
