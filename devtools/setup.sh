@@ -89,12 +89,17 @@ import glob, re, sys
 codename = sys.argv[1]
 out_path = "/etc/apt/sources.list.d/ena-ng-deb-src.sources"
 
-def is_debian(uri, suite, signed_by):
-    host_path = re.sub(r"^[a-z+]+://", "", uri).rstrip("/")
-    return suite.startswith(codename) and (
-        ".debian.org" in host_path.split("/")[0]
-        or host_path.rsplit("/", 1)[-1] in ("debian", "debian-security")
-        or "debian-archive-keyring" in signed_by)
+DEBIAN_COMPONENTS = {"main", "contrib", "non-free", "non-free-firmware"}
+
+def is_debian(uri, suite, comps, signed_by):
+    host, _, path = re.sub(r"^[a-z+]+://", "", uri).rstrip("/").partition("/")
+    if not suite.startswith(codename) or not set(comps) <= DEBIAN_COMPONENTS:
+        return False
+    if host.endswith("debian.org"):
+        return True
+    if signed_by:
+        return "debian-archive-keyring" in signed_by
+    return path.rsplit("/", 1)[-1] in ("debian", "debian-security")  # a local Debian mirror
 
 entries = []  # (type, uri, suite, components, signed_by)
 for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
@@ -109,8 +114,6 @@ for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.
             opts = dict(o.split("=", 1) for o in (m.group(2) or "").split() if "=" in o)
             entries.append((m.group(1), m.group(3), m.group(4), m.group(5).split(), opts.get("signed-by", "")))
 for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-    if path == out_path:
-        continue
     for stanza in re.split(r"\n\s*\n", open(path).read()):
         fields, key = {}, None
         for line in stanza.splitlines():
@@ -132,7 +135,7 @@ for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
 have_src = {(u.rstrip("/"), s) for t, u, s, _, _ in entries if t == "deb-src"}
 wanted = []
 for t, uri, suite, comps, signed_by in entries:
-    if t == "deb" and is_debian(uri, suite, signed_by) and (uri.rstrip("/"), suite) not in have_src:
+    if t == "deb" and is_debian(uri, suite, comps, signed_by) and (uri.rstrip("/"), suite) not in have_src:
         have_src.add((uri.rstrip("/"), suite))
         wanted.append((uri, suite, comps or ["main"], signed_by))
 if wanted:
