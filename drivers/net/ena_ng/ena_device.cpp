@@ -1,0 +1,575 @@
+// EnaDevice: bring-up, reset, feature negotiation and events.
+#include "ena_device.hpp"
+
+#include <rte_log.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "log.hpp"
+
+namespace ena::ng {
+
+namespace {
+
+constexpr std::uint32_t prev_power_of_2(std::uint32_t value) {
+    if (value == 0)
+        return 0;
+    std::uint32_t result = 1;
+    while (result <= value / 2)
+        result <<= 1;
+    return result;
+}
+static_assert(prev_power_of_2(1000) == 512 && prev_power_of_2(1024) == 1024 && prev_power_of_2(1) == 1);
+
+constexpr unsigned kMinDmaWidth = 32;
+constexpr unsigned kMaxDmaWidth = 48;
+
+// The AENQ groups this driver handles; the device may support fewer.
+constexpr std::uint32_t kWantedAenqGroups =
+    hw::aenq_group_bit(hw::AenqGroup::kLinkChange) | hw::aenq_group_bit(hw::AenqGroup::kFatalError) |
+    hw::aenq_group_bit(hw::AenqGroup::kWarning) | hw::aenq_group_bit(hw::AenqGroup::kNotification) |
+    hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications);
+
+}  // namespace
+
+int EnaDevice::init(const DeviceResources& resources, const InitOptions& options) {
+    shutdown();
+    resources_ = resources;
+    features_ = DeviceFeatures{};
+    {
+        std::lock_guard guard(counters_lock_);
+        counters_ = EventCounters{};
+        conf_logged_ = 0;
+    }
+    link_up_.store(true, std::memory_order_release);
+    const int rc = bring_up(options);
+    if (rc != 0) {
+        shutdown();
+        return rc;
+    }
+    initialised_ = true;
+    return 0;
+}
+
+int EnaDevice::bring_up(const InitOptions& options) {
+    const char* name = resources_.name;
+    if (resources_.registers == nullptr || resources_.registers_size < hw::reg::kFixedRegisterEnd) {
+        log(g_log_init, RTE_LOG_ERR, "%s: register BAR missing or too small (%zu bytes)", name,
+            resources_.registers_size);
+        return -ENXIO;
+    }
+    if (resources_.now_ns == nullptr || resources_.sleep_us == nullptr || resources_.dma_alloc == nullptr ||
+        resources_.dma_free == nullptr) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device resources lack a clock or a DMA allocator", name);
+        return -EINVAL;
+    }
+
+    int rc = registers_.init(resources_);
+    if (rc != 0)
+        return rc;
+    registers_ready_ = true;
+
+    rc = reset(hw::ResetReason::kNormal);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device reset failed: %d", name, rc);
+        return rc;
+    }
+    rc = check_versions();
+    if (rc != 0)
+        return rc;
+
+    const std::uint32_t caps = registers_.read(hw::reg::kCaps);
+    if (caps == hw::kRegisterReadFailed)
+        return -ETIME;
+    const unsigned width = hw::caps::DmaAddrWidth::get(caps);
+    if (width < kMinDmaWidth || width > kMaxDmaWidth) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device reports a DMA address width of %u bits (accepted: %u-%u)", name,
+            width, kMinDmaWidth, kMaxDmaWidth);
+        return -EINVAL;
+    }
+    features_.dma_width = static_cast<std::uint8_t>(width);
+
+    const std::uint32_t status = registers_.read(hw::reg::kDevSts);
+    if (status == hw::kRegisterReadFailed)
+        return -ETIME;
+    if (!hw::dev_sts::Ready::get(status)) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device not ready after reset (DEV_STS 0x%x)", name, status);
+        return -ENODEV;
+    }
+    rc = admin_.init(registers_, resources_, width);
+    if (rc != 0)
+        return rc;
+    rc = events_.init(registers_, resources_, width);
+    if (rc != 0)
+        return rc;
+
+    // Host attributes go first so the device knows its driver before it answers queries.
+    rc = set_host_attributes(options.host);
+    if (rc == -ETIME || rc == -ENODEV)
+        return rc;
+
+    rc = get_device_features();
+    if (rc != 0)
+        return rc;
+
+    const std::uint32_t groups = kWantedAenqGroups & features_.aenq_supported_groups;
+    rc = set_aenq_groups(groups);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot enable AENQ groups 0x%x: %d", name, groups, rc);
+        return rc;
+    }
+
+    rc = negotiate_llq(options.llq_policy);
+    if (rc != 0)
+        return rc;
+
+    events_.enable();
+    // Pick up what the device announced right away (e.g. the initial link state).
+    process_events();
+    return 0;
+}
+
+void EnaDevice::shutdown() {
+    if (registers_ready_) {
+        // Stop the device from writing host memory (AENQ, completions) before it is freed.
+        reset(hw::ResetReason::kNormal);
+        admin_.abort();
+    }
+    events_.release();
+    admin_.release();
+    host_info_.release();
+    rss_key_.release();
+    rss_input_.release();
+    rss_table_.release();
+    metrics_.release();
+    if (registers_ready_)
+        registers_.release();
+    registers_ready_ = false;
+    initialised_ = false;
+}
+
+int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress) {
+    const Deadline deadline(resources_, std::uint64_t{timeout_100ms} * hw::caps::kTimeoutUnitMs * 1'000'000);
+    unsigned delay_us = 10;
+    while (true) {
+        const std::uint32_t status = registers_.read(hw::reg::kDevSts);
+        if (status == hw::kRegisterReadFailed)
+            return -ETIME;
+        if ((hw::dev_sts::ResetInProgress::get(status) != 0) == in_progress)
+            return 0;
+        if (deadline.expired())
+            return -ETIME;
+        sleep_us(resources_, delay_us);
+        delay_us = std::min(delay_us * 2, 5000u);
+    }
+}
+
+int EnaDevice::reset(hw::ResetReason reason) {
+    const char* name = resources_.name;
+    const std::uint32_t status = registers_.read(hw::reg::kDevSts);
+    const std::uint32_t caps = registers_.read(hw::reg::kCaps);
+    if (status == hw::kRegisterReadFailed || caps == hw::kRegisterReadFailed) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device status before reset", name);
+        return -ETIME;
+    }
+    if (!hw::dev_sts::Ready::get(status)) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device not ready (DEV_STS 0x%x), cannot reset it", name, status);
+        return -EINVAL;
+    }
+    const std::uint32_t timeout = hw::caps::ResetTimeout::get(caps);
+    if (timeout == 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device advertises a reset timeout of 0", name);
+        return -EINVAL;
+    }
+
+    admin_.abort();
+    auto code = static_cast<std::uint32_t>(reason);
+    const bool extended = features_.has(hw::Capability::kExtendedResetReasons);
+    if (code >= 16 && !extended)
+        code = static_cast<std::uint32_t>(hw::ResetReason::kGeneric);
+    std::uint32_t control = hw::dev_ctl::DevReset::make(1) | hw::dev_ctl::ResetReason::make(code & 0xF);
+    if (extended)
+        control |= hw::dev_ctl::ResetReasonExt::make(code >> 4);
+    registers_.write(hw::reg::kDevCtl, control);
+    // The reset forgot where readless answers go.
+    registers_.write_response_address();
+
+    int rc = wait_for_reset_state(timeout, true);
+    if (rc != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device did not start its reset within %u ms", name,
+            timeout * hw::caps::kTimeoutUnitMs);
+        return rc;
+    }
+    registers_.write(hw::reg::kDevCtl, 0);
+    rc = wait_for_reset_state(timeout, false);
+    if (rc != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device did not finish its reset within %u ms", name,
+            timeout * hw::caps::kTimeoutUnitMs);
+        return rc;
+    }
+    const std::uint32_t admin_timeout = hw::caps::AdminCmdTimeout::get(caps);
+    admin_.set_timeout_us(admin_timeout != 0 ? std::uint64_t{admin_timeout} * hw::caps::kTimeoutUnitMs * 1000
+                                             : AdminQueue::kDefaultTimeoutUs);
+    return 0;
+}
+
+int EnaDevice::check_versions() {
+    const std::uint32_t version = registers_.read(hw::reg::kVersion);
+    const std::uint32_t controller = registers_.read(hw::reg::kControllerVersion);
+    if (version == hw::kRegisterReadFailed || controller == hw::kRegisterReadFailed) {
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot read the device version registers", resources_.name);
+        return -ETIME;
+    }
+    features_.spec_version = version;
+    features_.controller_version = controller;
+    log(g_log_init, RTE_LOG_INFO, "%s: ENA device version %u.%u, controller %u.%u.%u implementation %u",
+        resources_.name, hw::version::Major::get(version), hw::version::Minor::get(version),
+        hw::controller_version::Major::get(controller), hw::controller_version::Minor::get(controller),
+        hw::controller_version::Subminor::get(controller), hw::controller_version::ImplId::get(controller));
+    const std::uint32_t without_impl = controller & ~hw::controller_version::ImplId::kMask;
+    if (without_impl < hw::controller_version::kMinimum) {
+        log(g_log_init, RTE_LOG_ERR, "%s: controller version 0x%x is older than the minimum 0.0.1", resources_.name,
+            without_impl);
+        return -ENOTSUP;
+    }
+    return 0;
+}
+
+int EnaDevice::set_host_attributes(const HostDescription& host) {
+    int rc = host_info_.allocate(resources_, "host_info", hw::kHostInfoPageSize, 4096, resources_.numa_node);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_WARNING, "%s: cannot allocate the host info page: %d", resources_.name, rc);
+        return rc;
+    }
+    auto* info = host_info_.as<hw::HostInfo>();
+    info->os_type = static_cast<std::uint32_t>(hw::OsType::kDpdk);
+    std::snprintf(reinterpret_cast<char*>(info->os_dist_str), sizeof(info->os_dist_str), "%s",
+                  host.os_version_string);
+    std::snprintf(reinterpret_cast<char*>(info->kernel_ver_str), sizeof(info->kernel_ver_str), "%s",
+                  host.os_version_string);
+    info->os_dist = host.os_version;
+    info->kernel_ver = host.os_version;
+    info->driver_version = hw::host_driver_version::Major::make(kDriverVersionMajor) |
+                           hw::host_driver_version::Minor::make(kDriverVersionMinor) |
+                           hw::host_driver_version::SubMinor::make(kDriverVersionSubMinor);
+    info->ena_spec_version = static_cast<std::uint16_t>((hw::kSpecVersionMajor << 8) | hw::kSpecVersionMinor);
+    info->bdf = host.bdf;
+    info->num_cpus = host.num_cpus;
+    info->driver_supported_features = hw::host_features::RssConfigurableFunctionKey::make(1);
+
+    hw::SetFeatureCommand command{};
+    command.feature.feature_id = static_cast<std::uint8_t>(hw::FeatureId::kHostAttrConfig);
+    rc = set_dma_address(command.host_attributes.os_info_address, host_info_.iova(), features_.dma_width);
+    if (rc == 0)
+        rc = set_feature(command);
+    if (rc != 0) {
+        log(g_log_init, rc == -EOPNOTSUPP ? RTE_LOG_WARNING : RTE_LOG_ERR,
+            "%s: cannot set host attributes: %d", resources_.name, rc);
+        host_info_.release();
+    }
+    return rc;
+}
+
+int EnaDevice::get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, std::uint8_t version,
+                           const DmaBuffer* control) {
+    if (id != hw::FeatureId::kDeviceAttributes && !features_.supports(id))
+        return -EOPNOTSUPP;
+    hw::GetFeatureCommand command{};
+    command.common.opcode = static_cast<std::uint8_t>(hw::AdminOpcode::kGetFeature);
+    command.feature.feature_id = static_cast<std::uint8_t>(id);
+    command.feature.feature_version = version;
+    command.feature.flags = hw::feature_select::Select::make(hw::feature_select::kCurrent);
+    if (control != nullptr) {
+        command.common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
+        command.control_buffer.length = static_cast<std::uint32_t>(control->size());
+        const int rc = set_dma_address(command.control_buffer.address, control->iova(), features_.dma_width);
+        if (rc != 0)
+            return rc;
+    }
+    response = hw::GetFeatureResponse{};
+    return admin_.execute(command, response);
+}
+
+int EnaDevice::set_feature(hw::SetFeatureCommand& command, const DmaBuffer* control) {
+    command.common.opcode = static_cast<std::uint8_t>(hw::AdminOpcode::kSetFeature);
+    if (control != nullptr) {
+        command.common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
+        command.control_buffer.length = static_cast<std::uint32_t>(control->size());
+        const int rc = set_dma_address(command.control_buffer.address, control->iova(), features_.dma_width);
+        if (rc != 0)
+            return rc;
+    }
+    hw::SetFeatureResponse response{};
+    return admin_.execute(command, response);
+}
+
+int EnaDevice::get_device_features() {
+    const char* name = resources_.name;
+    hw::GetFeatureResponse response{};
+    int rc = get_feature(hw::FeatureId::kDeviceAttributes, response);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot get device attributes: %d", name, rc);
+        return rc;
+    }
+    features_.attributes = response.device_attributes;
+
+    std::uint32_t max_tx_sq = 0, max_tx_cq = 0, max_rx = 0;
+    std::uint32_t tx_sq_depth = 0, tx_cq_depth = 0, rx_depth = 0;
+    if (features_.supports(hw::FeatureId::kMaxQueuesExt)) {
+        rc = get_feature(hw::FeatureId::kMaxQueuesExt, response, hw::kMaxQueuesExtVersion);
+        if (rc == 0 && response.max_queues_ext.version != hw::kMaxQueuesExtVersion) {
+            log(g_log_init, RTE_LOG_ERR, "%s: MAX_QUEUES_EXT answered with version %u (expected %u)", name,
+                response.max_queues_ext.version, hw::kMaxQueuesExtVersion);
+            return -EINVAL;
+        }
+        if (rc != 0) {
+            log(g_log_init, RTE_LOG_ERR, "%s: cannot get MAX_QUEUES_EXT: %d", name, rc);
+            return rc;
+        }
+        const hw::MaxQueuesExt& q = response.max_queues_ext;
+        max_tx_sq = q.max_tx_sq_num;
+        max_tx_cq = q.max_tx_cq_num;
+        max_rx = std::min(q.max_rx_sq_num, q.max_rx_cq_num);
+        tx_sq_depth = q.max_tx_sq_depth;
+        tx_cq_depth = q.max_tx_cq_depth;
+        rx_depth = std::min(q.max_rx_sq_depth, q.max_rx_cq_depth);
+        features_.max_tx_header_size = q.max_tx_header_size;
+        features_.max_tx_sgl = std::min<std::uint16_t>(kMaxSglSize, q.max_per_packet_tx_descs);
+        features_.max_rx_sgl = std::min<std::uint16_t>(kMaxSglSize, q.max_per_packet_rx_descs);
+    } else {
+        rc = get_feature(hw::FeatureId::kMaxQueuesNum, response);
+        if (rc != 0) {
+            log(g_log_init, RTE_LOG_ERR, "%s: cannot get MAX_QUEUES_NUM: %d", name, rc);
+            return rc;
+        }
+        const hw::MaxQueues& q = response.max_queues;
+        max_tx_sq = q.max_sq_num;
+        max_tx_cq = q.max_cq_num;
+        max_rx = std::min(q.max_sq_num, q.max_cq_num);
+        tx_sq_depth = q.max_sq_depth;
+        tx_cq_depth = q.max_cq_depth;
+        rx_depth = std::min(q.max_sq_depth, q.max_cq_depth);
+        features_.max_tx_header_size = q.max_header_size;
+        features_.max_tx_sgl = std::min<std::uint16_t>(kMaxSglSize, q.max_packet_tx_descs);
+        features_.max_rx_sgl = std::min<std::uint16_t>(kMaxSglSize, q.max_packet_rx_descs);
+    }
+    features_.max_io_queues = static_cast<std::uint16_t>(
+        std::min<std::uint32_t>({kMaxIoQueues, max_rx, max_tx_sq, max_tx_cq}));
+    features_.max_rx_depth = prev_power_of_2(rx_depth);
+    // Placement may lower the Tx values below once LLQ is negotiated.
+    features_.max_tx_depth = prev_power_of_2(std::min(tx_sq_depth, tx_cq_depth));
+    tx_cq_depth_ = tx_cq_depth;
+
+    rc = get_feature(hw::FeatureId::kAenqConfig, response);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot get the AENQ configuration: %d", name, rc);
+        return rc;
+    }
+    features_.aenq_supported_groups = response.aenq.supported_groups;
+
+    rc = get_feature(hw::FeatureId::kStatelessOffloadConfig, response);
+    if (rc == 0)
+        features_.offloads = response.offload;
+    else if (rc != -EOPNOTSUPP)
+        return rc;
+
+    rc = get_feature(hw::FeatureId::kHwHints, response);
+    if (rc == 0) {
+        features_.hints = response.hints;
+        const hw::HwHints& hints = features_.hints;
+        if (hints.mmio_read_timeout != 0 && hints.mmio_read_timeout != hw::kHwHintNoTimeout)
+            registers_.set_read_timeout_us(std::uint32_t{hints.mmio_read_timeout} * 1000);
+        if (hints.admin_completion_tx_timeout != 0 && hints.admin_completion_tx_timeout != hw::kHwHintNoTimeout)
+            admin_.set_timeout_us(std::uint64_t{hints.admin_completion_tx_timeout} * 1000);
+    } else if (rc != -EOPNOTSUPP) {
+        return rc;
+    }
+
+    rc = get_feature(hw::FeatureId::kRssIndirectionTableConfig, response);
+    if (rc == 0) {
+        const hw::RssIndirectionTableFeature& table = response.indirection_table;
+        std::uint16_t log_size = table.size;
+        if (log_size < table.min_size || log_size > table.max_size)
+            log_size = table.max_size;
+        features_.rss_table_log_size = static_cast<std::uint8_t>(std::min<std::uint16_t>(log_size, 12));
+    } else if (rc != -EOPNOTSUPP) {
+        return rc;
+    }
+    rc = get_feature(hw::FeatureId::kRssHashFunction, response);
+    if (rc == 0)
+        features_.rss_hash_functions = response.hash_function.supported_func;
+    else if (rc != -EOPNOTSUPP)
+        return rc;
+    features_.rss_hash_input = features_.supports(hw::FeatureId::kRssHashInput);
+
+    rc = get_feature(hw::FeatureId::kLinkConfig, response);
+    if (rc == 0) {
+        features_.link = response.link;
+        features_.link_feature = true;
+    } else if (rc != -EOPNOTSUPP) {
+        return rc;
+    }
+    return 0;
+}
+
+int EnaDevice::set_aenq_groups(std::uint32_t groups) {
+    hw::SetFeatureCommand command{};
+    command.feature.feature_id = static_cast<std::uint8_t>(hw::FeatureId::kAenqConfig);
+    command.aenq.enabled_groups = groups;
+    const int rc = set_feature(command);
+    if (rc == 0)
+        features_.aenq_enabled_groups = groups;
+    return rc;
+}
+
+int EnaDevice::negotiate_llq(LlqPolicy policy) {
+    const char* name = resources_.name;
+    hw::LlqFeature offer{};
+    bool device_has_llq = false;
+    if (policy != LlqPolicy::kOff && features_.supports(hw::FeatureId::kLlq)) {
+        hw::GetFeatureResponse response{};
+        const int rc = get_feature(hw::FeatureId::kLlq, response, hw::kLlqFeatureVersionRecommendsEntrySize);
+        if (rc == 0) {
+            offer = response.llq;
+            device_has_llq = true;
+        } else if (rc == -ETIME || rc == -ENODEV) {
+            return rc;
+        }
+    }
+    LlqChoice choice = choose_llq(offer, device_has_llq, resources_.llq_memory != nullptr, policy);
+    if (policy == LlqPolicy::kOff) {
+        log(g_log_init, RTE_LOG_WARNING,
+            "%s: LLQ disabled by the llq_policy/enable_llq devarg: Tx descriptors go through host memory, "
+            "which costs performance on ENA",
+            name);
+    } else if (choice.placement == TxPlacement::kHost) {
+        log(g_log_init, RTE_LOG_WARNING, "%s: %s; Tx falls back to host memory", name,
+            choice.fallback_reason != nullptr ? choice.fallback_reason : "LLQ unavailable");
+    } else {
+        if (choice.fallback_reason != nullptr)
+            log(g_log_init, RTE_LOG_WARNING, "%s: %s; using %u-byte entries", name, choice.fallback_reason,
+                choice.layout.entry_size);
+        const int rc = set_llq(choice);
+        if (rc == -ETIME || rc == -ENODEV)
+            return rc;
+        if (rc != 0) {
+            log(g_log_init, RTE_LOG_WARNING, "%s: the device refused the LLQ configuration (%d); Tx falls back to host memory",
+                name, rc);
+            choice = LlqChoice{};
+        }
+    }
+    features_.llq = choice;
+    if (choice.placement == TxPlacement::kLlq)
+        features_.max_tx_depth = prev_power_of_2(std::min(tx_cq_depth_, choice.max_depth));
+    if (features_.max_tx_depth == 0 || features_.max_rx_depth == 0 || features_.max_io_queues == 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device offers no usable IO queues (queues %u, Tx depth %u, Rx depth %u)",
+            name, features_.max_io_queues, features_.max_tx_depth, features_.max_rx_depth);
+        return -EINVAL;
+    }
+    if (choice.placement == TxPlacement::kLlq)
+        log(g_log_init, RTE_LOG_INFO, "%s: Tx placement LLQ, %u-byte entries (%u-byte header room), Tx depth %u%s",
+            name, choice.layout.entry_size, choice.layout.header_room(), features_.max_tx_depth,
+            choice.disable_meta_caching ? ", accelerated" : "");
+    else
+        log(g_log_init, RTE_LOG_INFO, "%s: Tx placement host memory, Tx depth %u", name, features_.max_tx_depth);
+    return 0;
+}
+
+int EnaDevice::set_llq(const LlqChoice& choice) {
+    hw::SetFeatureCommand command{};
+    command.feature.feature_id = static_cast<std::uint8_t>(hw::FeatureId::kLlq);
+    command.llq.header_location_enabled = choice.header_location;
+    command.llq.entry_size_enabled = choice.entry_size;
+    command.llq.desc_num_before_header_enabled = choice.descs_before_header;
+    command.llq.stride_enabled = choice.stride;
+    command.llq.accel_mode.set.enabled_flags = choice.accel_flags;
+    return set_feature(command);
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+EventSummary EnaDevice::process_events() {
+    EventSummary summary;
+    summary.processed = events_.process([&](const hw::AenqEntry& entry) { handle_event(entry, summary); });
+    return summary;
+}
+
+EventCounters EnaDevice::event_counters() const {
+    std::lock_guard guard(counters_lock_);
+    return counters_;
+}
+
+void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) {
+    const char* name = resources_.name;
+    const auto group = static_cast<hw::AenqGroup>(entry.common.group);
+    std::lock_guard guard(counters_lock_);
+    switch (group) {
+        case hw::AenqGroup::kLinkChange: {
+            hw::AenqLinkChange event;
+            std::memcpy(&event, &entry, sizeof(event));
+            const bool up = hw::aenq_link::Up::get(event.flags) != 0;
+            link_up_.store(up, std::memory_order_release);
+            ++counters_.link_changes;
+            summary.link_changed = true;
+            log(g_log_driver, RTE_LOG_INFO, "%s: link %s", name, up ? "up" : "down");
+            break;
+        }
+        case hw::AenqGroup::kKeepAlive: {
+            hw::AenqKeepAlive event;
+            std::memcpy(&event, &entry, sizeof(event));
+            ++counters_.keep_alives;
+            counters_.last_keep_alive_ns = now_ns(resources_);
+            counters_.rx_drops = event.rx_drops.get();
+            counters_.tx_drops = event.tx_drops.get();
+            counters_.rx_overruns = event.rx_overruns.get();
+            break;
+        }
+        case hw::AenqGroup::kConfNotifications: {
+            hw::AenqConfNotifications event;
+            std::memcpy(&event, &entry, sizeof(event));
+            for (unsigned bit = 0; bit < 64; ++bit) {
+                const std::uint64_t mask = std::uint64_t{1} << bit;
+                if (!(event.notifications_bitmap & mask))
+                    continue;
+                ++counters_.conf_notifications[bit];
+                if (!(conf_logged_ & mask)) {
+                    conf_logged_ |= mask;
+                    log(g_log_driver, RTE_LOG_WARNING,
+                        "%s: Sub-optimal configuration notification code: %u. Refer to AWS ENA documentation "
+                        "for additional details and mitigation options.",
+                        name, bit + 1);
+                }
+            }
+            break;
+        }
+        case hw::AenqGroup::kFatalError:
+            ++counters_.fatal_errors;
+            summary.fatal_error = true;
+            log(g_log_driver, RTE_LOG_ERR, "%s: device reported a fatal error (syndrome 0x%x)", name,
+                entry.common.syndrome);
+            break;
+        case hw::AenqGroup::kWarning:
+            ++counters_.warnings;
+            log(g_log_driver, RTE_LOG_WARNING, "%s: device warning (syndrome 0x%x)", name, entry.common.syndrome);
+            break;
+        case hw::AenqGroup::kNotification:
+            ++counters_.notifications;
+            if (entry.common.syndrome == static_cast<std::uint16_t>(hw::AenqNotificationSyndrome::kUpdateHints))
+                log(g_log_driver, RTE_LOG_INFO, "%s: device sent updated hints (not applied at run time)", name);
+            else
+                log(g_log_driver, RTE_LOG_NOTICE, "%s: device notification (syndrome 0x%x)", name,
+                    entry.common.syndrome);
+            break;
+        default:
+            ++counters_.unknown_events;
+            log(g_log_driver, RTE_LOG_WARNING, "%s: unexpected AENQ event group %u (syndrome 0x%x)", name,
+                entry.common.group, entry.common.syndrome);
+            break;
+    }
+}
+
+}  // namespace ena::ng

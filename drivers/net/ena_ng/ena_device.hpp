@@ -1,0 +1,209 @@
+// Device control for one ENA device: bring-up (readless set-up, reset, version checks, admin
+// queue and AENQ, feature negotiation), the admin commands the driver uses, and the state the
+// device reports through events. No ethdev types here: the ethdev glue (Port) owns an EnaDevice.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <span>
+
+#include "admin_queue.hpp"
+#include "device_resources.hpp"
+#include "dma_buffer.hpp"
+#include "event_queue.hpp"
+#include "hw/ena_hw.hpp"
+#include "llq_negotiation.hpp"
+#include "register_access.hpp"
+
+namespace ena::ng {
+
+// Version this driver reports to the device in host info.
+inline constexpr std::uint8_t kDriverVersionMajor = 0;
+inline constexpr std::uint8_t kDriverVersionMinor = 1;
+inline constexpr std::uint8_t kDriverVersionSubMinor = 0;
+
+inline constexpr std::uint16_t kMaxIoQueues = 128;  // queue pairs the driver handles
+inline constexpr std::uint16_t kMaxSglSize = 17;    // descriptors per packet the driver uses
+
+// What the host tells the device about itself (HOST_ATTR_CONFIG).
+struct HostDescription {
+    const char* os_version_string = "";  // e.g. rte_version()
+    std::uint32_t os_version = 0;        // e.g. RTE_VERSION
+    std::uint16_t num_cpus = 1;
+    std::uint16_t bdf = 0;
+};
+
+struct InitOptions {
+    LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
+    HostDescription host;
+};
+
+// Everything bring-up learned and decided.
+struct DeviceFeatures {
+    std::uint32_t spec_version = 0;        // VERSION register
+    std::uint32_t controller_version = 0;  // CONTROLLER_VERSION register
+    std::uint8_t dma_width = 48;
+    hw::DeviceAttributes attributes{};  // MAC, max MTU, supported features, capabilities
+    std::uint16_t max_io_queues = 0;
+    std::uint32_t max_tx_depth = 0;  // ring entries, power of 2, placement-aware
+    std::uint32_t max_rx_depth = 0;
+    std::uint16_t max_tx_sgl = 0;
+    std::uint16_t max_rx_sgl = 0;
+    std::uint32_t max_tx_header_size = 0;
+    hw::StatelessOffloadFeature offloads{};
+    hw::HwHints hints{};
+    std::uint32_t aenq_supported_groups = 0;
+    std::uint32_t aenq_enabled_groups = 0;
+    LlqChoice llq;  // placement, layout, accelerated-mode settings
+    // RSS.
+    std::uint8_t rss_table_log_size = 0;  // 0: no indirection table
+    std::uint32_t rss_hash_functions = 0;  // bitmap of 1 << hw::HashFunction
+    bool rss_hash_input = false;
+    hw::LinkFeature link{};  // speed as the device reports it (0 when not reported)
+    bool link_feature = false;
+
+    bool supports(hw::FeatureId id) const { return (attributes.supported_features & hw::feature_bit(id)) != 0; }
+    bool has(hw::Capability c) const { return (attributes.capabilities & hw::capability_bit(c)) != 0; }
+};
+
+// Device memory and registers of one created IO queue (CQ + SQ).
+struct IoQueueHandles {
+    std::uint16_t sq_index = 0;
+    std::uint16_t cq_index = 0;
+    volatile std::uint32_t* sq_doorbell = nullptr;
+    volatile std::uint32_t* cq_head_doorbell = nullptr;  // null: the device needs none
+    volatile std::uint32_t* cq_unmask = nullptr;
+    volatile std::uint32_t* numa_node_register = nullptr;  // null: not supported
+    std::uint8_t* llq_descriptors = nullptr;               // BAR2; LLQ Tx only
+    std::uint8_t* llq_headers = nullptr;
+};
+
+struct IoQueueSpec {
+    hw::SqDirection direction = hw::SqDirection::kTx;
+    std::uint16_t depth = 0;  // SQ and CQ entries
+    TxPlacement placement = TxPlacement::kHost;
+    std::uint64_t sq_ring_iova = 0;  // host placement only
+    std::uint64_t cq_ring_iova = 0;
+    std::uint8_t cq_entry_words = 0;  // completion size in 32-bit words
+    int numa_node = -1;
+};
+
+// What the device told us through events (latest values).
+struct EventCounters {
+    std::uint64_t keep_alives = 0;
+    std::uint64_t last_keep_alive_ns = 0;  // resources clock
+    std::uint64_t rx_drops = 0;
+    std::uint64_t tx_drops = 0;
+    std::uint64_t rx_overruns = 0;
+    std::uint64_t link_changes = 0;
+    std::uint64_t fatal_errors = 0;
+    std::uint64_t warnings = 0;
+    std::uint64_t notifications = 0;
+    std::uint64_t unknown_events = 0;
+    std::array<std::uint64_t, 64> conf_notifications{};  // index = code - 1
+};
+
+// What a call to process_events() saw, for the caller to act on (e.g. raise LSC).
+struct EventSummary {
+    unsigned processed = 0;
+    bool link_changed = false;
+    bool fatal_error = false;
+};
+
+struct BasicStats {
+    std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::uint64_t rx_drops = 0, tx_drops = 0, rx_overruns = 0;
+};
+
+class EnaDevice {
+public:
+    EnaDevice() = default;
+    ~EnaDevice() { shutdown(); }
+    EnaDevice(const EnaDevice&) = delete;
+    EnaDevice& operator=(const EnaDevice&) = delete;
+
+    // Full bring-up. On failure everything allocated is released again.
+    int init(const DeviceResources& resources, const InitOptions& options);
+    // Stops the device from writing host memory (reset), then frees every DMA buffer. Safe to
+    // call twice and after a failed init.
+    void shutdown();
+    bool initialised() const { return initialised_; }
+
+    // Device reset through DEV_CTL, waiting for the device with its advertised timeout. Leaves
+    // the admin queue to be initialised again (init() does the whole sequence).
+    int reset(hw::ResetReason reason);
+
+    const DeviceFeatures& features() const { return features_; }
+    const DeviceResources& resources() const { return resources_; }
+    RegisterAccess& registers() { return registers_; }
+    AdminQueue& admin() { return admin_; }
+
+    // --- events ---
+    EventSummary process_events();
+    bool link_up() const { return link_up_.load(std::memory_order_acquire); }
+    EventCounters event_counters() const;
+
+    // --- admin commands ---
+    int get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, std::uint8_t version = 0,
+                    const DmaBuffer* control = nullptr);
+    int set_feature(hw::SetFeatureCommand& command, const DmaBuffer* control = nullptr);
+    int set_mtu(std::uint32_t mtu);
+    int set_frag_bypass(bool enable);
+    int set_aenq_groups(std::uint32_t groups);
+
+    int create_io_queue(const IoQueueSpec& spec, IoQueueHandles& handles);
+    int destroy_io_queue(const IoQueueHandles& handles, hw::SqDirection direction);
+
+    int get_basic_stats(BasicStats& stats);
+    int get_eni_stats(hw::EniStats& stats);
+    int get_srd_info(hw::EnaSrdInfo& info);
+    // Values land in `values` in metric-id order; `reported` is the device's bitmap of the
+    // metrics it filled in. Asks for everything (hw::kCustomerMetricsAll).
+    int get_customer_metrics(std::array<std::uint64_t, 6>& values, std::uint64_t& reported);
+
+    // RSS. Keys are in conventional (Microsoft RSS) byte order; the conversion to the device's
+    // order happens here.
+    int set_rss_hash_function(hw::HashFunction function, std::span<const std::uint8_t> key, std::uint32_t init_value);
+    int get_rss_hash_function(hw::HashFunction& function, std::span<std::uint8_t> key);
+    int set_rss_hash_input(const hw::RssHashControl& control);
+    int get_rss_hash_input(hw::RssHashControl& control);
+    // One device CQ index per table entry; the table size is 1 << features().rss_table_log_size.
+    int set_rss_indirection_table(std::span<const std::uint16_t> cq_indices);
+    int get_rss_indirection_table(std::span<std::uint16_t> cq_indices);
+
+private:
+    int bring_up(const InitOptions& options);
+    int check_versions();
+    int set_host_attributes(const HostDescription& host);
+    int get_device_features();
+    int negotiate_llq(LlqPolicy policy);
+    int set_llq(const LlqChoice& choice);
+    void handle_event(const hw::AenqEntry& entry, EventSummary& summary);
+    int get_stats(hw::StatsType type, hw::GetStatsResponse& response, const DmaBuffer* control = nullptr,
+                  std::uint64_t requested_metrics = 0);
+    int wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress);
+    int ensure_rss_buffers();
+
+    DeviceResources resources_{};
+    RegisterAccess registers_;
+    AdminQueue admin_;
+    EventQueue events_;
+    DmaBuffer host_info_;
+    DmaBuffer rss_key_;
+    DmaBuffer rss_input_;
+    DmaBuffer rss_table_;
+    DmaBuffer metrics_;
+    DeviceFeatures features_;
+    bool initialised_ = false;
+    bool registers_ready_ = false;
+    std::uint32_t tx_cq_depth_ = 0;  // device Tx CQ depth limit, before placement
+
+    std::atomic<bool> link_up_{false};
+    mutable std::mutex counters_lock_;
+    EventCounters counters_;
+    std::uint64_t conf_logged_ = 0;  // codes already logged
+};
+
+}  // namespace ena::ng
