@@ -1,50 +1,137 @@
-// PLACEHOLDER from the build frame: registers the net_ena_ng PCI driver with its ids, kernel
-// modules and devargs so that building, PMD info and plugin loading can be exercised.
-// The driver engineers replace this file; probe only declines the device.
-#include <cerrno>
-
+// PCI glue of net_ena_ng: registration (ids, kernel modules, devargs, PMD info) and probe/remove.
+// Probe turns the PCI device into DeviceResources (BAR0 registers, BAR2 LLQ memory, readless
+// support from the PCI revision, memzone DMA, TSC clock) and hands it to Port, exactly like
+// the simulated device's vdev glue does.
 #include <bus_pci_driver.h>
-#include <rte_log.h>
+#include <ethdev_driver.h>
+#include <ethdev_pci.h>
 
-RTE_LOG_REGISTER(ena_ng_placeholder_logtype, pmd.net.ena_ng.init, NOTICE);
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+
+#include "devargs.hpp"
+#include "hw/registers.hpp"
+#include "log.hpp"
+#include "memzone_dma.hpp"
+#include "port.hpp"
+
+namespace ena::ng {
 namespace {
 
-int placeholder_probe(rte_pci_driver *, rte_pci_device *)
-{
-	rte_log(RTE_LOG_NOTICE, ena_ng_placeholder_logtype,
-		"net_ena_ng: placeholder driver, device not probed\n");
-	return -ENOTSUP;
+constexpr off_t kPciRevisionOffset = 0x08;
+
+// BAR virtual address, corrected for a BAR whose physical address is not page aligned (64 KiB
+// pages).
+std::uint8_t* bar_address(const rte_pci_device& pci, unsigned bar) {
+    const rte_mem_resource& resource = pci.mem_resource[bar];
+    if (resource.addr == nullptr)
+        return nullptr;
+    const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t offset = resource.phys_addr % page;
+    return static_cast<std::uint8_t*>(resource.addr) + offset;
 }
 
-int placeholder_remove(rte_pci_device *) { return 0; }
+// DPDK maps a prefetchable BAR write-combined only through UIO drivers and only when the kernel
+// exposes resourceN_wc; vfio-pci maps it uncached.
+bool llq_bar_write_combined(const rte_pci_device& pci) {
+    if (pci.kdrv != RTE_PCI_KDRV_IGB_UIO && pci.kdrv != RTE_PCI_KDRV_UIO_GENERIC)
+        return false;
+    char path[128];
+    std::snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u_wc", pci.name, hw::kLlqBar);
+    return access(path, F_OK) == 0;
+}
+
+int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
+    const char* name = pci->device.name;
+    DeviceResources resources;
+    resources.registers = bar_address(*pci, hw::kRegisterBar);
+    resources.registers_size = pci->mem_resource[hw::kRegisterBar].len;
+    if (resources.registers == nullptr) {
+        log(g_log_init, RTE_LOG_ERR, "%s: register BAR%u is not mapped", name, hw::kRegisterBar);
+        return -ENXIO;
+    }
+    resources.llq_memory = bar_address(*pci, hw::kLlqBar);
+    resources.llq_memory_size = pci->mem_resource[hw::kLlqBar].len;
+    if (resources.llq_memory == nullptr) {
+        log(g_log_init, RTE_LOG_WARNING, "%s: LLQ memory BAR%u is not mapped: Tx uses host memory (slower on ENA)",
+            name, hw::kLlqBar);
+    } else {
+        resources.llq_write_combined = llq_bar_write_combined(*pci);
+        if (!resources.llq_write_combined)
+            log(g_log_init, RTE_LOG_WARNING,
+                "%s: LLQ memory BAR%u is not mapped write-combined (kernel driver %s): LLQ writes will be slow; bind "
+                "igb_uio with wc_activate=1 or a write-combining vfio-pci",
+                name, hw::kLlqBar, pci->kdrv == RTE_PCI_KDRV_VFIO ? "vfio-pci" : "without resource_wc");
+    }
+    std::uint8_t revision = 0;
+    if (rte_pci_read_config(pci, &revision, sizeof(revision), kPciRevisionOffset) == sizeof(revision))
+        resources.readless_mmio = !(revision & hw::kPciRevisionNoReadlessMmio);
+    resources.numa_node = pci->device.numa_node;
+    resources.pci_bdf = static_cast<std::uint16_t>(hw::host_bdf::Bus::make(pci->addr.bus) |
+                                                   hw::host_bdf::Device::make(pci->addr.devid) |
+                                                   hw::host_bdf::Function::make(pci->addr.function));
+    resources.name = name;
+    resources.dma_alloc = memzone_dma_alloc;
+    resources.dma_free = memzone_dma_free;
+    resources.now_ns = tsc_now_ns;
+    resources.sleep_us = tsc_sleep_us;
+
+    DriverArgs args;
+    const char* devargs = pci->device.devargs != nullptr ? pci->device.devargs->args : nullptr;
+    int rc = parse_driver_args(devargs, {}, args);
+    if (rc != 0)
+        return rc;
+
+    rte_eth_dev* eth_dev = rte_eth_dev_pci_allocate(pci, sizeof(Port));
+    if (eth_dev == nullptr)
+        return -ENOMEM;
+    rc = Port::create(eth_dev, resources, args);
+    if (rc != 0) {
+        rte_eth_dev_release_port(eth_dev);
+        return rc;
+    }
+    rte_eth_dev_probing_finish(eth_dev);
+    return 0;
+}
+
+int pci_uninit(rte_eth_dev* eth_dev) {
+    Port& port = Port::of(eth_dev);
+    if (eth_dev->data->dev_started)
+        port.stop();
+    return port.close();
+}
+
+int pci_remove(rte_pci_device* pci) { return rte_eth_dev_pci_generic_remove(pci, pci_uninit); }
 
 }  // namespace
+}  // namespace ena::ng
 
 static const rte_pci_id ena_ng_pci_ids[] = {
-	{RTE_PCI_DEVICE(0x1d0f, 0xec20)},
-	{RTE_PCI_DEVICE(0x1d0f, 0xec21)},
-	{RTE_PCI_DEVICE(0x1d0f, 0x0ec2)},
-	{RTE_PCI_DEVICE(0x1d0f, 0x1ec2)},
-	{RTE_PCI_DEVICE(0x1d0f, 0x0051)},
-	{.vendor_id = 0},
+    {RTE_PCI_DEVICE(ena::hw::kPciVendorAmazon, ena::hw::kPciDeviceVf)},
+    {RTE_PCI_DEVICE(ena::hw::kPciVendorAmazon, ena::hw::kPciDeviceVfLlq)},
+    {RTE_PCI_DEVICE(ena::hw::kPciVendorAmazon, ena::hw::kPciDevicePf)},
+    {RTE_PCI_DEVICE(ena::hw::kPciVendorAmazon, ena::hw::kPciDevicePfLlq)},
+    {RTE_PCI_DEVICE(ena::hw::kPciVendorAmazon, ena::hw::kPciDeviceReserved0)},
+    {.vendor_id = 0},
 };
 
 static rte_pci_driver ena_ng_pci_driver = {
-	.probe = placeholder_probe,
-	.remove = placeholder_remove,
-	.id_table = ena_ng_pci_ids,
-	.drv_flags = RTE_PCI_DRV_NEED_MAPPING,
+    .probe = ena::ng::pci_probe,
+    .remove = ena::ng::pci_remove,
+    .id_table = ena_ng_pci_ids,
+    .drv_flags = RTE_PCI_DRV_NEED_MAPPING | RTE_PCI_DRV_INTR_LSC | RTE_PCI_DRV_WC_ACTIVATE,
 };
 
 RTE_PMD_REGISTER_PCI(net_ena_ng, ena_ng_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_ena_ng, ena_ng_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_ena_ng, "* igb_uio | uio_pci_generic | vfio-pci");
 RTE_PMD_REGISTER_PARAM_STRING(net_ena_ng,
-	"llq_policy=<0|1|2|3> "
-	"miss_txc_to=<uint> "
-	"control_path_poll_interval=<0|500-1000> "
-	"enable_frag_bypass=<0|1> "
-	"large_llq_hdr=<0|1> "
-	"normal_llq_hdr=<0|1> "
-	"enable_llq=<0|1>");
+                              "llq_policy=<0|1|2|3> "
+                              "miss_txc_to=<0-60> "
+                              "control_path_poll_interval=<0|500-1000> "
+                              "enable_frag_bypass=<0|1> "
+                              "large_llq_hdr=<0|1> "
+                              "normal_llq_hdr=<0|1> "
+                              "enable_llq=<0|1>");

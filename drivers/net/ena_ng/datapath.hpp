@@ -1,0 +1,31 @@
+// Where the datapath plugs into the control path. The control path calls these; the datapath
+// (tx_datapath.cpp, rx_datapath.cpp) implements them.
+#pragma once
+
+#include <ethdev_driver.h>
+
+#include <cstddef>
+
+namespace ena::ng {
+
+class Port;
+class TxQueue;
+class RxQueue;
+
+namespace datapath {
+
+// Chosen once per dev_start from the port's configuration (placement, offloads): one function
+// per configuration, no per-packet branching on it.
+eth_rx_burst_t select_rx_burst(const Port& port);
+eth_tx_burst_t select_tx_burst(const Port& port);
+eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
+
+// RxQueue::start(), after the IO queue exists: post the initial buffers. Returns 0 or -errno.
+int rx_queue_post_initial(RxQueue& queue);
+
+// What runs, for rx/tx_burst_mode_get (testpmd "show rxq info", "show port info").
+void describe_rx_path(const RxQueue& queue, char* text, std::size_t size);
+void describe_tx_path(const TxQueue& queue, char* text, std::size_t size);
+
+}  // namespace datapath
+}  // namespace ena::ng

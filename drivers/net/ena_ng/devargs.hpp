@@ -1,0 +1,33 @@
+// The driver's devargs, with the upstream ENA PMD's names and meanings: the newest set
+// (llq_policy, miss_txc_to, control_path_poll_interval, enable_frag_bypass) and the DPDK 22.11-era
+// LLQ switches (large_llq_hdr, normal_llq_hdr, enable_llq), which map onto llq_policy.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "llq_negotiation.hpp"
+
+namespace ena::ng {
+
+struct DriverArgs {
+    LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
+    // Seconds before an uncompleted Tx packet counts as missing; 0 disables the check.
+    std::uint32_t missing_tx_completion_timeout_s = 5;
+    // Milliseconds between control-path polls (AENQ). -1: not given (poll every
+    // kDefaultControlPathPollMs when the device has no interrupt); 0: interrupt mode.
+    int control_path_poll_interval_ms = -1;
+    bool enable_frag_bypass = false;
+};
+
+inline constexpr int kDefaultControlPathPollMs = 1000;
+
+// Parses "key=value,key=value". Keys listed in `other_keys` belong to someone else (the
+// simulated device's own devargs) and are skipped. Returns 0, or -EINVAL after one error line
+// that names the key and the accepted values.
+int parse_driver_args(const char* args, std::span<const char* const> other_keys, DriverArgs& out);
+
+// The keys parse_driver_args() accepts.
+std::span<const char* const> driver_arg_keys();
+
+}  // namespace ena::ng

@@ -1,0 +1,63 @@
+#include "ena_ng_port.hpp"
+
+#include <ethdev_driver.h>
+#include <rte_malloc.h>
+
+#include <cerrno>
+
+#include "devargs.hpp"
+#include "log.hpp"
+#include "port.hpp"
+
+namespace ena::ng {
+
+extern const eth_dev_ops kEthDevOps;  // ethdev_ops.cpp
+
+int create_port(rte_device* device, const char* name, const DeviceResources& resources, const char* devargs,
+                std::span<const char* const> foreign_keys, std::uint16_t* port_id) {
+    DriverArgs args;
+    int rc = parse_driver_args(devargs, foreign_keys, args);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: bad devargs, port not created", name);
+        return rc;
+    }
+    rte_eth_dev* eth_dev = rte_eth_dev_allocate(name);
+    if (eth_dev == nullptr) {
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot allocate an ethdev port (name in use or no free port)", name);
+        return -ENOMEM;
+    }
+    eth_dev->device = device;
+    eth_dev->data->numa_node = resources.numa_node;
+    eth_dev->data->dev_private =
+        rte_zmalloc_socket(name, sizeof(Port), RTE_CACHE_LINE_SIZE, resources.numa_node);
+    if (eth_dev->data->dev_private == nullptr) {
+        rte_eth_dev_release_port(eth_dev);
+        return -ENOMEM;
+    }
+    rc = Port::create(eth_dev, resources, args);
+    if (rc != 0) {
+        rte_eth_dev_release_port(eth_dev);
+        return rc;
+    }
+    rte_eth_dev_probing_finish(eth_dev);
+    *port_id = eth_dev->data->port_id;
+    return 0;
+}
+
+int destroy_port(const char* name) {
+    rte_eth_dev* eth_dev = rte_eth_dev_allocated(name);
+    if (eth_dev == nullptr)
+        return 0;
+    const std::uint16_t port_id = eth_dev->data->port_id;
+    if (eth_dev->data->dev_started)
+        rte_eth_dev_stop(port_id);
+    return rte_eth_dev_close(port_id);
+}
+
+Port* find_port(std::uint16_t port_id) {
+    if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_devices[port_id].dev_ops != &kEthDevOps)
+        return nullptr;
+    return &Port::of(&rte_eth_devices[port_id]);
+}
+
+}  // namespace ena::ng

@@ -1,0 +1,717 @@
+// Port: ethdev-facing state and the eth_dev_ops implementations.
+#include "port.hpp"
+
+#include <rte_alarm.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_version.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "datapath.hpp"
+#include "log.hpp"
+#include "socket_alloc.hpp"
+
+namespace ena::ng {
+
+extern const eth_dev_ops kEthDevOps;  // ethdev_ops.cpp
+
+namespace {
+
+constexpr std::uint64_t kRssHashTypes = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+                                        RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+constexpr std::uint32_t kMaxRssTableSize = RTE_ETH_RSS_RETA_SIZE_512;
+constexpr std::uint16_t kRefillThresholdDivider = 8;
+constexpr std::uint16_t kRefillThresholdMax = 256;
+
+bool is_power_of_2(unsigned value) { return value != 0 && (value & (value - 1)) == 0; }
+
+std::uint64_t rx_offload_capabilities(const DeviceFeatures& features) {
+    const std::uint32_t rx = features.offloads.rx_supported;
+    std::uint64_t capa = RTE_ETH_RX_OFFLOAD_SCATTER;  // the device always may split frames over buffers
+    if (hw::offload_rx::L3CsumIpv4::get(rx))
+        capa |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+    if (hw::offload_rx::L4Ipv4Csum::get(rx) || hw::offload_rx::L4Ipv6Csum::get(rx))
+        capa |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    if (hw::offload_rx::Hash::get(rx))
+        capa |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
+    return capa;
+}
+
+std::uint64_t tx_offload_capabilities(const DeviceFeatures& features) {
+    const std::uint32_t tx = features.offloads.tx;
+    std::uint64_t capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+    if (hw::offload_tx::TsoIpv4::get(tx))
+        capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+    if (hw::offload_tx::L3CsumIpv4::get(tx))
+        capa |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+    if (hw::offload_tx::L4Ipv4CsumPartial::get(tx) || hw::offload_tx::L4Ipv4CsumFull::get(tx) ||
+        hw::offload_tx::L4Ipv6CsumPartial::get(tx) || hw::offload_tx::L4Ipv6CsumFull::get(tx))
+        capa |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    return capa;
+}
+
+const char* mq_mode_name(unsigned mode) {
+    switch (mode) {
+        case RTE_ETH_MQ_RX_NONE:
+            return "none";
+        case RTE_ETH_MQ_RX_RSS:
+            return "RSS";
+        default:
+            return "DCB/VMDq";
+    }
+}
+
+}  // namespace
+
+Port::Port(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args)
+    : eth_dev_(eth_dev), resources_(resources), args_(args) {
+    std::snprintf(name_, sizeof(name_), "%s", resources.name != nullptr ? resources.name : "ena_ng");
+    resources_.name = name_;
+}
+
+Port::~Port() { tear_down(); }
+
+int Port::create(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args) {
+    auto* port = new (eth_dev->data->dev_private) Port(eth_dev, resources, args);
+    eth_dev->dev_ops = &kEthDevOps;
+    const int rc = port->bring_up();
+    if (rc != 0) {
+        port->~Port();
+        eth_dev->dev_ops = nullptr;
+        return rc;
+    }
+    return 0;
+}
+
+int Port::bring_up() {
+    rte_eth_dev_data* data = eth_dev_->data;
+    InitOptions options;
+    options.llq_policy = args_.llq_policy;
+    options.host.os_version_string = rte_version();
+    options.host.os_version = RTE_VERSION;
+    options.host.num_cpus = static_cast<std::uint16_t>(rte_lcore_count());
+    options.host.bdf = resources_.pci_bdf;
+    int rc = device_.init(resources_, options);
+    if (rc != 0) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device bring-up failed: %d", resources_.name, rc);
+        return rc;
+    }
+    const DeviceFeatures& features = device_.features();
+
+    if (data->mac_addrs == nullptr) {
+        data->mac_addrs = static_cast<rte_ether_addr*>(rte_zmalloc("ena_ng_mac", RTE_ETHER_ADDR_LEN, 0));
+        if (data->mac_addrs == nullptr) {
+            device_.shutdown();
+            return -ENOMEM;
+        }
+    }
+    std::memcpy(data->mac_addrs[0].addr_bytes, features.attributes.mac_addr, RTE_ETHER_ADDR_LEN);
+    if (!rte_is_valid_assigned_ether_addr(&data->mac_addrs[0]))
+        log(g_log_init, RTE_LOG_WARNING, "%s: device reports MAC " RTE_ETHER_ADDR_PRT_FMT ", which is not a unicast address",
+            resources_.name, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]));
+
+    data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+    if (features.aenq_enabled_groups & hw::aenq_group_bit(hw::AenqGroup::kLinkChange))
+        data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+    else
+        data->dev_flags &= ~RTE_ETH_DEV_INTR_LSC;
+    // No multicast filter exists: every multicast frame the VPC delivers reaches the port.
+    data->all_multicast = 1;
+    device_mtu_ = 0;
+    stats_baseline_ = BasicStats{};
+    missed_baseline_ = 0;
+
+    if (args_.control_path_poll_interval_ms < 0) {
+        poll_interval_ms_ = kDefaultControlPathPollMs;
+    } else if (args_.control_path_poll_interval_ms == 0) {
+        poll_interval_ms_ = 0;
+        log(g_log_init, RTE_LOG_NOTICE,
+            "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
+            "device events are processed when the application reads link state or statistics",
+            resources_.name);
+    } else {
+        poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
+    }
+    update_link(false);
+    start_alarm();
+
+    char version[64];
+    fw_version_get(version, sizeof(version));
+    log(g_log_init, RTE_LOG_INFO, "%s: port %u up: MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue pairs, %s, firmware %s",
+        resources_.name, data->port_id, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]), features.max_io_queues,
+        features.llq.placement == TxPlacement::kLlq ? "LLQ" : "host-memory Tx", version);
+    return 0;
+}
+
+void Port::tear_down() {
+    stop_alarm();
+    release_queues();
+    device_.shutdown();
+}
+
+void Port::release_queues() {
+    rte_eth_dev_data* data = eth_dev_->data;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues && data->rx_queues != nullptr; ++q) {
+        destroy_on_socket(static_cast<RxQueue*>(data->rx_queues[q]));
+        data->rx_queues[q] = nullptr;
+    }
+    for (std::uint16_t q = 0; q < data->nb_tx_queues && data->tx_queues != nullptr; ++q) {
+        destroy_on_socket(static_cast<TxQueue*>(data->tx_queues[q]));
+        data->tx_queues[q] = nullptr;
+    }
+}
+
+TxQueue* Port::tx_queue(std::uint16_t queue) const {
+    const rte_eth_dev_data* data = eth_dev_->data;
+    return queue < data->nb_tx_queues ? static_cast<TxQueue*>(data->tx_queues[queue]) : nullptr;
+}
+
+RxQueue* Port::rx_queue(std::uint16_t queue) const {
+    const rte_eth_dev_data* data = eth_dev_->data;
+    return queue < data->nb_rx_queues ? static_cast<RxQueue*>(data->rx_queues[queue]) : nullptr;
+}
+
+// --- control path ---------------------------------------------------------------------------
+
+void Port::start_alarm() {
+    if (poll_interval_ms_ == 0)
+        return;
+    alarm_running_.store(true, std::memory_order_release);
+    const int rc = rte_eal_alarm_set(std::uint64_t{poll_interval_ms_} * 1000, &Port::on_alarm, this);
+    if (rc != 0) {
+        alarm_running_.store(false, std::memory_order_release);
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot arm the control-path alarm (%u ms): %d", resources_.name,
+            poll_interval_ms_, rc);
+    }
+}
+
+void Port::stop_alarm() {
+    if (!alarm_running_.exchange(false, std::memory_order_acq_rel))
+        return;
+    // Waits for a callback that is running right now; it sees alarm_running_ false and stops.
+    rte_eal_alarm_cancel(&Port::on_alarm, this);
+}
+
+void Port::on_alarm(void* arg) {
+    auto* port = static_cast<Port*>(arg);
+    if (!port->alarm_running_.load(std::memory_order_acquire))
+        return;
+    port->poll_control_path();
+    if (port->alarm_running_.load(std::memory_order_acquire) &&
+        rte_eal_alarm_set(std::uint64_t{port->poll_interval_ms_} * 1000, &Port::on_alarm, port) != 0)
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot re-arm the control-path alarm; device events are no longer polled",
+            port->resources_.name);
+}
+
+void Port::poll_control_path() {
+    if (!device_.initialised())
+        return;
+    const EventSummary summary = device_.process_events();
+    if (summary.link_changed)
+        update_link(true);
+}
+
+void Port::update_link(bool raise_event) {
+    rte_eth_link link{};
+    link.link_status = device_.link_up() ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+    // ENA reports no negotiated speed; use the device's LINK_CONFIG speed when it has one.
+    link.link_speed = device_.features().link.speed != 0 ? device_.features().link.speed : RTE_ETH_SPEED_NUM_NONE;
+    link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+    link.link_autoneg = RTE_ETH_LINK_FIXED;
+    rte_eth_linkstatus_set(eth_dev_, &link);
+    if (raise_event && eth_dev_->data->dev_conf.intr_conf.lsc != 0)
+        rte_eth_dev_callback_process(eth_dev_, RTE_ETH_EVENT_INTR_LSC, nullptr);
+}
+
+std::uint16_t Port::rss_table_size() const {
+    const unsigned log_size = device_.features().rss_table_log_size;
+    return log_size == 0 ? 0 : static_cast<std::uint16_t>(std::min(1u << log_size, kMaxRssTableSize));
+}
+
+// --- eth_dev_ops ----------------------------------------------------------------------------
+
+int Port::configure() {
+    if (!device_.initialised())
+        return -EIO;
+    rte_eth_dev_data* data = eth_dev_->data;
+    rte_eth_conf& conf = data->dev_conf;
+    const DeviceFeatures& features = device_.features();
+    const char* name = resources_.name;
+
+    if (data->nb_rx_queues > features.max_io_queues || data->nb_tx_queues > features.max_io_queues) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: %u Rx / %u Tx queues requested (accepted: up to %u each)", name,
+            data->nb_rx_queues, data->nb_tx_queues, features.max_io_queues);
+        return -EINVAL;
+    }
+    const unsigned rx_mq = conf.rxmode.mq_mode;
+    if (rx_mq != RTE_ETH_MQ_RX_NONE && rx_mq != RTE_ETH_MQ_RX_RSS) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx multi-queue mode %u (%s) not supported (accepted: none, RSS)", name,
+            rx_mq, mq_mode_name(rx_mq));
+        return -EINVAL;
+    }
+    if (conf.txmode.mq_mode != RTE_ETH_MQ_TX_NONE) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Tx multi-queue mode %u not supported (accepted: none)", name,
+            conf.txmode.mq_mode);
+        return -EINVAL;
+    }
+    if (rx_mq == RTE_ETH_MQ_RX_RSS) {
+        if (rss_table_size() == 0 && data->nb_rx_queues > 1) {
+            log(g_log_driver, RTE_LOG_ERR, "%s: RSS requested over %u Rx queues but the device has no RSS table", name,
+                data->nb_rx_queues);
+            return -EINVAL;
+        }
+        const std::uint64_t unsupported = conf.rx_adv_conf.rss_conf.rss_hf & ~kRssHashTypes;
+        if (unsupported != 0) {
+            log(g_log_driver, RTE_LOG_ERR, "%s: RSS hash types 0x%" PRIx64 " not supported (accepted: 0x%" PRIx64 ")",
+                name, unsupported, kRssHashTypes);
+            return -EINVAL;
+        }
+        if (rx_offload_capabilities(features) & RTE_ETH_RX_OFFLOAD_RSS_HASH)
+            conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
+    }
+    const std::uint64_t rx_unsupported = conf.rxmode.offloads & ~rx_offload_capabilities(features);
+    const std::uint64_t tx_unsupported = conf.txmode.offloads & ~tx_offload_capabilities(features);
+    if (rx_unsupported != 0 || tx_unsupported != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: offloads not supported: Rx 0x%" PRIx64 ", Tx 0x%" PRIx64, name,
+            rx_unsupported, tx_unsupported);
+        return -EINVAL;
+    }
+    if (conf.intr_conf.rxq != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue interrupts are not supported yet (intr_conf.rxq=1)", name);
+        return -ENOTSUP;
+    }
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    // The device may always spread a frame over several buffers.
+    data->scattered_rx = 1;
+    return 0;
+}
+
+int Port::infos_get(rte_eth_dev_info* info) {
+    const DeviceFeatures& features = device_.features();
+    info->speed_capa = RTE_ETH_LINK_SPEED_1G | RTE_ETH_LINK_SPEED_2_5G | RTE_ETH_LINK_SPEED_5G |
+                       RTE_ETH_LINK_SPEED_10G | RTE_ETH_LINK_SPEED_25G | RTE_ETH_LINK_SPEED_40G |
+                       RTE_ETH_LINK_SPEED_50G | RTE_ETH_LINK_SPEED_100G | RTE_ETH_LINK_SPEED_200G;
+    info->rx_offload_capa = rx_offload_capabilities(features);
+    info->tx_offload_capa = tx_offload_capabilities(features);
+    info->rx_queue_offload_capa = 0;
+    info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+    info->reta_size = rss_table_size();
+    info->hash_key_size = info->reta_size != 0 ? hw::kRssKeySize : 0;
+    info->flow_type_rss_offloads = info->reta_size != 0 ? kRssHashTypes : 0;
+
+    info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
+    info->max_rx_pktlen = features.attributes.max_mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+    info->min_mtu = kMinMtu;
+    info->max_mtu = static_cast<std::uint16_t>(std::min<std::uint32_t>(features.attributes.max_mtu, UINT16_MAX));
+    info->max_mac_addrs = 1;
+    info->max_rx_queues = features.max_io_queues;
+    info->max_tx_queues = features.max_io_queues;
+
+    info->rx_desc_lim.nb_max = static_cast<std::uint16_t>(std::min<std::uint32_t>(features.max_rx_depth, 32768));
+    info->rx_desc_lim.nb_min = kMinRingSize;
+    info->rx_desc_lim.nb_align = kMinRingSize;
+    info->rx_desc_lim.nb_seg_max = features.max_rx_sgl;
+    info->rx_desc_lim.nb_mtu_seg_max = features.max_rx_sgl;
+    info->tx_desc_lim.nb_max = static_cast<std::uint16_t>(std::min<std::uint32_t>(features.max_tx_depth, 32768));
+    info->tx_desc_lim.nb_min = kMinRingSize;
+    info->tx_desc_lim.nb_align = kMinRingSize;
+    info->tx_desc_lim.nb_seg_max = features.max_tx_sgl;
+    info->tx_desc_lim.nb_mtu_seg_max = features.max_tx_sgl;
+
+    // Thresholds of 0 let the driver pick them from the ring size at queue setup.
+    info->default_rxconf.rx_free_thresh = 0;
+    info->default_rxconf.offloads = 0;
+    info->default_txconf.tx_free_thresh = 0;
+    info->default_txconf.offloads = 0;
+    info->default_rxportconf.ring_size = std::min<std::uint16_t>(kDefaultRingSize, info->rx_desc_lim.nb_max);
+    info->default_txportconf.ring_size = std::min<std::uint16_t>(kDefaultRingSize, info->tx_desc_lim.nb_max);
+    info->default_rxportconf.nb_queues = 1;
+    info->default_txportconf.nb_queues = 1;
+    info->err_handle_mode = RTE_ETH_ERROR_HANDLE_MODE_PASSIVE;
+    return 0;
+}
+
+int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_rxconf* conf,
+                         rte_mempool* pool) {
+    const DeviceFeatures& features = device_.features();
+    const char* name = resources_.name;
+    if (!device_.initialised())
+        return -EIO;
+    if (queue >= features.max_io_queues) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u does not exist (accepted: 0-%u)", name, queue,
+            features.max_io_queues - 1);
+        return -EINVAL;
+    }
+    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > features.max_rx_depth) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: %u descriptors (accepted: a power of 2 from %u to %u)", name,
+            queue, descriptors, kMinRingSize, features.max_rx_depth);
+        return -EINVAL;
+    }
+    if (pool == nullptr) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: no mempool", name, queue);
+        return -EINVAL;
+    }
+    const std::uint32_t room = rte_pktmbuf_data_room_size(pool);
+    if (room < RTE_PKTMBUF_HEADROOM + kMinRxBufferSize) {
+        log(g_log_driver, RTE_LOG_ERR,
+            "%s: Rx queue %u: mempool %s has %u-byte data rooms (need at least %u: %u headroom + %u data)", name, queue,
+            pool->name, room, RTE_PKTMBUF_HEADROOM + kMinRxBufferSize, RTE_PKTMBUF_HEADROOM, kMinRxBufferSize);
+        return -EINVAL;
+    }
+    if (conf != nullptr && conf->rx_deferred_start) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: deferred start is not supported", name, queue);
+        return -EINVAL;
+    }
+    RxQueueConfig config;
+    config.index = queue;
+    config.depth = descriptors;
+    config.socket = socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
+    config.pool = pool;
+    config.buffer_size = static_cast<std::uint16_t>(std::min<std::uint32_t>(room - RTE_PKTMBUF_HEADROOM, UINT16_MAX));
+    config.max_sgl = features.max_rx_sgl;
+    if (conf != nullptr)
+        config.conf = *conf;
+    config.free_threshold = config.conf.rx_free_thresh != 0
+                                ? config.conf.rx_free_thresh
+                                : std::min<std::uint16_t>(descriptors / kRefillThresholdDivider, kRefillThresholdMax);
+    config.conf.rx_free_thresh = config.free_threshold;
+    config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.rxmode.offloads;
+
+    auto* rx = create_on_socket<RxQueue>(config.socket, device_, config);
+    if (rx == nullptr)
+        return -ENOMEM;
+    const int rc = rx->allocate();
+    if (rc != 0) {
+        destroy_on_socket(rx);
+        return rc;
+    }
+    eth_dev_->data->rx_queues[queue] = rx;
+    return 0;
+}
+
+int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf) {
+    const DeviceFeatures& features = device_.features();
+    const char* name = resources_.name;
+    if (!device_.initialised())
+        return -EIO;
+    if (queue >= features.max_io_queues) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u does not exist (accepted: 0-%u)", name, queue,
+            features.max_io_queues - 1);
+        return -EINVAL;
+    }
+    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > features.max_tx_depth) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u: %u descriptors (accepted: a power of 2 from %u to %u%s)", name,
+            queue, descriptors, kMinRingSize, features.max_tx_depth,
+            features.llq.placement == TxPlacement::kLlq ? ", the LLQ limit" : "");
+        return -EINVAL;
+    }
+    if (conf != nullptr && conf->tx_deferred_start) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u: deferred start is not supported", name, queue);
+        return -EINVAL;
+    }
+    TxQueueConfig config;
+    config.index = queue;
+    config.depth = descriptors;
+    config.socket = socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
+    config.placement = features.llq.placement;
+    config.llq_layout = features.llq.layout;
+    config.disable_meta_caching = features.llq.placement == TxPlacement::kLlq && features.llq.disable_meta_caching;
+    config.max_entries_per_burst = features.llq.placement == TxPlacement::kLlq ? features.llq.max_entries_per_burst : 0;
+    config.max_header_size = features.llq.placement == TxPlacement::kLlq
+                                 ? features.llq.layout.header_room()
+                                 : static_cast<std::uint16_t>(std::min<std::uint32_t>(features.max_tx_header_size, 255));
+    config.max_sgl = features.max_tx_sgl;
+    if (conf != nullptr)
+        config.conf = *conf;
+    config.free_threshold =
+        config.conf.tx_free_thresh != 0
+            ? config.conf.tx_free_thresh
+            : static_cast<std::uint16_t>(std::max<int>(descriptors - descriptors / kRefillThresholdDivider,
+                                                       descriptors - kRefillThresholdMax));
+    config.conf.tx_free_thresh = config.free_threshold;
+    config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.txmode.offloads;
+
+    auto* tx = create_on_socket<TxQueue>(config.socket, device_, config);
+    if (tx == nullptr)
+        return -ENOMEM;
+    const int rc = tx->allocate();
+    if (rc != 0) {
+        destroy_on_socket(tx);
+        return rc;
+    }
+    eth_dev_->data->tx_queues[queue] = tx;
+    return 0;
+}
+
+void Port::rx_queue_release(std::uint16_t queue) {
+    rte_eth_dev_data* data = eth_dev_->data;
+    if (data->rx_queues == nullptr || queue >= data->nb_rx_queues)
+        return;
+    destroy_on_socket(static_cast<RxQueue*>(data->rx_queues[queue]));
+    data->rx_queues[queue] = nullptr;
+}
+
+void Port::tx_queue_release(std::uint16_t queue) {
+    rte_eth_dev_data* data = eth_dev_->data;
+    if (data->tx_queues == nullptr || queue >= data->nb_tx_queues)
+        return;
+    destroy_on_socket(static_cast<TxQueue*>(data->tx_queues[queue]));
+    data->tx_queues[queue] = nullptr;
+}
+
+int Port::start() {
+    rte_eth_dev_data* data = eth_dev_->data;
+    const char* name = resources_.name;
+    if (!device_.initialised()) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device is not initialised (a reset failed?); cannot start", name);
+        return -EIO;
+    }
+    int rc = 0;
+    if (data->mtu != device_mtu_) {
+        rc = device_.set_mtu(data->mtu);
+        if (rc != 0 && rc != -EOPNOTSUPP) {
+            log(g_log_driver, RTE_LOG_ERR, "%s: device refused MTU %u: %d", name, data->mtu, rc);
+            return rc;
+        }
+        device_mtu_ = data->mtu;
+    }
+    if (args_.enable_frag_bypass) {
+        rc = device_.set_frag_bypass(true);
+        if (rc != 0)
+            log(g_log_driver, RTE_LOG_WARNING, "%s: cannot enable fragment bypass (enable_frag_bypass=1): %d", name, rc);
+    }
+
+    std::uint16_t rx_started = 0, tx_started = 0;
+    for (; rx_started < data->nb_rx_queues; ++rx_started) {
+        RxQueue* rx = rx_queue(rx_started);
+        rc = rx == nullptr ? -EINVAL : rx->start();
+        if (rc != 0) {
+            if (rx == nullptr)
+                log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u was not set up", name, rx_started);
+            break;
+        }
+    }
+    for (; rc == 0 && tx_started < data->nb_tx_queues; ++tx_started) {
+        TxQueue* tx = tx_queue(tx_started);
+        rc = tx == nullptr ? -EINVAL : tx->start();
+        if (rc != 0) {
+            if (tx == nullptr)
+                log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u was not set up", name, tx_started);
+            break;
+        }
+    }
+    // The datapath configures RSS here (indirection table over the Rx CQs, key, hash input).
+    if (rc != 0) {
+        while (tx_started > 0)
+            tx_queue(--tx_started)->stop();
+        while (rx_started > 0)
+            rx_queue(--rx_started)->stop();
+        return rc;
+    }
+
+    eth_dev_->rx_pkt_burst = datapath::select_rx_burst(*this);
+    eth_dev_->tx_pkt_burst = datapath::select_tx_burst(*this);
+    eth_dev_->tx_pkt_prepare = datapath::select_tx_prepare(*this);
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
+        data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
+        data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+    poll_control_path();
+    update_link(false);
+    ++counters_.dev_start;
+    return 0;
+}
+
+int Port::stop() {
+    rte_eth_dev_data* data = eth_dev_->data;
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q) {
+        if (TxQueue* tx = tx_queue(q))
+            tx->stop();
+        data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+    }
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
+        if (RxQueue* rx = rx_queue(q))
+            rx->stop();
+        data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+    }
+    data->dev_started = 0;
+    ++counters_.dev_stop;
+    return 0;
+}
+
+int Port::close() {
+    if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+        return 0;
+    this->~Port();
+    return 0;
+}
+
+int Port::reset() {
+    tear_down();
+    const int rc = bring_up();
+    if (rc != 0)
+        log(g_log_driver, RTE_LOG_ERR, "%s: re-initialisation after reset failed: %d; the port is unusable until the "
+            "next successful reset", resources_.name, rc);
+    return rc;
+}
+
+int Port::link_update(int) {
+    poll_control_path();
+    rte_eth_link link{};
+    link.link_status = device_.link_up() ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+    link.link_speed = device_.features().link.speed != 0 ? device_.features().link.speed : RTE_ETH_SPEED_NUM_NONE;
+    link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+    link.link_autoneg = RTE_ETH_LINK_FIXED;
+    return rte_eth_linkstatus_set(eth_dev_, &link);
+}
+
+int Port::mtu_set(std::uint16_t mtu) {
+    const std::uint32_t max_mtu = device_.features().attributes.max_mtu;
+    if (mtu < kMinMtu || mtu > max_mtu) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: MTU %u out of range (accepted: %u-%u)", resources_.name, mtu, kMinMtu,
+            max_mtu);
+        return -EINVAL;
+    }
+    if (!device_.initialised())
+        return -EIO;
+    const int rc = device_.set_mtu(mtu);
+    if (rc != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device refused MTU %u: %d", resources_.name, mtu, rc);
+        return rc;
+    }
+    device_mtu_ = mtu;
+    return 0;
+}
+
+int Port::stats_get(rte_eth_stats* stats) {
+    if (!device_.initialised())
+        return -EIO;
+    poll_control_path();
+    BasicStats basic;
+    const int rc = device_.get_basic_stats(basic);
+    if (rc != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources_.name, rc);
+        return rc;
+    }
+    stats->ipackets = basic.rx_packets - stats_baseline_.rx_packets;
+    stats->opackets = basic.tx_packets - stats_baseline_.tx_packets;
+    stats->ibytes = basic.rx_bytes - stats_baseline_.rx_bytes;
+    stats->obytes = basic.tx_bytes - stats_baseline_.tx_bytes;
+    const EventCounters events = device_.event_counters();
+    stats->imissed = events.rx_drops + events.rx_overruns - missed_baseline_;
+
+    const rte_eth_dev_data* data = eth_dev_->data;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
+        const RxQueue* rx = rx_queue(q);
+        if (rx == nullptr)
+            continue;
+        stats->ierrors += rx->stats.errors;
+        stats->rx_nombuf += rx->stats.mbuf_alloc_failures;
+        if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+            stats->q_ipackets[q] = rx->stats.packets;
+            stats->q_ibytes[q] = rx->stats.bytes;
+            stats->q_errors[q] = rx->stats.errors;
+        }
+    }
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q) {
+        const TxQueue* tx = tx_queue(q);
+        if (tx == nullptr)
+            continue;
+        stats->oerrors += tx->stats.errors;
+        if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+            stats->q_opackets[q] = tx->stats.packets;
+            stats->q_obytes[q] = tx->stats.bytes;
+        }
+    }
+    return 0;
+}
+
+int Port::stats_reset() {
+    if (!device_.initialised())
+        return -EIO;
+    poll_control_path();
+    BasicStats basic;
+    const int rc = device_.get_basic_stats(basic);
+    if (rc != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources_.name, rc);
+        return rc;
+    }
+    stats_baseline_ = basic;
+    const EventCounters events = device_.event_counters();
+    missed_baseline_ = events.rx_drops + events.rx_overruns;
+    const rte_eth_dev_data* data = eth_dev_->data;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
+        if (RxQueue* rx = rx_queue(q))
+            rx->stats = RxQueueStats{};
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
+        if (TxQueue* tx = tx_queue(q))
+            tx->stats = TxQueueStats{};
+    return 0;
+}
+
+void Port::rxq_info_get(std::uint16_t queue, rte_eth_rxq_info* info) {
+    const RxQueue* rx = rx_queue(queue);
+    if (rx == nullptr)
+        return;
+    info->mp = rx->config.pool;
+    info->conf = rx->config.conf;
+    info->conf.offloads = rx->config.offloads;
+    info->scattered_rx = 1;
+    info->nb_desc = rx->config.depth;
+    info->rx_buf_size = rx->config.buffer_size;
+}
+
+void Port::txq_info_get(std::uint16_t queue, rte_eth_txq_info* info) {
+    const TxQueue* tx = tx_queue(queue);
+    if (tx == nullptr)
+        return;
+    info->conf = tx->config.conf;
+    info->conf.offloads = tx->config.offloads;
+    info->nb_desc = tx->config.depth;
+}
+
+int Port::rx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode) {
+    const RxQueue* rx = rx_queue(queue);
+    if (rx == nullptr)
+        return -EINVAL;
+    mode->flags = 0;
+    datapath::describe_rx_path(*rx, mode->info, sizeof(mode->info));
+    return 0;
+}
+
+int Port::tx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode) {
+    const TxQueue* tx = tx_queue(queue);
+    if (tx == nullptr)
+        return -EINVAL;
+    mode->flags = 0;
+    datapath::describe_tx_path(*tx, mode->info, sizeof(mode->info));
+    return 0;
+}
+
+int Port::fw_version_get(char* text, std::size_t size) {
+    const DeviceFeatures& features = device_.features();
+    const std::uint32_t dev = features.spec_version;
+    const std::uint32_t ctrl = features.controller_version;
+    const int length = std::snprintf(text, size, "dev %u.%u ctrl %u.%u.%u impl %u", hw::version::Major::get(dev),
+                                     hw::version::Minor::get(dev), hw::controller_version::Major::get(ctrl),
+                                     hw::controller_version::Minor::get(ctrl),
+                                     hw::controller_version::Subminor::get(ctrl),
+                                     hw::controller_version::ImplId::get(ctrl));
+    if (length < 0)
+        return -EINVAL;
+    const std::size_t needed = static_cast<std::size_t>(length) + 1;
+    return size < needed ? static_cast<int>(needed) : 0;
+}
+
+}  // namespace ena::ng

@@ -1,0 +1,100 @@
+// Port: one ethdev port of the driver, living in the ethdev's dev_private. It owns the device
+// control (EnaDevice), the queues, and the ethdev-facing state (link, statistics baseline,
+// control-path alarm), and implements eth_dev_ops (ethdev_ops.cpp forwards to it).
+#pragma once
+
+#include <ethdev_driver.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "devargs.hpp"
+#include "ena_device.hpp"
+#include "queues.hpp"
+
+namespace ena::ng {
+
+inline constexpr std::uint16_t kMinRingSize = 128;
+inline constexpr std::uint16_t kDefaultRingSize = 1024;
+inline constexpr std::uint32_t kMinMtu = 128;
+inline constexpr std::uint32_t kMinRxBufferSize = 1400;
+
+// Driver-level counters (xstats "global" block later).
+struct PortCounters {
+    std::uint64_t dev_start = 0;
+    std::uint64_t dev_stop = 0;
+    std::uint64_t watchdog_expired = 0;
+};
+
+class Port {
+public:
+    // Takes over `eth_dev` (allocated by the caller with dev_private room for a Port): builds the
+    // Port in dev_private, brings the device up, fills the ethdev data. On failure the Port is
+    // gone again and the caller releases the ethdev.
+    static int create(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args);
+    static Port& of(const rte_eth_dev* eth_dev) { return *static_cast<Port*>(eth_dev->data->dev_private); }
+
+    Port(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args);
+    ~Port();
+    Port(const Port&) = delete;
+    Port& operator=(const Port&) = delete;
+
+    // --- eth_dev_ops ---
+    int configure();
+    int infos_get(rte_eth_dev_info* info);
+    int rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_rxconf* conf,
+                       rte_mempool* pool);
+    int tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf);
+    void rx_queue_release(std::uint16_t queue);
+    void tx_queue_release(std::uint16_t queue);
+    int start();
+    int stop();
+    // Releases everything and destroys the Port (ethdev frees dev_private right after).
+    int close();
+    int reset();
+    int link_update(int wait_to_complete);
+    int mtu_set(std::uint16_t mtu);
+    int stats_get(rte_eth_stats* stats);
+    int stats_reset();
+    void rxq_info_get(std::uint16_t queue, rte_eth_rxq_info* info);
+    void txq_info_get(std::uint16_t queue, rte_eth_txq_info* info);
+    int rx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode);
+    int tx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode);
+    int fw_version_get(char* text, std::size_t size);
+
+    // --- for the datapath and tools ---
+    EnaDevice& device() { return device_; }
+    const EnaDevice& device() const { return device_; }
+    const DriverArgs& args() const { return args_; }
+    rte_eth_dev* eth_dev() const { return eth_dev_; }
+    TxQueue* tx_queue(std::uint16_t queue) const;
+    RxQueue* rx_queue(std::uint16_t queue) const;
+    const PortCounters& counters() const { return counters_; }
+    // Processes pending device events now (the alarm does this periodically).
+    void poll_control_path();
+
+private:
+    int bring_up();
+    void tear_down();
+    void release_queues();
+    void start_alarm();
+    void stop_alarm();
+    static void on_alarm(void* arg);
+    void update_link(bool raise_event);
+    std::uint16_t rss_table_size() const;
+
+    rte_eth_dev* eth_dev_;
+    char name_[RTE_ETH_NAME_MAX_LEN] = {};  // resources_.name points here
+    DeviceResources resources_;
+    DriverArgs args_;
+    EnaDevice device_;
+    PortCounters counters_;
+    unsigned poll_interval_ms_ = 0;
+    std::atomic<bool> alarm_running_{false};
+    std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
+    // stats_reset() baseline: device counters cannot be cleared.
+    BasicStats stats_baseline_{};
+    std::uint64_t missed_baseline_ = 0;
+};
+
+}  // namespace ena::ng
