@@ -26,6 +26,9 @@ class Port;
 // closed it already). Returns 0 or -errno.
 [[gnu::visibility("default")]] int destroy_port(const char* name);
 
+// The devarg keys the driver accepts (a device with its own keys passes them as foreign_keys).
+[[gnu::visibility("default")]] std::span<const char* const> driver_arg_keys();
+
 // The driver state of `port_id`, or nullptr when that port is not an ena_ng port.
 [[gnu::visibility("default")]] Port* find_port(std::uint16_t port_id);
 
