@@ -146,7 +146,7 @@ struct CreateSqCommand {
     std::uint8_t sq_caps_3;
     std::uint16_t cq_index;  // the CQ must exist already
     std::uint16_t sq_depth;  // entries; power of 2
-    DmaAddress sq_base;      // host placement only; page aligned
+    DmaAddress sq_base;      // host placement only; drivers align it to a cache line
     DmaAddress sq_head_writeback;
     std::uint32_t reserved_w7;
     std::uint32_t reserved_w8;
@@ -180,7 +180,7 @@ namespace cq_caps1 {
 using InterruptMode = Flag<std::uint8_t, 5>;
 }
 namespace cq_caps2 {
-using EntrySizeWords = Field<std::uint8_t, 0, 5>;  // 4 (16 B) or 8 (32 B)
+using EntrySizeWords = Field<std::uint8_t, 0, 5>;  // 2 (8 B Tx), 4 (16 B: Rx, or Tx with timestamp), 8 (32 B Rx with timestamp)
 }
 
 struct CreateCqCommand {
