@@ -24,11 +24,16 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "ena_hw.hpp"
 
 namespace ena::sim {
 
@@ -70,6 +75,12 @@ struct DeviceConfig {
     std::uint32_t capabilities = 0x1f;  // hw::Capability bits: ENI stats, SRD, customer metrics, ext. reset reasons, CDESC MBZ
     std::uint32_t keep_alive_interval_ms = 1000;
 
+    std::uint32_t link_speed_mbps = 25000;  // LINK_CONFIG
+    // Size of the connection-tracking table; customer metric conntrack_allowance_available
+    // reports the room left in it.
+    std::uint32_t conntrack_table_size = 262144;
+    std::uint64_t ena_srd_flags = 0;  // hw::srd_flags reported by GET_STATS ENA_SRD
+
     std::string name = "ena_sim";  // for log lines
 };
 
@@ -90,7 +101,42 @@ struct DeviceStats {
     std::uint64_t admin_commands = 0, admin_errors = 0;
     std::uint64_t resets = 0;
     std::uint64_t keep_alives_sent = 0;
+
+    std::uint64_t malformed_rx = 0;         // Rx descriptors the device rejected (bad phase)
+    std::uint64_t tx_oversize_drops = 0;    // Tx frames longer than MTU + L2 header
+    std::uint64_t rx_oversize_drops = 0;    // Rx frames longer than MTU + L2 header
+    std::uint64_t aenq_events_dropped = 0;  // events that found the AENQ full or not set up
+    std::uint64_t conf_notifications_sent = 0;
+    std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous mode)
+    std::uint64_t admin_commands_unanswered = 0;  // fault injection: commands never completed
+
+    // ENI allowance counters (the Nitro shaping stage increments them) and ENA Express.
+    std::uint64_t bw_in_allowance_exceeded = 0, bw_out_allowance_exceeded = 0;
+    std::uint64_t pps_allowance_exceeded = 0, conntrack_allowance_exceeded = 0;
+    std::uint64_t linklocal_allowance_exceeded = 0;
+    std::uint64_t conntrack_entries = 0;  // connections in the tracking table
+    std::uint64_t ena_srd_tx_pkts = 0, ena_srd_eligible_tx_pkts = 0, ena_srd_rx_pkts = 0;
+    std::uint64_t ena_srd_resource_utilization = 0;
 };
+
+// Faults the device can be told to commit. inject_fault(f, n) makes the next n occurrences
+// misbehave (kFaultForever: until cleared with n = 0). They survive device resets.
+enum class Fault : std::uint8_t {
+    kMissingTxCompletion,  // a Tx completion is not written
+    kBadTxReqId,           // a Tx completion carries a request id outside the ring
+    kAdminNoCompletion,    // an admin command is consumed but never executed nor completed
+    kReadlessNoAnswer,     // a readless register read gets no response
+    kKeepAliveStop,        // a keep-alive event is not sent
+    kTooManyRxDescs,       // an Rx frame is spread over max_rx_descs_per_packet + 1 buffers
+};
+inline constexpr unsigned kFaultCount = 6;
+inline constexpr std::uint32_t kFaultForever = 0xFFFFFFFF;
+
+// MSI-X: the device calls it with the CQ's vector when it writes a completion to a CQ created
+// in interrupt mode that the driver has unmasked (the CQ is masked again until the driver
+// writes its unmask register), and with vector 0 for admin completions and AENQ entries
+// unless INTR_MASK masks them. Never called with the raising device's locks held.
+using InterruptHandler = std::function<void(std::uint32_t vector)>;
 
 // State of one IO queue as the device sees it (for tests and tools).
 struct QueueState {
@@ -100,6 +146,10 @@ struct QueueState {
     std::uint64_t base = 0;  // host-memory ring IOVA (host placement / CQ)
     std::uint32_t doorbell_offset = 0;
     std::uint16_t cq_index = 0;
+    std::uint16_t head = 0;        // SQ: entries consumed; CQ: completions written (mod 2^16)
+    bool rx = false;               // SQ direction
+    std::uint8_t entry_size = 0;   // CQ entry bytes
+    bool interrupt_mode = false;   // CQ
 };
 
 // Where frames go after the device. A Wire is shared by the devices attached to it.
@@ -160,6 +210,20 @@ public:
     QueueState cq_state(std::uint16_t cq_index) const;
     std::uint32_t enabled_aenq_groups() const;
     std::uint32_t mtu() const;  // last MTU the driver set (0 = never set)
+    // Reason the driver wrote with the last DEV_RESET (low nibble | extended nibble << 4).
+    std::uint32_t last_reset_reason() const;
+    std::optional<hw::HostInfo> host_info() const;    // HostInfo page read at HOST_ATTR_CONFIG
+    std::optional<hw::LlqLayout> llq_layout() const;  // negotiated with SET_FEATURE LLQ
+    bool frag_bypass() const;
+    // The RSS hash the device would report for this frame with its current configuration.
+    std::uint32_t rss_hash(std::span<const std::uint8_t> frame) const;
+    Wire* wire() const;
+
+    // Fault injection (see Fault). Thread-safe.
+    void inject_fault(Fault fault, std::uint32_t occurrences = 1);
+    std::uint32_t pending_fault(Fault fault) const;
+
+    void set_interrupt_handler(InterruptHandler handler);
 
     struct Impl;
 
@@ -182,7 +246,52 @@ public:
 private:
     std::mutex mutex_;
     std::vector<Device*> devices_;
+    std::vector<Wire*> wires_;  // scratch: the distinct wires of devices_, polled once per pass
     std::atomic<bool> stop_{false};
 };
+
+// --- Wires ----------------------------------------------------------------------------------------
+
+// Frames go back to the device that sent them.
+class LoopbackWire final : public Wire {
+public:
+    void transmit(Device& from, std::span<const std::uint8_t> frame) override;
+};
+
+// One virtual L2 segment shared by every device attached to the same name in this process
+// (like instances in one subnet): a learning switch keyed by source MAC. Broadcast, multicast
+// and unknown unicast frames are flooded to every other port, never back to the sender.
+class VpcWire final : public Wire {
+public:
+    // The segment called `name`, created on first use; it lives while someone holds it.
+    static std::shared_ptr<VpcWire> join(std::string_view name);
+    ~VpcWire() override;
+
+    void transmit(Device& from, std::span<const std::uint8_t> frame) override;
+    void attach(Device& device) override;
+    void detach(Device& device) override;
+
+    const std::string& name() const { return name_; }
+    std::size_t port_count() const;
+
+    explicit VpcWire(std::string name) : name_(std::move(name)) {}
+
+private:
+    struct Learned {
+        std::uint64_t mac;
+        Device* port;
+    };
+    std::string name_;
+    mutable std::mutex mutex_;
+    std::vector<Device*> ports_;
+    std::vector<Learned> fdb_;  // small: one entry per MAC seen on the segment
+};
+
+// Builds a wire from a spec: "loopback", "vpc:NAME" (also "vpc=NAME"), or any scheme added
+// with register_wire_type ("tap:IFNAME", "pcap:..."). Returns nullptr and fills `error` when
+// the spec is unknown or the wire cannot be built.
+using WireFactory = std::function<std::shared_ptr<Wire>(std::string_view argument, std::string* error)>;
+bool register_wire_type(std::string_view scheme, WireFactory factory);  // false: scheme taken
+std::shared_ptr<Wire> make_wire(std::string_view spec, std::string* error = nullptr);
 
 }  // namespace ena::sim
