@@ -1,0 +1,238 @@
+// Admin commands that create and destroy IO queues, and GET_STATS.
+#include <bit>
+#include <cstring>
+
+#include "admin_commands.hpp"
+
+namespace ena::sim::detail {
+
+using namespace hw;
+
+namespace {
+constexpr bool valid_cq_entry_size(std::uint8_t words) { return words == 2 || words == 4 || words == 8; }
+// Tx completions are 8 bytes (16 with timestamps), Rx completions 16 (32).
+constexpr bool cq_fits_direction(std::uint8_t entry_size, bool rx) {
+    return rx ? (entry_size == 16 || entry_size == 32) : (entry_size == 8 || entry_size == 16);
+}
+}  // namespace
+
+AdminStatus AdminCommands::create_cq(const CreateCqCommand& cmd, CreateCqResponse& resp) {
+    const std::uint8_t words = cq_caps2::EntrySizeWords::get(cmd.cq_caps_2);
+    if (!valid_cq_entry_size(words) || !is_power_of_two(cmd.cq_depth))
+        return AdminStatus::kMalformedRequest;
+    if (cmd.cq_depth > std::max(core_.config.max_tx_depth, core_.config.max_rx_depth))
+        return AdminStatus::kIllegalParameter;
+    const std::uint64_t base = cmd.cq_base.get();
+    const std::size_t bytes = std::size_t{cmd.cq_depth} * words * 4;
+    if (cmd.cq_base.reserved_mbz != 0 || base % kRingAlignment != 0)
+        return AdminStatus::kMalformedRequest;
+    std::uint8_t* ring = core_.memory.map(base, bytes);
+    if (ring == nullptr) {
+        ++core_.stats.dma_errors;
+        return AdminStatus::kMalformedRequest;
+    }
+    const auto index = core_.queues.free_cq();
+    if (!index)
+        return AdminStatus::kResourceAllocationFailure;
+
+    std::lock_guard rx(core_.rx_mutex);
+    CompletionQueue& cq = core_.queues.cq(*index);
+    cq.clear();
+    cq.exists = true;
+    cq.interrupt_mode = cq_caps1::InterruptMode::get(cmd.cq_caps_1);
+    cq.entry_size = static_cast<std::uint8_t>(words * 4);
+    cq.depth = cmd.cq_depth;
+    cq.msix_vector = cmd.msix_vector;
+    cq.base = base;
+    cq.ring = ring;
+    core_.registers.store(queue_regs::cq_unmask(*index), 0);
+    core_.registers.store(queue_regs::cq_numa(*index), 0);
+
+    resp.cq_index = *index;
+    resp.cq_actual_depth = cmd.cq_depth;
+    resp.numa_node_register_offset = queue_regs::cq_numa(*index);
+    resp.cq_head_db_register_offset = 0;  // the device needs no CQ head doorbell
+    resp.cq_interrupt_unmask_register_offset = queue_regs::cq_unmask(*index);
+    return AdminStatus::kSuccess;
+}
+
+AdminStatus AdminCommands::destroy_cq(const DestroyCqCommand& cmd) {
+    if (cmd.cq_index >= core_.queues.capacity() || !core_.queues.cq(cmd.cq_index).exists)
+        return AdminStatus::kIllegalParameter;
+    if (core_.queues.cq(cmd.cq_index).bound)
+        return AdminStatus::kResourceBusy;  // destroy the SQ first
+    std::lock_guard rx(core_.rx_mutex);
+    core_.queues.cq(cmd.cq_index).clear();
+    return AdminStatus::kSuccess;
+}
+
+AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqResponse& resp) {
+    const auto direction = static_cast<SqDirection>(sq_identity::Direction::get(cmd.sq_identity));
+    const auto placement = static_cast<PlacementPolicy>(sq_caps2::Placement::get(cmd.sq_caps_2));
+    const auto policy = static_cast<CompletionPolicy>(sq_caps2::Completion::get(cmd.sq_caps_2));
+    if (direction != SqDirection::kTx && direction != SqDirection::kRx)
+        return AdminStatus::kMalformedRequest;
+    if (placement != PlacementPolicy::kHost && placement != PlacementPolicy::kDevice)
+        return AdminStatus::kMalformedRequest;
+    if (!is_power_of_two(cmd.sq_depth))
+        return AdminStatus::kMalformedRequest;
+    const bool rx = direction == SqDirection::kRx;
+    const bool llq = placement == PlacementPolicy::kDevice;
+    // Only per-descriptor completions are implemented (what drivers use).
+    if (policy != CompletionPolicy::kDesc)
+        return AdminStatus::kIllegalParameter;
+    // LLQ: Tx only, and only after SET_FEATURE LLQ.
+    if (llq && (rx || !core_.llq_layout || core_.llq_bar == nullptr))
+        return AdminStatus::kIllegalParameter;
+
+    std::uint32_t max_depth = rx ? core_.config.max_rx_depth : core_.config.max_tx_depth;
+    if (llq && core_.llq_layout->entry_size > 128)
+        max_depth = core_.config.max_wide_llq_depth != 0 ? core_.config.max_wide_llq_depth : max_depth / 2;
+    if (cmd.sq_depth > max_depth)
+        return AdminStatus::kIllegalParameter;
+
+    if (cmd.cq_index >= core_.queues.capacity() || !core_.queues.cq(cmd.cq_index).exists)
+        return AdminStatus::kIllegalParameter;
+    CompletionQueue& cq = core_.queues.cq(cmd.cq_index);
+    if (cq.bound)
+        return AdminStatus::kResourceBusy;
+    if (!cq_fits_direction(cq.entry_size, rx))
+        return AdminStatus::kMalformedRequest;
+    if (cq.depth < cmd.sq_depth)
+        return AdminStatus::kIllegalParameter;  // completions could overrun the CQ
+
+    const std::uint8_t* ring = nullptr;
+    std::uint64_t base = 0;
+    if (!llq) {
+        base = cmd.sq_base.get();
+        if (cmd.sq_base.reserved_mbz != 0 || base % kRingAlignment != 0)
+            return AdminStatus::kMalformedRequest;
+        ring = core_.memory.map(base, std::size_t{cmd.sq_depth} * kTxDescSize);
+        if (ring == nullptr) {
+            ++core_.stats.dma_errors;
+            return AdminStatus::kMalformedRequest;
+        }
+    }
+    if (core_.queues.sq_count(rx) >= core_.config.max_io_queues)
+        return AdminStatus::kResourceAllocationFailure;
+    std::uint16_t llq_slot = 0;
+    if (llq) {
+        const auto slot = core_.queues.take_llq_slot();
+        if (!slot)
+            return AdminStatus::kResourceAllocationFailure;
+        llq_slot = *slot;
+    }
+
+    std::lock_guard rx_lock(core_.rx_mutex);
+    const std::uint16_t index = cmd.cq_index;  // see queues.hpp
+    SubmissionQueue& sq = core_.queues.sq(index);
+    sq.clear();
+    sq.exists = true;
+    sq.rx = rx;
+    sq.llq = llq;
+    sq.depth = cmd.sq_depth;
+    sq.cq = cmd.cq_index;
+    sq.base = base;
+    if (llq) {
+        sq.llq_slot = llq_slot;
+        sq.llq_offset = llq_slot * core_.llq_queue_stride;
+        ring = core_.llq_bar.get() + sq.llq_offset;
+    }
+    sq.ring = ring;
+    cq.bound = true;
+    core_.registers.store(queue_regs::sq_doorbell(index), 0);
+
+    resp.sq_index = index;
+    resp.sq_doorbell_offset = queue_regs::sq_doorbell(index);
+    resp.llq_descriptors_offset = llq ? sq.llq_offset : 0;
+    resp.llq_headers_offset = 0;  // headers travel inline in the entries
+    return AdminStatus::kSuccess;
+}
+
+AdminStatus AdminCommands::destroy_sq(const DestroySqCommand& cmd) {
+    const auto direction = static_cast<SqDirection>(sq_identity::Direction::get(cmd.sq_identity));
+    if (direction != SqDirection::kTx && direction != SqDirection::kRx)
+        return AdminStatus::kMalformedRequest;
+    if (cmd.sq_index >= core_.queues.capacity())
+        return AdminStatus::kIllegalParameter;
+    SubmissionQueue& sq = core_.queues.sq(cmd.sq_index);
+    if (!sq.exists || sq.rx != (direction == SqDirection::kRx))
+        return AdminStatus::kIllegalParameter;
+    std::lock_guard rx(core_.rx_mutex);
+    core_.queues.cq(sq.cq).bound = false;
+    if (sq.llq)
+        core_.queues.release_llq_slot(sq.llq_slot);
+    core_.registers.store(queue_regs::sq_doorbell(cmd.sq_index), 0);
+    sq.clear();
+    return AdminStatus::kSuccess;
+}
+
+AdminStatus AdminCommands::get_stats(const GetStatsCommand& cmd, GetStatsResponse& resp) {
+    // Scope, queue and device id are not checked: drivers send zeros and mean "this device".
+    const std::uint32_t caps = core_.config.capabilities;
+    RxCounters rx;
+    {
+        std::lock_guard lock(core_.rx_mutex);
+        rx = core_.rx_counters;
+    }
+    const DeviceStats& s = core_.stats;
+    switch (static_cast<StatsType>(cmd.type)) {
+    case StatsType::kBasic:
+        resp.basic.tx_bytes.set(s.tx_bytes);
+        resp.basic.tx_pkts.set(s.tx_packets);
+        resp.basic.rx_bytes.set(rx.bytes);
+        resp.basic.rx_pkts.set(rx.packets);
+        resp.basic.rx_drops.set(rx.drops);
+        resp.basic.tx_drops.set(s.tx_drops);
+        resp.basic.rx_overruns.set(rx.overruns);
+        return AdminStatus::kSuccess;
+    case StatsType::kEni:
+        if (!(caps & capability_bit(Capability::kEniStats)))
+            break;
+        resp.eni.bw_in_allowance_exceeded = s.bw_in_allowance_exceeded;
+        resp.eni.bw_out_allowance_exceeded = s.bw_out_allowance_exceeded;
+        resp.eni.pps_allowance_exceeded = s.pps_allowance_exceeded;
+        resp.eni.conntrack_allowance_exceeded = s.conntrack_allowance_exceeded;
+        resp.eni.linklocal_allowance_exceeded = s.linklocal_allowance_exceeded;
+        return AdminStatus::kSuccess;
+    case StatsType::kEnaSrd:
+        if (!(caps & capability_bit(Capability::kEnaSrdInfo)))
+            break;
+        resp.srd.flags = core_.config.ena_srd_flags;
+        resp.srd.tx_pkts = s.ena_srd_tx_pkts;
+        resp.srd.eligible_tx_pkts = s.ena_srd_eligible_tx_pkts;
+        resp.srd.rx_pkts = s.ena_srd_rx_pkts;
+        resp.srd.resource_utilization = s.ena_srd_resource_utilization;
+        return AdminStatus::kSuccess;
+    case StatsType::kCustomerMetrics: {
+        if (!(caps & capability_bit(Capability::kCustomerMetrics)))
+            break;
+        // Without a control buffer the driver only learns which metrics exist.
+        resp.reported_metrics = kCustomerMetricsAll;
+        const std::uint64_t wanted = cmd.requested_metrics & kCustomerMetricsAll;
+        if (cmd.control_buffer.length == 0 || wanted == 0)
+            return AdminStatus::kSuccess;
+        const std::size_t bytes = std::size_t(std::popcount(wanted)) * sizeof(std::uint64_t);
+        std::uint8_t* out = control_buffer(cmd.control_buffer, bytes);
+        if (out == nullptr)
+            return AdminStatus::kMalformedRequest;
+        const std::uint64_t in_use = std::min<std::uint64_t>(s.conntrack_entries, core_.config.conntrack_table_size);
+        const std::uint64_t values[] = {s.bw_in_allowance_exceeded,     s.bw_out_allowance_exceeded,
+                                        s.pps_allowance_exceeded,       s.conntrack_allowance_exceeded,
+                                        s.linklocal_allowance_exceeded, core_.config.conntrack_table_size - in_use};
+        static_assert(std::size(values) == 6 && kCustomerMetricsAll == 0x3F);
+        for (unsigned bit = 0; bit < std::size(values); ++bit) {
+            if (wanted & (std::uint64_t{1} << bit)) {
+                std::memcpy(out, &values[bit], sizeof(std::uint64_t));
+                out += sizeof(std::uint64_t);
+            }
+        }
+        return AdminStatus::kSuccess;
+    }
+    case StatsType::kExtended:
+        break;
+    }
+    return AdminStatus::kUnsupportedOpcode;
+}
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,49 @@
+// The asynchronous event notification queue, device side: posts events of the groups the
+// driver enabled, never overwriting entries the driver has not released through
+// AENQ_HEAD_DB, and runs the keep-alive timer. Used under the device's process_mutex.
+#pragma once
+
+#include <cstdint>
+
+#include "device_core.hpp"
+
+namespace ena::sim::detail {
+
+class Aenq {
+public:
+    static constexpr std::uint32_t kSupportedGroups =
+        hw::aenq_group_bit(hw::AenqGroup::kLinkChange) | hw::aenq_group_bit(hw::AenqGroup::kFatalError) |
+        hw::aenq_group_bit(hw::AenqGroup::kWarning) | hw::aenq_group_bit(hw::AenqGroup::kNotification) |
+        hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications);
+    static constexpr std::uint64_t kConfNotificationInterval = 1'000'000'000;  // at most one a second
+
+    explicit Aenq(DeviceCore& core) : core_(core) {}
+
+    void reset();  // power-on: nothing enabled, nothing produced
+    std::uint32_t enabled_groups() const { return enabled_; }
+    // AENQ_CONFIG: the driver enabled `groups` (already checked against kSupportedGroups).
+    // Newly enabled link-change announces the current link state; keep-alive starts its timer.
+    void set_enabled_groups(std::uint32_t groups);
+
+    // Events. Each returns true when an entry was written.
+    bool post_link_change(bool up);
+    bool post_fatal_error();
+    // A sub-optimal configuration was seen; sent at most once per kConfNotificationInterval.
+    bool post_conf_notification(hw::ConfNotification code);
+    // Sends the keep-alives that fell due by now; true when any was due.
+    bool run_timers();
+
+private:
+    bool post(hw::AenqEntry& entry);
+    bool post(hw::AenqEntry& entry, std::uint64_t timestamp_ns);
+    bool enabled(hw::AenqGroup g) const { return enabled_ & hw::aenq_group_bit(g); }
+
+    DeviceCore& core_;
+    std::uint32_t enabled_ = 0;
+    std::uint64_t produced_ = 0;
+    std::uint64_t next_keep_alive_ns_ = 0;
+    bool conf_notified_ = false;
+    std::uint64_t last_conf_notification_ns_ = 0;
+};
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,154 @@
+// State every part of the simulated device shares, and the rules for touching it.
+//
+// Locks:
+//   process_mutex  serializes process(): register handling, admin commands, AENQ, Tx. Taken by
+//                  every public entry point except receive_frame().
+//   rx_mutex       a leaf lock (nothing is acquired while holding it) guarding the Rx side:
+//                  Rx ring cursors and Rx counters. receive_frame() takes only this one, so
+//                  a device's Tx can deliver to another device (or itself) while holding its
+//                  own process_mutex without risking a lock-order cycle.
+// State the Rx path reads but admin commands change (queue table, RSS, MTU) is modified with
+// both locks held, so either lock is enough to read it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "ena_hw.hpp"
+#include "ena_sim_device.hpp"
+#include "guest_memory.hpp"
+#include "queues.hpp"
+#include "register_file.hpp"
+#include "rss.hpp"
+
+namespace ena::sim::detail {
+
+// Device time: a virtual clock in synchronous/deferred mode (moved by advance_time only),
+// the steady clock in threaded mode.
+class DeviceClock {
+public:
+    explicit DeviceClock(bool real) : real_(real), start_(std::chrono::steady_clock::now()) {}
+    std::uint64_t now_ns() const {
+        if (!real_)
+            return virtual_ns_.load(std::memory_order_acquire);
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::steady_clock::now() - start_)
+                                              .count());
+    }
+    void advance(std::uint64_t ns) { virtual_ns_.fetch_add(ns, std::memory_order_acq_rel); }
+
+private:
+    bool real_;
+    std::chrono::steady_clock::time_point start_;
+    std::atomic<std::uint64_t> virtual_ns_{0};
+};
+
+class FaultPlan {
+public:
+    void set(Fault f, std::uint32_t n) { counts_[index(f)].store(n, std::memory_order_release); }
+    std::uint32_t pending(Fault f) const { return counts_[index(f)].load(std::memory_order_acquire); }
+    // True when this occurrence must misbehave (uses up one planned occurrence).
+    bool fire(Fault f) {
+        auto& c = counts_[index(f)];
+        std::uint32_t n = c.load(std::memory_order_relaxed);
+        while (n != 0) {
+            if (n == kFaultForever)
+                return true;
+            if (c.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel))
+                return true;
+        }
+        return false;
+    }
+
+private:
+    static unsigned index(Fault f) { return static_cast<unsigned>(f); }
+    std::array<std::atomic<std::uint32_t>, kFaultCount> counts_{};
+};
+
+// Interrupt vectors raised while a lock is held, delivered after it is released.
+class PendingInterrupts {
+public:
+    void raise(std::uint32_t vector) {
+        if (enabled_)
+            vectors_.push_back(vector);
+    }
+    void set_enabled(bool on) { enabled_ = on; }
+    // Moves the pending vectors into `out` (cleared first). Call with the owning lock held.
+    void take(std::vector<std::uint32_t>& out) {
+        out.clear();
+        out.swap(vectors_);
+    }
+
+private:
+    bool enabled_ = false;
+    std::vector<std::uint32_t> vectors_;
+};
+
+// Counters the Rx path moves (under rx_mutex).
+struct RxCounters {
+    std::uint64_t packets = 0, bytes = 0, drops = 0, overruns = 0;
+    std::uint64_t oversize_drops = 0, malformed = 0, dma_errors = 0;
+};
+
+struct DeviceCore {
+    DeviceCore(Device& self, const DeviceConfig& config, IovaTranslator iova, EngineMode mode);
+
+    Device& self;
+    const DeviceConfig config;
+    const EngineMode mode;
+    DeviceClock clock;
+    GuestMemory memory;
+    RegisterFile registers;
+    std::unique_ptr<std::uint8_t[]> llq_bar;
+    std::size_t llq_bar_size = 0;
+    std::uint32_t llq_queue_stride = 0;  // bytes of BAR2 per LLQ slot
+
+    std::mutex process_mutex;
+    std::mutex rx_mutex;
+
+    QueueTable queues;
+    RssState rss;
+    FaultPlan faults;
+    std::shared_ptr<Wire> wire;
+
+    // Negotiated configuration (power-on values restored by a device reset).
+    std::optional<hw::LlqLayout> llq_layout;
+    std::uint16_t llq_accel_flags = 0;  // accel flags the driver enabled and the device offers
+    std::uint32_t mtu = 0;
+    std::optional<hw::HostInfo> host_info;
+    std::uint64_t host_info_address = 0;
+    bool frag_bypass = false;
+    std::uint32_t last_reset_reason = 0;
+
+    std::atomic<bool> link_up;
+    std::atomic<bool> fatal_error{false};
+
+    DeviceStats stats;     // everything but the Rx-side counters (process_mutex)
+    RxCounters rx_counters;  // (rx_mutex)
+
+    InterruptHandler interrupt_handler;
+    PendingInterrupts irq_process;  // raised under process_mutex
+    PendingInterrupts irq_rx;       // raised under rx_mutex
+
+    // Largest frame the MTU allows, L2 header (with `vlans` tags) included.
+    std::uint32_t max_frame(unsigned vlans) const {
+        return (mtu != 0 ? mtu : config.max_mtu) + 14 + 4 * vlans;
+    }
+    bool llq_meta_required() const {
+        return llq_accel_flags & (1u << static_cast<unsigned>(hw::LlqAccelFlag::kDisableMetaCaching));
+    }
+    bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & 1u) == 0; }
+    // The CQ fires its vector if it is in interrupt mode and armed (and disarms).
+    void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
+        if (cq.interrupt_mode && cq.armed.exchange(false, std::memory_order_acq_rel))
+            irq.raise(cq.msix_vector);
+    }
+};
+
+}  // namespace ena::sim::detail

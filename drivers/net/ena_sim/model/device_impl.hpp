@@ -1,0 +1,36 @@
+// The simulated device's composition root: shared core plus the parts that act on it.
+#pragma once
+
+#include "admin_queue.hpp"
+#include "aenq.hpp"
+#include "device_core.hpp"
+#include "rx_engine.hpp"
+#include "tx_engine.hpp"
+
+namespace ena::sim {
+
+struct Device::Impl {
+    Impl(Device& self, const DeviceConfig& config, IovaTranslator iova, EngineMode mode);
+
+    // One pass over everything the driver may have written. process_mutex held.
+    bool process_locked();
+
+    // Register handling (registers.cpp).
+    void power_on_registers();
+    void clear_driver_registers();
+    bool handle_dev_ctl();
+    void complete_reset();
+    bool answer_readless();
+    bool handle_cq_unmask();
+    bool handle_rss_entry_update();
+
+    detail::DeviceCore core;
+    detail::Aenq aenq;
+    detail::AdminCommands commands;
+    detail::AdminQueue admin;
+    detail::TxEngine tx;
+    detail::RxEngine rx;
+    bool in_reset = false;
+};
+
+}  // namespace ena::sim

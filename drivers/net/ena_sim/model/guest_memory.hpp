@@ -1,0 +1,67 @@
+// Host (guest) memory as the device reaches it: through the caller's IOVA translation, like DMA
+// through an IOMMU. Also the ordering helpers for memory shared with a concurrently running
+// driver: read a doorbell with acquire before the descriptors it covers; publish the word that
+// holds a phase bit with release after the rest of the entry.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ena_sim_device.hpp"
+
+namespace ena::sim::detail {
+
+template <typename T>
+inline T load_acquire(const T* p) {
+    return std::atomic_ref<T>(*const_cast<T*>(p)).load(std::memory_order_acquire);
+}
+
+template <typename T>
+inline void store_release(T* p, T value) {
+    std::atomic_ref<T>(*p).store(value, std::memory_order_release);
+}
+
+class GuestMemory {
+public:
+    GuestMemory(IovaTranslator translator, unsigned dma_addr_width)
+        : translator_(translator),
+          limit_(dma_addr_width >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << dma_addr_width) - 1) {}
+
+    // Pointer to [iova, iova + len), or nullptr when any byte of it is unreachable. len > 0.
+    std::uint8_t* map(std::uint64_t iova, std::size_t len) const {
+        if (len == 0 || iova > limit_ || len - 1 > limit_ - iova || translator_.translate == nullptr)
+            return nullptr;
+        return static_cast<std::uint8_t*>(translator_.translate(translator_.ctx, iova, len));
+    }
+
+    bool read(std::uint64_t iova, void* dst, std::size_t len) const {
+        const std::uint8_t* src = map(iova, len);
+        if (src == nullptr)
+            return false;
+        std::memcpy(dst, src, len);
+        return true;
+    }
+
+    bool write(std::uint64_t iova, const void* src, std::size_t len) const {
+        std::uint8_t* dst = map(iova, len);
+        if (dst == nullptr)
+            return false;
+        std::memcpy(dst, src, len);
+        return true;
+    }
+
+private:
+    IovaTranslator translator_;
+    std::uint64_t limit_;  // highest address the device's DMA width reaches
+};
+
+// Ring position helpers. Counters are free-running; depths are powers of two dividing 2^16, so
+// a 16-bit counter gives the same slot and phase as a wider one.
+constexpr std::uint32_t ring_slot(std::uint32_t counter, std::uint32_t depth) { return counter & (depth - 1); }
+// Phase starts at 1 and flips every time the ring wraps.
+constexpr std::uint32_t ring_phase(std::uint32_t counter, std::uint32_t depth) { return ((counter / depth) & 1u) ^ 1u; }
+constexpr bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,145 @@
+// BAR0 behaviour: power-on values, device reset through DEV_CTL, readless register reads,
+// CQ unmask and one-entry RSS updates. Everything is detected by comparing registers with what
+// the device last consumed, so it works the same whoever runs process().
+#include <cstring>
+
+#include "device_impl.hpp"
+
+namespace ena::sim {
+
+using namespace hw;
+using detail::kReadlessIdle;
+namespace queue_regs = detail::queue_regs;
+
+namespace {
+// Controller version 1.0.0 (the driver needs at least 0.0.1).
+constexpr std::uint32_t kControllerVersion = controller_version::Major::make(1);
+}  // namespace
+
+void Device::Impl::power_on_registers() {
+    detail::RegisterFile& r = core.registers;
+    const DeviceConfig& c = core.config;
+    r.clear();
+    r.store(reg::kVersion, version::Major::make(kSpecVersionMajor) | version::Minor::make(kSpecVersionMinor));
+    r.store(reg::kControllerVersion, kControllerVersion);
+    r.store(reg::kCaps, caps::ResetTimeout::make(c.reset_timeout_100ms) | caps::DmaAddrWidth::make(c.dma_addr_width) |
+                            caps::AdminCmdTimeout::make(c.admin_timeout_100ms));
+    r.store(reg::kDevSts, dev_sts::Ready::kMask);
+    r.store(reg::kMmioRegRead, kReadlessIdle);
+    r.store(reg::kRssIndEntryUpdate, kReadlessIdle);
+}
+
+// Registers the driver programs go back to their power-on value on reset. The readless
+// response address stays: drivers rewrite it while the reset is held, before they can read.
+void Device::Impl::clear_driver_registers() {
+    detail::RegisterFile& r = core.registers;
+    for (std::uint32_t off : {reg::kAqBaseLow, reg::kAqBaseHigh, reg::kAqCaps, reg::kAcqBaseLow, reg::kAcqBaseHigh,
+                              reg::kAcqCaps, reg::kAqDoorbell, reg::kAcqTail, reg::kAenqCaps, reg::kAenqBaseLow,
+                              reg::kAenqBaseHigh, reg::kAenqHeadDoorbell, reg::kAenqTail, reg::kIntrMask,
+                              reg::kPhcDoorbell})
+        r.store(off, 0);
+    r.store(reg::kRssIndEntryUpdate, kReadlessIdle);
+    for (std::uint32_t off = queue_regs::kBase; off < r.size(); off += 4)
+        r.store(off, 0);
+}
+
+bool Device::Impl::handle_dev_ctl() {
+    const std::uint32_t ctl = core.registers.load(reg::kDevCtl);
+    const bool reset_held = dev_ctl::DevReset::get(ctl);
+    if (reset_held == in_reset)
+        return false;
+    if (reset_held) {
+        // Nothing runs while the reset is held; DEV_STS says so.
+        in_reset = true;
+        core.last_reset_reason = dev_ctl::ResetReason::get(ctl) | dev_ctl::ResetReasonExt::get(ctl) << 4;
+        core.registers.store(reg::kDevSts, dev_sts::ResetInProgress::kMask);
+    } else {
+        complete_reset();
+    }
+    return true;
+}
+
+void Device::Impl::complete_reset() {
+    {
+        std::lock_guard rx_lock(core.rx_mutex);
+        core.queues.clear();
+        core.rss.reset();
+        core.mtu = 0;
+    }
+    aenq.reset();
+    admin.reset();
+    core.llq_layout.reset();
+    core.llq_accel_flags = 0;
+    core.host_info.reset();
+    core.host_info_address = 0;
+    core.frag_bypass = false;
+    core.fatal_error = false;
+    clear_driver_registers();
+    ++core.stats.resets;
+    in_reset = false;
+    core.registers.store(reg::kDevSts, dev_sts::Ready::kMask);
+}
+
+// Unknown offsets: a 4-byte aligned offset inside BAR0 answers what a direct read would see;
+// anything else answers kRegisterReadFailed (what a read of unbacked PCI space returns).
+bool Device::Impl::answer_readless() {
+    detail::RegisterFile& r = core.registers;
+    const std::uint32_t request = r.load(reg::kMmioRegRead);
+    if (request == kReadlessIdle)
+        return false;
+    if (!r.exchange_if(reg::kMmioRegRead, request, kReadlessIdle))
+        return true;  // a newer request arrived meanwhile: next pass
+    if (!core.config.readless_mmio || core.faults.fire(Fault::kReadlessNoAnswer))
+        return true;
+    const std::uint16_t offset = static_cast<std::uint16_t>(mmio_reg_read::RegisterOffset::get(request));
+    const std::uint32_t value = r.valid(offset) ? r.load(offset) : kRegisterReadFailed;
+    const std::uint64_t address = r.load_address(reg::kMmioRespLow, reg::kMmioRespHigh);
+    std::uint8_t* p = address % alignof(ReadlessResponse) == 0 ? core.memory.map(address, sizeof(ReadlessResponse)) : nullptr;
+    if (p == nullptr) {
+        ++core.stats.dma_errors;
+        return true;
+    }
+    auto* resp = reinterpret_cast<ReadlessResponse*>(p);
+    resp->register_offset = offset;
+    resp->value = value;
+    // The driver polls request_id: write it last.
+    detail::store_release(&resp->request_id, static_cast<std::uint16_t>(mmio_reg_read::RequestId::get(request)));
+    return true;
+}
+
+bool Device::Impl::handle_cq_unmask() {
+    bool did = false;
+    detail::QueueTable& q = core.queues;
+    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
+        if (!q.cq(i).exists)
+            continue;
+        const std::uint32_t v = core.registers.load(queue_regs::cq_unmask(i));
+        if (v == 0)
+            continue;
+        if (cq_unmask::Unmask::get(v))
+            q.cq(i).armed.store(true, std::memory_order_release);
+        // Moderation delays are accepted and ignored: the device completes at once.
+        core.registers.exchange_if(queue_regs::cq_unmask(i), v, 0);
+        did = true;
+    }
+    return did;
+}
+
+bool Device::Impl::handle_rss_entry_update() {
+    detail::RegisterFile& r = core.registers;
+    const std::uint32_t v = r.load(reg::kRssIndEntryUpdate);
+    if (v == kReadlessIdle)
+        return false;
+    if (!r.exchange_if(reg::kRssIndEntryUpdate, v, kReadlessIdle))
+        return true;
+    const std::uint32_t index = rss_ind_entry_update::Index::get(v);
+    const std::uint32_t cq = rss_ind_entry_update::CqIndex::get(v);
+    // Out-of-range updates are ignored (a register write has no status to report).
+    if (index < (1u << core.rss.table_log()) && cq < core.queues.capacity()) {
+        std::lock_guard rx_lock(core.rx_mutex);
+        core.rss.set_table_entry(index, static_cast<std::uint16_t>(cq));
+    }
+    return true;
+}
+
+}  // namespace ena::sim

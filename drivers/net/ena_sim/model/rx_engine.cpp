@@ -1,0 +1,170 @@
+#include "rx_engine.hpp"
+
+#include <cstring>
+#include <limits>
+
+namespace ena::sim::detail {
+
+using namespace hw;
+
+RxEngine::RxEngine(DeviceCore& core) : core_(core) { buffers_.reserve(core.config.max_rx_descs_per_packet + 1u); }
+
+int RxEngine::pick_queue(std::uint32_t hash) const {
+    const QueueTable& q = core_.queues;
+    const int cq = core_.rss.select_cq(hash);
+    if (cq >= 0)
+        return q.sq(static_cast<std::uint16_t>(cq)).exists && q.sq(static_cast<std::uint16_t>(cq)).rx ? cq : -1;
+    // No indirection table yet: everything goes to the first Rx queue.
+    for (std::uint16_t i = 0; i < q.capacity(); ++i)
+        if (q.sq(i).exists && q.sq(i).rx)
+            return i;
+    return -1;
+}
+
+void RxEngine::deliver(std::span<const std::uint8_t> frame) {
+    RxCounters& n = core_.rx_counters;
+    if (frame.empty())
+        return;
+    if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed)) {
+        ++n.drops;
+        return;
+    }
+    const PacketInfo info = parse_packet(frame);
+    if (frame.size() > core_.max_frame(info.vlan_count)) {
+        ++n.oversize_drops;
+        return;
+    }
+    const std::uint32_t hash = core_.rss.hash(frame, info);
+    const int index = pick_queue(hash);
+    if (index < 0) {
+        ++n.drops;
+        return;
+    }
+
+    // Nitro shaping stage (later issue): inbound bandwidth/PPS buckets and conntrack decide
+    // here whether the frame is admitted, counting into the ENI allowance counters.
+
+    SubmissionQueue& sq = core_.queues.sq(static_cast<std::uint16_t>(index));
+    if (!take_buffers(static_cast<std::uint16_t>(index), sq, frame.size()))
+        return;
+
+    CompletionQueue& cq = core_.queues.cq(sq.cq);
+    bool dma_fault = false;
+    for (Buffer& b : buffers_) {
+        b.data = core_.memory.map(b.address, b.length);
+        dma_fault |= b.data == nullptr;
+    }
+    const std::uint32_t count = static_cast<std::uint32_t>(buffers_.size());
+    if (dma_fault) {
+        // The buffers are consumed: hand them back empty so the driver can reuse them.
+        ++n.dma_errors;
+        ++n.drops;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            Buffer b = buffers_[i];
+            b.length = 0;
+            write_completion(cq, b,
+                             rx_completion::First::make(i == 0) | rx_completion::Last::make(i + 1 == count), 0);
+        }
+    } else {
+        const std::uint32_t status = frame_status(info, frame);
+        std::size_t off = 0;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            const Buffer& b = buffers_[i];
+            std::memcpy(b.data, frame.data() + off, b.length);
+            off += b.length;
+            write_completion(cq, b,
+                             status | rx_completion::First::make(i == 0) | rx_completion::Last::make(i + 1 == count),
+                             hash);
+        }
+        ++n.packets;
+        n.bytes += frame.size();
+    }
+    sq.head = static_cast<std::uint16_t>(sq.head + count);
+    core_.signal_cq(cq, core_.irq_rx);
+}
+
+bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len) {
+    RxCounters& n = core_.rx_counters;
+    buffers_.clear();
+    // Acquire: the descriptors the doorbell covers are visible after this load.
+    const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(index)));
+    const std::uint32_t posted = static_cast<std::uint16_t>(tail - sq.head);
+    const std::uint32_t max = core_.config.max_rx_descs_per_packet;
+
+    std::uint32_t limit = max;
+    std::size_t chunk = std::numeric_limits<std::size_t>::max();
+    const std::uint32_t spread = max + 1;
+    if (core_.faults.pending(Fault::kTooManyRxDescs) != 0 && posted >= spread && frame_len >= spread &&
+        core_.faults.fire(Fault::kTooManyRxDescs)) {
+        chunk = (frame_len + spread - 1) / spread;
+        limit = posted;
+    }
+
+    std::size_t remaining = frame_len;
+    std::uint16_t idx = sq.head;
+    while (remaining > 0) {
+        if (buffers_.size() == posted) {
+            ++n.drops;  // not enough buffers posted
+            return false;
+        }
+        if (buffers_.size() == limit) {
+            ++n.drops;  // would span more buffers than a packet may
+            return false;
+        }
+        RxDesc d;
+        std::memcpy(&d, sq.ring + std::size_t{ring_slot(idx, sq.depth)} * kRxDescSize, sizeof(d));
+        if (rx_desc::Phase::get(d.ctrl) != ring_phase(idx, sq.depth)) {
+            ++n.malformed;
+            ++n.drops;
+            return false;
+        }
+        ++idx;
+        const std::size_t capacity = d.length == 0 ? 65536 : d.length;
+        const std::size_t take = std::min({capacity, remaining, chunk});
+        buffers_.push_back(Buffer{d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32), nullptr,
+                                  static_cast<std::uint32_t>(take), d.req_id});
+        remaining -= take;
+    }
+    return true;
+}
+
+std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame) {
+    using namespace rx_completion;
+    std::uint32_t s = SrcVlanCount::make(info.vlan_count);
+    if (info.l3 == L3Kind::kIpv4) {
+        s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv4));
+        s |= L3CsumError::make(!ipv4_header_checksum_ok(frame.data(), info));
+        s |= Ipv4Fragment::make(info.fragment);
+    } else if (info.l3 == L3Kind::kIpv6) {
+        s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv6));
+    }
+    if (info.l4_parsed && !(info.fragment && !info.first_fragment)) {
+        s |= L4ProtoIdx::make(static_cast<std::uint32_t>(info.is_tcp() ? L4Proto::kTcp : L4Proto::kUdp));
+        // A checksum can only be verified over a whole, untruncated datagram.
+        if (!info.fragment && !info.l3_truncated) {
+            s |= L4CsumChecked::make(1);
+            s |= L4CsumError::make(!l4_checksum_ok(frame.data(), info));
+        }
+    }
+    return s;
+}
+
+void RxEngine::write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash) {
+    RxCompletionExt c{};
+    c.base.length = static_cast<std::uint16_t>(buf.length);
+    c.base.req_id = buf.req_id;
+    c.base.hash = hash;
+    c.buff_addr_low = static_cast<std::uint32_t>(buf.address);
+    c.buff_addr_high = static_cast<std::uint16_t>(buf.address >> 32);
+    const std::uint64_t now = core_.clock.now_ns();
+    c.timestamp_low = static_cast<std::uint32_t>(now);
+    c.timestamp_high = static_cast<std::uint32_t>(now >> 32);
+    std::uint8_t* dst = cq.next_entry();
+    const auto* src = reinterpret_cast<const std::uint8_t*>(&c);
+    // Everything after the status word first; the status word (phase) last, with release.
+    std::memcpy(dst + sizeof(std::uint32_t), src + sizeof(std::uint32_t), cq.entry_size - sizeof(std::uint32_t));
+    store_release(reinterpret_cast<std::uint32_t*>(dst), status | rx_completion::Phase::make(cq.phase()));
+    ++cq.produced;
+}
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,37 @@
+// The Rx half of the IO engine: a frame from the wire is steered by RSS to an Rx queue,
+// written across the buffers the driver posted (up to the Rx SQ doorbell) and announced with
+// one Rx completion per buffer, checksums verified. Runs under the device's rx_mutex only.
+#pragma once
+
+#include <vector>
+
+#include "device_core.hpp"
+
+namespace ena::sim::detail {
+
+class RxEngine {
+public:
+    explicit RxEngine(DeviceCore& core);
+
+    void deliver(std::span<const std::uint8_t> frame);
+
+private:
+    struct Buffer {
+        std::uint64_t address;
+        std::uint8_t* data;
+        std::uint32_t length;  // bytes of the frame written to it
+        std::uint16_t req_id;
+    };
+
+    // Rx SQ index for a frame, or -1 when its queue does not exist.
+    int pick_queue(std::uint32_t hash) const;
+    // Reads the buffers the frame needs from the Rx SQ; false when it cannot be received.
+    bool take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
+    void write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash);
+    static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame);
+
+    DeviceCore& core_;
+    std::vector<Buffer> buffers_;
+};
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,309 @@
+#include "tx_engine.hpp"
+
+#include <cstring>
+
+namespace ena::sim::detail {
+
+using namespace hw;
+
+namespace {
+
+constexpr bool is_meta(const TxDesc& d) { return tx_desc::MetaDesc::get(d.len_ctrl); }
+
+TxOffloadContext meta_context(const TxDesc& d) {
+    TxMetaDesc m;
+    std::memcpy(&m, &d, sizeof(m));
+    TxOffloadContext ctx;
+    ctx.valid = true;
+    ctx.l3_length = static_cast<std::uint8_t>(tx_meta::L3HeaderLength::get(m.word2));
+    ctx.l3_offset = static_cast<std::uint8_t>(tx_meta::L3HeaderOffset::get(m.word2));
+    ctx.l4_length_words = static_cast<std::uint8_t>(tx_meta::L4HeaderLengthWords::get(m.word2));
+    ctx.mss = static_cast<std::uint16_t>(tx_meta::MssLow::get(m.word2) |
+                                         (tx_meta::MssHigh::get(m.len_ctrl) << tx_meta::kMssLowBits));
+    return ctx;
+}
+
+// The offload context describes the same headers the device finds in the frame. Zero fields
+// mean "not given" (drivers send an all-zero meta descriptor when they request no offload).
+bool context_matches(const TxOffloadContext& ctx, const PacketInfo& info) {
+    if (ctx.l3_length != 0 && (ctx.l3_offset != info.l3_offset || ctx.l3_length != info.l3_length))
+        return false;
+    if (ctx.l4_length_words != 0 && std::uint32_t{ctx.l4_length_words} * 4 != info.l4_length)
+        return false;
+    return true;
+}
+
+}  // namespace
+
+TxEngine::TxEngine(DeviceCore& core, Aenq& aenq)
+    : core_(core), aenq_(aenq), frame_(kMaxGather), segment_(std::size_t{core.config.max_mtu} + 512) {
+    descs_.reserve(core.config.max_tx_descs_per_packet + 1u);
+}
+
+bool TxEngine::service() {
+    bool did = false;
+    QueueTable& q = core_.queues;
+    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
+        SubmissionQueue& sq = q.sq(i);
+        if (!sq.exists || sq.rx)
+            continue;
+        // Acquire: the descriptors the doorbell covers are visible after this load.
+        const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(i)));
+        if (tail != sq.head)
+            did |= service_queue(i, sq, tail);
+    }
+    return did;
+}
+
+bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t tail) {
+    // The LLQ burst limit can only be checked where every doorbell write is seen.
+    if (sq.llq && core_.mode == EngineMode::kSynchronous &&
+        (core_.llq_accel_flags & (1u << static_cast<unsigned>(LlqAccelFlag::kLimitTxBurst))) &&
+        std::uint32_t(static_cast<std::uint16_t>(tail - sq.last_doorbell)) * core_.llq_layout->entry_size >
+            core_.config.llq_max_tx_burst_bytes)
+        ++core_.stats.llq_burst_exceeded;
+    sq.last_doorbell = tail;
+
+    bool did = false;
+    while (sq.head != tail) {
+        Packet pkt;
+        const bool complete = sq.llq ? read_llq(sq, tail, pkt) : read_host(sq, tail, pkt);
+        if (!complete)
+            break;  // the rest of the packet is not there yet
+        sq.head = static_cast<std::uint16_t>(sq.head + pkt.units);
+        run_packet(sq, pkt);
+        did = true;
+    }
+    return did;
+}
+
+// Keeps a descriptor of the current packet; false when the packet ends with it.
+bool TxEngine::keep_desc(Packet& pkt, const TxDesc& d, std::uint32_t expected_phase) {
+    ++pkt.descs;
+    if (tx_desc::Phase::get(d.len_ctrl) != expected_phase) {
+        pkt.bad_phase = true;  // not written for this lap of the ring: stop here
+        return false;
+    }
+    if (descs_.size() < descs_.capacity())
+        descs_.push_back(d);
+    if (tx_desc::Last::get(d.len_ctrl)) {
+        pkt.last_found = true;
+        return false;
+    }
+    return true;
+}
+
+bool TxEngine::read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt) {
+    descs_.clear();
+    std::uint16_t idx = sq.head;
+    while (idx != tail && pkt.units < sq.depth) {
+        TxDesc d;
+        std::memcpy(&d, sq.ring + std::size_t{ring_slot(idx, sq.depth)} * kTxDescSize, sizeof(d));
+        const std::uint32_t phase = ring_phase(idx, sq.depth);
+        ++idx;
+        ++pkt.units;
+        if (!keep_desc(pkt, d, phase))
+            return true;
+    }
+    // No last descriptor before the doorbell: wait for the rest unless it can never be valid.
+    return pkt.descs > core_.config.max_tx_descs_per_packet || pkt.units == sq.depth;
+}
+
+bool TxEngine::read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt) {
+    descs_.clear();
+    const LlqLayout layout = *core_.llq_layout;
+    std::uint16_t entry = sq.head;
+    bool first = true;
+    while (entry != tail && pkt.units < sq.depth) {
+        const std::uint8_t* e = sq.ring + std::size_t{ring_slot(entry, sq.depth)} * layout.entry_size;
+        const std::uint32_t phase = ring_phase(entry, sq.depth);
+        if (first)
+            pkt.llq_entry = e;
+        const unsigned slots = first ? layout.descs_before_header : layout.descs_per_continuation_entry();
+        ++entry;
+        ++pkt.units;
+        first = false;
+        for (unsigned s = 0; s < slots; ++s) {
+            TxDesc d;
+            std::memcpy(&d, e + s * kTxDescSize, sizeof(d));
+            if (!keep_desc(pkt, d, phase))
+                return true;
+        }
+    }
+    return pkt.descs > core_.config.max_tx_descs_per_packet || pkt.units == sq.depth;
+}
+
+void TxEngine::run_packet(SubmissionQueue& sq, const Packet& pkt) {
+    // Find the first buffer descriptor: it carries the request id and completion request.
+    const bool has_meta = !descs_.empty() && is_meta(descs_[0]);
+    const std::uint32_t first_buffer = has_meta ? 1 : 0;
+    const bool have_buffer = first_buffer < descs_.size() && !is_meta(descs_[first_buffer]);
+    bool ok = !pkt.bad_phase && pkt.last_found && have_buffer && !descs_.empty() &&
+              tx_desc::First::get(descs_[0].len_ctrl) && pkt.descs <= core_.config.max_tx_descs_per_packet;
+    for (std::uint32_t i = first_buffer + 1; ok && i < descs_.size(); ++i)
+        ok = !is_meta(descs_[i]);  // a meta descriptor only opens a packet
+
+    if (ok)
+        ok = transmit_packet(sq, pkt, first_buffer);
+    else
+        drop_malformed();
+
+    // The device consumed the descriptors: complete the packet even when it was dropped.
+    if (have_buffer && tx_desc::CompReq::get(descs_[first_buffer].len_ctrl)) {
+        const TxDesc& d = descs_[first_buffer];
+        complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(d.meta_ctrl) |
+                                                (tx_desc::ReqIdHigh::get(d.len_ctrl) << 10)));
+    }
+}
+
+bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint32_t first_buffer) {
+    const TxDesc& lead = descs_[first_buffer];
+    const bool has_meta = first_buffer == 1;
+
+    // Offload context: this packet's meta descriptor, or the one the queue cached.
+    TxOffloadContext ctx;
+    if (has_meta) {
+        ctx = meta_context(descs_[0]);
+        const bool may_cache = !(sq.llq && core_.llq_meta_required());
+        TxMetaDesc m;
+        std::memcpy(&m, &descs_[0], sizeof(m));
+        if (may_cache && tx_meta::MetaStore::get(m.len_ctrl))
+            sq.cached_meta = ctx;
+    } else if (sq.llq && core_.llq_meta_required()) {
+        drop_malformed();  // accelerated LLQ: every packet must bring its meta descriptor
+        return false;
+    } else {
+        ctx = sq.cached_meta;
+    }
+
+    // Gather: pushed header bytes (LLQ), then the buffers.
+    const std::uint32_t header_len = tx_desc::HeaderLength::get(lead.buff_addr_high_hdr_len);
+    std::size_t len = 0;
+    if (sq.llq) {
+        if (header_len > core_.llq_layout->header_room()) {
+            drop_malformed();
+            return false;
+        }
+        std::memcpy(frame_.data(), pkt.llq_entry + core_.llq_layout->header_offset(), header_len);
+        len = header_len;
+    } else if (header_len != 0) {
+        drop_malformed();  // nothing is pushed in host placement
+        return false;
+    }
+    for (std::uint32_t i = first_buffer; i < descs_.size(); ++i) {
+        const TxDesc& d = descs_[i];
+        const std::uint32_t blen = tx_desc::Length::get(d.len_ctrl);
+        if (blen == 0)
+            continue;  // e.g. LLQ packets pushed whole
+        if (len + blen > frame_.size()) {
+            drop_malformed();
+            return false;
+        }
+        const std::uint64_t addr = d.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(d.buff_addr_high_hdr_len)} << 32);
+        const std::uint8_t* src = core_.memory.map(addr, blen);
+        if (src == nullptr) {
+            ++core_.stats.dma_errors;
+            ++core_.stats.tx_drops;
+            return false;
+        }
+        std::memcpy(frame_.data() + len, src, blen);
+        len += blen;
+    }
+    if (len == 0) {
+        drop_malformed();
+        return false;
+    }
+
+    std::span<std::uint8_t> frame(frame_.data(), len);
+    const PacketInfo info = parse_packet(frame);
+
+    // EC2 drops a packet whose headers do not fit in what the driver pushed into the entry.
+    if (sq.llq && info.header_length() > header_len) {
+        ++core_.stats.llq_header_overflow_drops;
+        ++core_.stats.tx_drops;
+        if (core_.llq_layout->entry_size == 128)
+            aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
+        return false;
+    }
+
+    TxOffloadRequest req;
+    req.l3_checksum = tx_desc::L3CsumEnable::get(lead.meta_ctrl);
+    req.l4_checksum = tx_desc::L4CsumEnable::get(lead.meta_ctrl);
+    req.l4_partial = tx_desc::L4CsumPartial::get(lead.meta_ctrl);
+    req.tso = tx_desc::TsoEnable::get(lead.meta_ctrl);
+    req.mss = ctx.valid ? ctx.mss : 0;
+    const bool offloads = req.l3_checksum || req.l4_checksum || req.tso;
+    if (offloads) {
+        // The descriptor's protocol fields and the context must describe this frame.
+        const auto l3 = static_cast<L3Proto>(tx_desc::L3ProtoIdx::get(lead.meta_ctrl));
+        const auto l4 = static_cast<L4Proto>(tx_desc::L4ProtoIdx::get(lead.meta_ctrl));
+        const bool l3_ok = (l3 == L3Proto::kIpv4 && info.l3 == L3Kind::kIpv4) ||
+                           (l3 == L3Proto::kIpv6 && info.l3 == L3Kind::kIpv6);
+        const bool l4_ok = !(req.l4_checksum || req.tso) || (l4 == L4Proto::kTcp && info.is_tcp()) ||
+                           (l4 == L4Proto::kUdp && info.is_udp() && !req.tso);
+        if (!l3_ok || !l4_ok || (ctx.valid && !context_matches(ctx, info))) {
+            drop_malformed();
+            return false;
+        }
+    }
+
+    // Nitro shaping stage (later issue): bandwidth/PPS token buckets, conntrack and link-local
+    // limits decide here whether the frame leaves, counting into the ENI allowance counters.
+
+    if (req.tso) {
+        TsoSegmenter segmenter(segment_);
+        const bool segmented =
+            segmenter.run(frame, info, req.mss, [&](std::span<const std::uint8_t> seg) { send(seg, info.vlan_count); });
+        if (!segmented) {
+            drop_malformed();
+            return false;
+        }
+        return true;
+    }
+    if (!apply_checksums(frame.data(), info, req)) {
+        drop_malformed();
+        return false;
+    }
+    send(frame, info.vlan_count);
+    return true;
+}
+
+void TxEngine::send(std::span<const std::uint8_t> frame, unsigned vlans) {
+    if (frame.size() > core_.max_frame(vlans)) {
+        ++core_.stats.tx_oversize_drops;
+        ++core_.stats.tx_drops;
+        return;
+    }
+    if (!core_.link_up.load(std::memory_order_relaxed)) {
+        ++core_.stats.tx_drops;
+        return;
+    }
+    ++core_.stats.tx_packets;
+    core_.stats.tx_bytes += frame.size();
+    if (core_.wire)
+        core_.wire->transmit(core_.self, frame);
+}
+
+void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
+    if (core_.faults.fire(Fault::kMissingTxCompletion))
+        return;
+    if (core_.faults.fire(Fault::kBadTxReqId))
+        req_id = sq.depth;  // first id outside the ring
+    CompletionQueue& cq = core_.queues.cq(sq.cq);
+    TxCompletionExt c{};
+    c.base.req_id = req_id;
+    c.base.sq_head_index = static_cast<std::uint16_t>(ring_slot(static_cast<std::uint16_t>(sq.head), sq.depth));
+    const std::uint64_t now = core_.clock.now_ns();
+    c.timestamp_low = static_cast<std::uint32_t>(now);
+    c.timestamp_high = static_cast<std::uint32_t>(now >> 32);
+    std::uint8_t* dst = cq.next_entry();
+    constexpr std::size_t kFlags = offsetof(TxCompletion, flags);
+    const auto* src = reinterpret_cast<const std::uint8_t*>(&c);
+    std::memcpy(dst, src, kFlags);
+    std::memcpy(dst + kFlags + 1, src + kFlags + 1, cq.entry_size - kFlags - 1);
+    store_release(dst + kFlags, static_cast<std::uint8_t>(tx_completion::Phase::make(cq.phase())));
+    ++cq.produced;
+    core_.signal_cq(cq, core_.irq_process);
+}
+
+}  // namespace ena::sim::detail

@@ -1,0 +1,56 @@
+// The Tx half of the IO engine: reads packets from Tx SQs (host-memory rings or LLQ entries in
+// BAR2) up to each doorbell, gathers their bytes, applies offloads, sends frames to the wire
+// and writes Tx completions. Used under the device's process_mutex. No allocation per packet:
+// the scratch buffers are sized once.
+#pragma once
+
+#include <vector>
+
+#include "aenq.hpp"
+#include "device_core.hpp"
+#include "offloads.hpp"
+
+namespace ena::sim::detail {
+
+class TxEngine {
+public:
+    // Largest frame the device gathers: a 64 KiB TSO payload plus headers.
+    static constexpr std::size_t kMaxGather = 65536 + 512;
+
+    TxEngine(DeviceCore& core, Aenq& aenq);
+
+    // Serves every Tx SQ whose doorbell moved; true when anything was consumed.
+    bool service();
+
+private:
+    // The descriptors of one packet as read from the queue.
+    struct Packet {
+        std::uint32_t descs = 0;         // descriptors seen (may exceed what descs_ holds)
+        std::uint16_t units = 0;         // ring slots (host) or LLQ entries consumed
+        const std::uint8_t* llq_entry = nullptr;  // first LLQ entry (pushed header lives there)
+        bool bad_phase = false;
+        bool last_found = false;
+    };
+
+    bool service_queue(std::uint16_t index, SubmissionQueue& sq, std::uint16_t tail);
+    bool read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
+    bool read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
+    bool keep_desc(Packet& pkt, const hw::TxDesc& d, std::uint32_t expected_phase);
+    void run_packet(SubmissionQueue& sq, const Packet& pkt);
+    // Builds the frame and sends it; returns false when the packet was dropped.
+    bool transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint32_t first_buffer);
+    void send(std::span<const std::uint8_t> frame, unsigned vlans);
+    void complete(SubmissionQueue& sq, std::uint16_t req_id);
+    void drop_malformed() {
+        ++core_.stats.malformed_tx;
+        ++core_.stats.tx_drops;
+    }
+
+    DeviceCore& core_;
+    Aenq& aenq_;
+    std::vector<hw::TxDesc> descs_;     // the current packet's descriptors
+    std::vector<std::uint8_t> frame_;   // the current packet's bytes
+    std::vector<std::uint8_t> segment_; // one TSO segment
+};
+
+}  // namespace ena::sim::detail

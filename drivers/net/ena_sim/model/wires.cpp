@@ -1,0 +1,159 @@
+// Loopback and VPC wires, and the factory that turns a wire spec into a Wire.
+#include <algorithm>
+#include <map>
+
+#include "ena_sim_device.hpp"
+
+namespace ena::sim {
+
+namespace {
+
+std::uint64_t mac_at(const std::uint8_t* p) {
+    std::uint64_t m = 0;
+    for (int i = 0; i < 6; ++i)
+        m = (m << 8) | p[i];
+    return m;
+}
+constexpr bool is_group_address(std::uint64_t mac) { return (mac >> 40) & 1; }  // multicast/broadcast bit
+
+// Segments by name. Weak: a segment goes away with its last holder.
+struct VpcRegistry {
+    std::mutex mutex;
+    std::map<std::string, std::weak_ptr<VpcWire>, std::less<>> segments;
+};
+VpcRegistry& vpc_registry() {
+    static VpcRegistry r;
+    return r;
+}
+
+struct WireTypes {
+    WireTypes();
+    std::mutex mutex;
+    std::map<std::string, WireFactory, std::less<>> factories;
+};
+
+WireTypes::WireTypes() {
+    factories.emplace("loopback", [](std::string_view arg, std::string* error) -> std::shared_ptr<Wire> {
+        if (!arg.empty()) {
+            if (error)
+                *error = "loopback takes no argument";
+            return nullptr;
+        }
+        return std::make_shared<LoopbackWire>();
+    });
+    factories.emplace("vpc", [](std::string_view arg, std::string* error) -> std::shared_ptr<Wire> {
+        if (arg.empty()) {
+            if (error)
+                *error = "vpc needs a segment name (vpc:NAME)";
+            return nullptr;
+        }
+        return VpcWire::join(arg);
+    });
+}
+
+WireTypes& wire_types() {
+    static WireTypes t;
+    return t;
+}
+
+}  // namespace
+
+void LoopbackWire::transmit(Device& from, std::span<const std::uint8_t> frame) { from.receive_frame(frame); }
+
+std::shared_ptr<VpcWire> VpcWire::join(std::string_view name) {
+    VpcRegistry& r = vpc_registry();
+    std::lock_guard lock(r.mutex);
+    auto it = r.segments.find(name);
+    if (it != r.segments.end())
+        if (auto existing = it->second.lock())
+            return existing;
+    auto segment = std::make_shared<VpcWire>(std::string(name));
+    r.segments.insert_or_assign(std::string(name), segment);
+    return segment;
+}
+
+VpcWire::~VpcWire() {
+    VpcRegistry& r = vpc_registry();
+    std::lock_guard lock(r.mutex);
+    auto it = r.segments.find(name_);
+    if (it != r.segments.end() && it->second.expired())
+        r.segments.erase(it);
+}
+
+void VpcWire::attach(Device& device) {
+    std::lock_guard lock(mutex_);
+    if (std::find(ports_.begin(), ports_.end(), &device) == ports_.end())
+        ports_.push_back(&device);
+}
+
+void VpcWire::detach(Device& device) {
+    std::lock_guard lock(mutex_);
+    std::erase(ports_, &device);
+    std::erase_if(fdb_, [&](const Learned& l) { return l.port == &device; });
+}
+
+std::size_t VpcWire::port_count() const {
+    std::lock_guard lock(mutex_);
+    return ports_.size();
+}
+
+// Delivery happens with the segment locked, so a port cannot detach (and be destroyed) while
+// a frame is on its way to it. Receivers only take their leaf Rx lock.
+void VpcWire::transmit(Device& from, std::span<const std::uint8_t> frame) {
+    if (frame.size() < 14)
+        return;
+    const std::uint64_t dst = mac_at(frame.data());
+    const std::uint64_t src = mac_at(frame.data() + 6);
+    std::lock_guard lock(mutex_);
+    if (!is_group_address(src)) {
+        auto it = std::find_if(fdb_.begin(), fdb_.end(), [&](const Learned& l) { return l.mac == src; });
+        if (it == fdb_.end())
+            fdb_.push_back(Learned{src, &from});
+        else
+            it->port = &from;  // the station moved
+    }
+    if (!is_group_address(dst)) {
+        auto it = std::find_if(fdb_.begin(), fdb_.end(), [&](const Learned& l) { return l.mac == dst; });
+        if (it != fdb_.end()) {
+            if (it->port != &from)
+                it->port->receive_frame(frame);
+            return;
+        }
+    }
+    for (Device* port : ports_)
+        if (port != &from)
+            port->receive_frame(frame);
+}
+
+bool register_wire_type(std::string_view scheme, WireFactory factory) {
+    WireTypes& t = wire_types();
+    std::lock_guard lock(t.mutex);
+    return t.factories.emplace(std::string(scheme), std::move(factory)).second;
+}
+
+std::shared_ptr<Wire> make_wire(std::string_view spec, std::string* error) {
+    const std::size_t sep = spec.find_first_of(":=");
+    const std::string_view scheme = spec.substr(0, sep);
+    const std::string_view arg = sep == std::string_view::npos ? std::string_view{} : spec.substr(sep + 1);
+    WireFactory factory;
+    {
+        WireTypes& t = wire_types();
+        std::lock_guard lock(t.mutex);
+        auto it = t.factories.find(scheme);
+        if (it != t.factories.end())
+            factory = it->second;
+    }
+    if (!factory) {
+        if (error) {
+            *error = "unknown wire '" + std::string(spec) + "'; known:";
+            WireTypes& t = wire_types();
+            std::lock_guard lock(t.mutex);
+            for (const auto& [name, f] : t.factories)
+                *error += " " + name;
+        }
+        return nullptr;
+    }
+    return factory(arg, error);
+}
+
+}  // namespace ena::sim
