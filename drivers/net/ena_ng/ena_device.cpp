@@ -106,6 +106,9 @@ int EnaDevice::bring_up(const InitOptions& options) {
     rc = events_.init(registers_, resources_, width);
     if (rc != 0)
         return rc;
+    // Hand the AENQ to the device before enabling groups: the device announces the initial link
+    // state as soon as the link-change group is on, and needs room for it.
+    events_.enable();
 
     // Host attributes go first so the device knows its driver before it answers queries.
     rc = set_host_attributes(options.host);
@@ -127,7 +130,6 @@ int EnaDevice::bring_up(const InitOptions& options) {
     if (rc != 0)
         return rc;
 
-    events_.enable();
     // Pick up what the device announced right away (e.g. the initial link state).
     process_events();
     return 0;

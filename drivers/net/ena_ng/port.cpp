@@ -137,7 +137,7 @@ int Port::bring_up() {
         poll_interval_ms_ = 0;
         log(g_log_init, RTE_LOG_NOTICE,
             "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
-            "device events are processed when the application reads link state or statistics",
+            "device events are processed only when the application calls in (link state without LSC, statistics)",
             resources_.name);
     } else {
         poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
@@ -290,6 +290,11 @@ int Port::configure() {
         log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue interrupts are not supported yet (intr_conf.rxq=1)", name);
         return -ENOTSUP;
     }
+    if (conf.intr_conf.lsc != 0 && poll_interval_ms_ == 0)
+        log(g_log_driver, RTE_LOG_WARNING,
+            "%s: intr_conf.lsc=1 with control_path_poll_interval=0: this driver has no control-path interrupt yet, "
+            "so link changes are reported only when something polls the port (omit the devarg to poll every %d ms)",
+            name, kDefaultControlPathPollMs);
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // The device may always spread a frame over several buffers.
     data->scattered_rx = 1;
