@@ -1,38 +1,200 @@
-// PLACEHOLDER from the build frame: registers the net_ena_sim vdev driver and its devargs so
-// that building, PMD info and plugin loading can be exercised. The simulator engineers replace
-// this file; probe only logs and declines the device.
-#include <cerrno>
-
+// vdev glue of net_ena_sim: parses the devargs, builds the simulated device (model + wire),
+// describes it to the driver as DeviceResources and creates the net_ena_ng port on it.
+//
+// Synchronous engine: every register write runs the device at once and the driver's clock is
+// the device's virtual clock (sleeping advances it), so tests are deterministic. Threaded
+// engine: the process-wide engine thread polls the device; the driver uses real time.
 #include <bus_vdev_driver.h>
+#include <rte_ethdev.h>
 #include <rte_log.h>
 
-RTE_LOG_REGISTER(ena_sim_placeholder_logtype, pmd.net.ena_sim, NOTICE);
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dpdk_iova.hpp"
+#include "ena_ng_port.hpp"
+#include "ena_sim_api.hpp"
+#include "engine_thread.hpp"
+#include "memzone_dma.hpp"
+#include "sim_devargs.hpp"
+#include "sim_log.hpp"
+
+namespace ena::sim::glue {
+
+RTE_LOG_REGISTER(g_sim_log, pmd.net.ena_sim, NOTICE);
+
+void sim_log(std::uint32_t level, const char* format, ...) {
+    if (!rte_log_can_log(static_cast<std::uint32_t>(g_sim_log), level))
+        return;
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line, sizeof(line), format, args);
+    va_end(args);
+    rte_log(level, static_cast<std::uint32_t>(g_sim_log), "ena_sim: %s\n", line);
+}
 
 namespace {
 
-int placeholder_probe(rte_vdev_device *dev)
-{
-	rte_log(RTE_LOG_ERR, ena_sim_placeholder_logtype,
-		"net_ena_sim: %s: simulator not implemented yet (placeholder driver)\n",
-		rte_vdev_device_name(dev));
-	return -ENOTSUP;
+struct SimInstance {
+    std::string name;
+    EngineMode mode = EngineMode::kThreaded;
+    std::unique_ptr<Device> device;
+    bool on_engine = false;
+};
+
+std::mutex g_instances_lock;
+std::vector<std::unique_ptr<SimInstance>> g_instances;
+unsigned g_default_mac_serial = 0;
+
+// Synchronous mode: the device runs inside the driver's register writes and sleeps.
+void sync_after_register_write(void* ctx, std::uint32_t offset) { static_cast<Device*>(ctx)->on_register_write(offset); }
+std::uint64_t sync_now_ns(void* ctx) { return static_cast<Device*>(ctx)->now_ns(); }
+void sync_sleep_us(void* ctx, unsigned microseconds) {
+    static_cast<Device*>(ctx)->advance_time(std::uint64_t{microseconds} * 1000);
 }
 
-int placeholder_remove(rte_vdev_device *) { return 0; }
+void remove_instance(const char* name) {
+    std::unique_ptr<SimInstance> instance;
+    {
+        std::lock_guard guard(g_instances_lock);
+        for (auto it = g_instances.begin(); it != g_instances.end(); ++it) {
+            if ((*it)->name == name) {
+                instance = std::move(*it);
+                g_instances.erase(it);
+                break;
+            }
+        }
+    }
+    if (instance && instance->on_engine)
+        engine_detach(*instance->device);
+}
+
+int probe(rte_vdev_device* vdev) {
+    const char* name = rte_vdev_device_name(vdev);
+    const char* args = rte_vdev_device_args(vdev);
+    SimArgs sim_args;
+    int rc = parse_sim_args(name, args, sim_args);
+    if (rc != 0)
+        return rc;
+    if (!sim_args.mac_given) {
+        // Distinct locally administered addresses for devices created without mac=.
+        std::lock_guard guard(g_instances_lock);
+        const unsigned serial = ++g_default_mac_serial;
+        sim_args.config.mac = {0x02, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(serial >> 8),
+                               static_cast<std::uint8_t>(serial)};
+    }
+
+    std::string wire_error;
+    std::shared_ptr<Wire> wire = make_wire(sim_args.wire, &wire_error);
+    if (!wire) {
+        sim_log(RTE_LOG_ERR, "%s: invalid value '%s' for devarg wire: %s (accepted: loopback, vpc:NAME, tap:IFNAME, "
+                "[pcap:rx=FILE,tx=FILE])", name, sim_args.wire.c_str(), wire_error.empty() ? "unknown wire" : wire_error.c_str());
+        return -EINVAL;
+    }
+
+    auto instance = std::make_unique<SimInstance>();
+    instance->name = name;
+    instance->mode = sim_args.mode;
+    instance->device = std::make_unique<Device>(sim_args.config, dpdk_iova_translator(), sim_args.mode);
+    Device& device = *instance->device;
+    device.attach_wire(std::move(wire));
+
+    ng::DeviceResources resources;
+    resources.registers = device.register_bar();
+    resources.registers_size = device.register_bar_size();
+    resources.llq_memory = device.llq_bar();
+    resources.llq_memory_size = device.llq_bar_size();
+    resources.llq_write_combined = true;  // plain memory: nothing to combine
+    resources.readless_mmio = sim_args.config.readless_mmio;
+    resources.numa_node = vdev->device.numa_node;
+    resources.name = instance->name.c_str();
+    resources.dma_alloc = ng::memzone_dma_alloc;
+    resources.dma_free = ng::memzone_dma_free;
+    resources.ctx = &device;
+    if (sim_args.mode == EngineMode::kThreaded) {
+        resources.now_ns = ng::tsc_now_ns;
+        resources.sleep_us = ng::tsc_sleep_us;
+        rc = engine_attach(device, sim_args.engine_cpu);
+        if (rc != 0)
+            return rc;
+        instance->on_engine = true;
+    } else {
+        resources.after_register_write = sync_after_register_write;
+        resources.now_ns = sync_now_ns;
+        resources.sleep_us = sync_sleep_us;
+    }
+
+    SimInstance* raw = instance.get();
+    {
+        std::lock_guard guard(g_instances_lock);
+        g_instances.push_back(std::move(instance));
+    }
+    std::uint16_t port_id = 0;
+    rc = ng::create_port(&vdev->device, name, resources, args, sim_arg_keys(), &port_id);
+    if (rc != 0) {
+        remove_instance(raw->name.c_str());
+        sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);
+        return rc;
+    }
+    sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s)", name, port_id,
+            sim_args.mode == EngineMode::kThreaded ? "threaded" : "synchronous", sim_args.wire.c_str());
+    return 0;
+}
+
+int remove(rte_vdev_device* vdev) {
+    const char* name = rte_vdev_device_name(vdev);
+    const int rc = ng::destroy_port(name);
+    remove_instance(name);
+    return rc;
+}
 
 }  // namespace
+}  // namespace ena::sim::glue
+
+namespace ena::sim {
+
+Device* find_device(const char* vdev_name) {
+    std::lock_guard guard(glue::g_instances_lock);
+    for (const auto& instance : glue::g_instances)
+        if (instance->name == vdev_name)
+            return instance->device.get();
+    return nullptr;
+}
+
+Device* find_device(std::uint16_t port_id) {
+    char name[RTE_ETH_NAME_MAX_LEN];
+    if (rte_eth_dev_get_name_by_port(port_id, name) != 0)
+        return nullptr;
+    return find_device(static_cast<const char*>(name));
+}
+
+}  // namespace ena::sim
 
 static rte_vdev_driver ena_sim_vdev_driver = {
-	.probe = placeholder_probe,
-	.remove = placeholder_remove,
+    .probe = ena::sim::glue::probe,
+    .remove = ena::sim::glue::remove,
 };
 
 RTE_PMD_REGISTER_VDEV(net_ena_sim, ena_sim_vdev_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_ena_sim,
-	"mac=<xx:xx:xx:xx:xx:xx> "
-	"queues=<1-128> "
-	"llq=<none|normal|wide> "
-	"mtu=<128-9216> "
-	"link=<up|down> "
-	"wire=<loopback|vpc:NAME|tap:IFNAME|pcap:rx=FILE,tx=FILE> "
-	"engine=<threaded|sync>");
+                              "mac=<xx:xx:xx:xx:xx:xx> "
+                              "queues=<1-128> "
+                              "llq=<none|normal|wide> "
+                              "mtu=<128-9216> "
+                              "link=<up|down> "
+                              "wire=<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]> "
+                              "engine=<threaded|sync> "
+                              "engine_cpu=<cpu> "
+                              "llq_policy=<0|1|2|3> "
+                              "miss_txc_to=<0-60> "
+                              "control_path_poll_interval=<0|500-1000> "
+                              "enable_frag_bypass=<0|1> "
+                              "large_llq_hdr=<0|1> "
+                              "normal_llq_hdr=<0|1> "
+                              "enable_llq=<0|1>");
