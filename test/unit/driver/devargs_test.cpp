@@ -1,0 +1,139 @@
+// Devargs: every bad value of the driver's and the simulator's keys fails the probe with a
+// message naming the key and the accepted values, and a good port created afterwards works.
+#include <gtest/gtest.h>
+#include <rte_ethdev.h>
+
+#include <array>
+
+#include "devargs.hpp"
+#include "sim_port.hpp"
+
+namespace ena::test {
+namespace {
+
+struct BadDevarg {
+    const char* args;
+    const char* message;  // expected in the log
+};
+
+std::ostream& operator<<(std::ostream& os, const BadDevarg& bad) { return os << bad.args; }
+
+class InvalidDevarg : public testing::TestWithParam<BadDevarg> {};
+
+TEST_P(InvalidDevarg, FailsProbeWithAClearMessageAndLeavesNothingBehind) {
+    const BadDevarg& bad = GetParam();
+    SimPort::create(kSyncArgs);  // warm-up: ethdev's shared data exists before counting
+    const unsigned zones_before = memzone_count();
+    const std::uint16_t ports_before = rte_eth_dev_count_avail();
+    {
+        LogCapture log;
+        int rc = 0;
+        // The synchronous defaults, minus a key the case itself gives.
+        std::string args = bad.args;
+        if (args.find("engine=") == std::string::npos)
+            args += ",engine=sync";
+        if (args.find("control_path_poll_interval=") == std::string::npos)
+            args += ",control_path_poll_interval=0";
+        auto port = SimPort::create(args, &rc);
+        EXPECT_EQ(port, nullptr);
+        EXPECT_NE(rc, 0);
+        EXPECT_NE(log.text().find(bad.message), std::string::npos) << "log was:\n" << log.text();
+    }
+    EXPECT_EQ(rte_eth_dev_count_avail(), ports_before);
+    EXPECT_EQ(memzone_count(), zones_before);
+
+    auto good = SimPort::create(kSyncArgs);
+    ASSERT_NE(good, nullptr);
+    EXPECT_EQ(good->configure_and_start(), 0);
+    EXPECT_EQ(rte_eth_dev_stop(good->id), 0);
+}
+
+constexpr std::array kBadDevargs = {
+    // driver keys
+    BadDevarg{"llq_policy=4", "invalid value '4' for devarg llq_policy (accepted: 0 = LLQ off, 1 = device "
+                              "recommendation, 2 = 128-byte entries, 3 = 256-byte entries)"},
+    BadDevarg{"llq_policy=one", "invalid value 'one' for devarg llq_policy"},
+    BadDevarg{"llq_policy=-1", "invalid value '-1' for devarg llq_policy"},
+    BadDevarg{"miss_txc_to=61", "invalid value '61' for devarg miss_txc_to (accepted: 0 (check disabled) to 60 seconds)"},
+    BadDevarg{"miss_txc_to=5s", "invalid value '5s' for devarg miss_txc_to"},
+    BadDevarg{"control_path_poll_interval=100",
+              "invalid value '100' for devarg control_path_poll_interval (accepted: 0 (interrupt mode) or 500-1000 "
+              "milliseconds)"},
+    BadDevarg{"control_path_poll_interval=1001", "invalid value '1001' for devarg control_path_poll_interval"},
+    BadDevarg{"enable_frag_bypass=2", "invalid value '2' for devarg enable_frag_bypass (accepted: 0 or 1)"},
+    BadDevarg{"large_llq_hdr=yes", "invalid value 'yes' for devarg large_llq_hdr (accepted: 0 or 1)"},
+    BadDevarg{"normal_llq_hdr=2", "invalid value '2' for devarg normal_llq_hdr (accepted: 0 or 1)"},
+    BadDevarg{"enable_llq=true", "invalid value 'true' for devarg enable_llq (accepted: 0 or 1)"},
+    BadDevarg{"large_llq_hdr=1,normal_llq_hdr=1", "devarg normal_llq_hdr=1 contradicts large_llq_hdr=1"},
+    BadDevarg{"enable_llq=0,large_llq_hdr=1", "devarg large_llq_hdr=1 contradicts enable_llq=0"},
+    BadDevarg{"llq_policy=2,large_llq_hdr=1", "devarg large_llq_hdr=1 contradicts llq_policy=2"},
+    BadDevarg{"llq_policy=0,enable_llq=1", "devarg enable_llq=1 contradicts llq_policy=0"},
+    BadDevarg{"llq_policy=3,normal_llq_hdr=1", "devarg normal_llq_hdr=1 contradicts llq_policy=3"},
+    BadDevarg{"llq_policy=1,llq_policy=2", "devarg llq_policy given more than once"},
+    // simulated device keys
+    BadDevarg{"mac=zz:00:00:00:00:01",
+              "invalid value 'zz:00:00:00:00:01' for devarg mac (accepted: a unicast MAC address xx:xx:xx:xx:xx:xx)"},
+    BadDevarg{"mac=01:00:5e:00:00:01", "invalid value '01:00:5e:00:00:01' for devarg mac"},
+    BadDevarg{"queues=0", "invalid value '0' for devarg queues (accepted: 1-128 queue pairs)"},
+    BadDevarg{"queues=129", "invalid value '129' for devarg queues"},
+    BadDevarg{"llq=huge", "invalid value 'huge' for devarg llq (accepted: none, normal, wide)"},
+    BadDevarg{"mtu=127", "invalid value '127' for devarg mtu (accepted: 128-9216"},
+    BadDevarg{"mtu=9217", "invalid value '9217' for devarg mtu"},
+    BadDevarg{"link=sideways", "invalid value 'sideways' for devarg link (accepted: up, down)"},
+    BadDevarg{"engine=turbo", "invalid value 'turbo' for devarg engine (accepted: threaded, sync)"},
+    BadDevarg{"engine_cpu=first", "invalid value 'first' for devarg engine_cpu (accepted: a CPU number)"},
+    BadDevarg{"wire=nowhere", "invalid value 'nowhere' for devarg wire"},
+    BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu; "
+                         "driver keys: llq_policy"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Devargs, InvalidDevarg, testing::ValuesIn(kBadDevargs));
+
+// --- the driver's parser alone ----------------------------------------------------------------
+
+ena::ng::DriverArgs parse(const char* text) {
+    ena::ng::DriverArgs args;
+    EXPECT_EQ(ena::ng::parse_driver_args(text, {}, args), 0) << text;
+    return args;
+}
+
+TEST(DriverDevargs, DefaultsFollowUpstream) {
+    const ena::ng::DriverArgs args = parse("");
+    EXPECT_EQ(args.llq_policy, ena::ng::LlqPolicy::kDeviceRecommendation);
+    EXPECT_EQ(args.missing_tx_completion_timeout_s, 5u);
+    EXPECT_EQ(args.control_path_poll_interval_ms, -1);
+    EXPECT_FALSE(args.enable_frag_bypass);
+}
+
+TEST(DriverDevargs, OldLlqSwitchesMapOntoThePolicy) {
+    using ena::ng::LlqPolicy;
+    EXPECT_EQ(parse("large_llq_hdr=1").llq_policy, LlqPolicy::kWide);
+    EXPECT_EQ(parse("normal_llq_hdr=1").llq_policy, LlqPolicy::kNormal);
+    EXPECT_EQ(parse("enable_llq=0").llq_policy, LlqPolicy::kOff);
+    EXPECT_EQ(parse("enable_llq=1").llq_policy, LlqPolicy::kDeviceRecommendation);
+    EXPECT_EQ(parse("large_llq_hdr=0").llq_policy, LlqPolicy::kDeviceRecommendation);
+    EXPECT_EQ(parse("enable_llq=1,large_llq_hdr=1").llq_policy, LlqPolicy::kWide);
+    EXPECT_EQ(parse("large_llq_hdr=0,normal_llq_hdr=0,enable_llq=0").llq_policy, LlqPolicy::kOff);
+    EXPECT_EQ(parse("llq_policy=3,large_llq_hdr=1,enable_llq=1").llq_policy, LlqPolicy::kWide);
+    EXPECT_EQ(parse("llq_policy=2,large_llq_hdr=0").llq_policy, LlqPolicy::kNormal);
+}
+
+TEST(DriverDevargs, ValuesAreKept) {
+    const ena::ng::DriverArgs args = parse("miss_txc_to=0,control_path_poll_interval=500,enable_frag_bypass=1");
+    EXPECT_EQ(args.missing_tx_completion_timeout_s, 0u);
+    EXPECT_EQ(args.control_path_poll_interval_ms, 500);
+    EXPECT_TRUE(args.enable_frag_bypass);
+    EXPECT_EQ(parse("control_path_poll_interval=0").control_path_poll_interval_ms, 0);
+    EXPECT_EQ(parse("miss_txc_to=60").missing_tx_completion_timeout_s, 60u);
+}
+
+TEST(DriverDevargs, ForeignKeysAreSkipped) {
+    const char* foreign[] = {"mac", "queues"};
+    ena::ng::DriverArgs args;
+    EXPECT_EQ(ena::ng::parse_driver_args("mac=02:00:00:00:00:09,queues=3,llq_policy=2", foreign, args), 0);
+    EXPECT_EQ(args.llq_policy, ena::ng::LlqPolicy::kNormal);
+    EXPECT_EQ(ena::ng::parse_driver_args("mac=02:00:00:00:00:09", {}, args), -EINVAL);
+}
+
+}  // namespace
+}  // namespace ena::test

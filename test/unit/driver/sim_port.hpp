@@ -1,0 +1,61 @@
+// Test helpers: EAL is initialised once for the whole binary (main.cpp); each test creates its
+// own net_ena_sim vdevs (synchronous engine by default) and drives them through ethdev.
+#pragma once
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ena_sim_api.hpp"
+#include "ena_ng_port.hpp"
+#include "port.hpp"
+
+namespace ena::test {
+
+// Synchronous device, no control-path alarm: everything happens in the test's thread.
+inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0";
+
+// A net_ena_sim vdev with its port; removed on destruction.
+class SimPort {
+public:
+    // Probes a new vdev with `args`. Returns nullptr (and *probe_rc) when the probe fails.
+    static std::unique_ptr<SimPort> create(const std::string& args, int* probe_rc = nullptr);
+    ~SimPort();
+
+    // Configures `rx`/`tx` queues and sets them up with `rx_desc`/`tx_desc` descriptors.
+    int configure(std::uint16_t rx, std::uint16_t tx, const rte_eth_conf& conf = {});
+    int setup_queues(std::uint16_t rx, std::uint16_t tx, std::uint16_t rx_desc = 512, std::uint16_t tx_desc = 512);
+    int configure_and_start(std::uint16_t rx = 1, std::uint16_t tx = 1, const rte_eth_conf& conf = {});
+
+    ena::ng::Port* driver() const { return ena::ng::find_port(id); }
+
+    std::string name;
+    std::uint16_t id = 0;
+    ena::sim::Device* device = nullptr;
+};
+
+// The mbuf pool every test's Rx queues use.
+rte_mempool* test_pool();
+
+// Number of memzones that exist now.
+unsigned memzone_count();
+// Bytes allocated from DPDK's heaps now (all sockets).
+std::uint64_t heap_allocated_bytes();
+
+// Collects everything DPDK logs while it lives.
+class LogCapture {
+public:
+    LogCapture();
+    ~LogCapture();
+    std::string text();
+
+private:
+    char* buffer_ = nullptr;
+    std::size_t size_ = 0;
+    FILE* stream_ = nullptr;
+};
+
+}  // namespace ena::test
