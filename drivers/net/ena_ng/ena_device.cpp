@@ -173,7 +173,7 @@ int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progres
 int EnaDevice::reset(hw::ResetReason reason) {
     const char* name = resources_.name;
     const std::uint32_t status = registers_.read(hw::reg::kDevSts);
-    const std::uint32_t caps = registers_.read(hw::reg::kCaps);
+    const std::uint32_t caps = status != hw::kRegisterReadFailed ? registers_.read(hw::reg::kCaps) : status;
     if (status == hw::kRegisterReadFailed || caps == hw::kRegisterReadFailed) {
         log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device status before reset", name);
         return -ETIME;
