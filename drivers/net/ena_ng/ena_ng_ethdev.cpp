@@ -45,6 +45,10 @@ bool llq_bar_write_combined(const rte_pci_device& pci) {
 
 int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     const char* name = pci->device.name;
+    if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+        log(g_log_init, RTE_LOG_ERR, "%s: secondary processes are not supported yet", name);
+        return -ENOTSUP;
+    }
     DeviceResources resources;
     resources.registers = bar_address(*pci, hw::kRegisterBar);
     resources.registers_size = pci->mem_resource[hw::kRegisterBar].len;

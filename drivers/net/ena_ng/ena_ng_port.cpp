@@ -1,6 +1,7 @@
 #include "ena_ng_port.hpp"
 
 #include <ethdev_driver.h>
+#include <rte_eal.h>
 #include <rte_malloc.h>
 
 #include <cerrno>
@@ -15,6 +16,10 @@ extern const eth_dev_ops kEthDevOps;  // ethdev_ops.cpp
 
 int create_port(rte_device* device, const char* name, const DeviceResources& resources, const char* devargs,
                 std::span<const char* const> foreign_keys, std::uint16_t* port_id) {
+    if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+        log(g_log_init, RTE_LOG_ERR, "%s: secondary processes are not supported yet", name);
+        return -ENOTSUP;
+    }
     DriverArgs args;
     int rc = parse_driver_args(devargs, foreign_keys, args);
     if (rc != 0) {
