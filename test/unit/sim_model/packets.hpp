@@ -25,7 +25,7 @@ struct FrameSpec {
     std::array<std::uint8_t, 16> src6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     std::array<std::uint8_t, 16> dst6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
     std::size_t ip_options = 0;   // IPv4 options bytes (multiple of 4)
-    std::size_t ipv6_ext = 0;     // bytes of destination-options extension headers (multiple of 8)
+    std::size_t ipv6_ext = 0;     // bytes of one destination-options header (multiple of 8, 8..256)
     std::uint8_t proto = 6;       // 6 TCP, 17 UDP, other: raw payload
     std::uint16_t sport = 1234, dport = 80;
     std::size_t tcp_options = 0;  // multiple of 4
@@ -106,11 +106,11 @@ inline Frame build_frame(const FrameSpec& s) {
         ip[7] = 64;
         std::copy(s.src6.begin(), s.src6.end(), f.begin() + static_cast<long>(l.l3 + 8));
         std::copy(s.dst6.begin(), s.dst6.end(), f.begin() + static_cast<long>(l.l3 + 24));
-        for (std::size_t e = 0; e < s.ipv6_ext; e += 8) {  // destination options, 8 bytes each
-            f[l.l3 + 40 + e] = e + 8 < s.ipv6_ext ? 60 : s.proto;
-            f[l.l3 + 40 + e + 1] = 0;
-            f[l.l3 + 40 + e + 2] = 1;  // PadN
-            f[l.l3 + 40 + e + 3] = 4;
+        if (s.ipv6_ext != 0) {  // one destination-options header, padded with PadN
+            f[l.l3 + 40] = s.proto;
+            f[l.l3 + 41] = static_cast<std::uint8_t>(s.ipv6_ext / 8 - 1);
+            f[l.l3 + 42] = 1;
+            f[l.l3 + 43] = static_cast<std::uint8_t>(s.ipv6_ext - 4);
         }
     } else {
         ip[0] = static_cast<std::uint8_t>(0x40 | (l.l3_len / 4));

@@ -372,7 +372,9 @@ std::vector<TxDesc> TestDriver::tx_descriptors(const TxRing& ring, const TxPacke
     std::size_t off = pushed;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         TxDesc d{};
-        const std::size_t len = std::min(sizes[i], p.frame.size() - off);
+        // The last buffer carries whatever the listed sizes left over.
+        const std::size_t len =
+            i + 1 == sizes.size() ? p.frame.size() - off : std::min(sizes[i], p.frame.size() - off);
         std::uint64_t addr = 0;
         if (len != 0) {
             addr = memory_.alloc(len, 64);

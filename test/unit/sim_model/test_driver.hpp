@@ -62,7 +62,7 @@ struct TxRing {
 // How to send one packet.
 struct TxPacket {
     Bytes frame;
-    std::vector<std::size_t> split;  // buffer sizes after the pushed bytes; empty: one buffer
+    std::vector<std::size_t> split;  // buffer sizes after the pushed bytes (the last takes the rest)
     std::uint16_t req_id = 0;
     bool comp_req = true;
     int push = -1;  // LLQ: header bytes pushed; -1: min(frame, header room)
