@@ -22,12 +22,14 @@ TestDriver::TestDriver(DeviceConfig config, EngineMode mode)
     : device_(std::make_unique<Device>(config, memory_.translator(), mode)) {}
 
 std::uint32_t TestDriver::read_direct(std::uint32_t offset) const {
-    return *reinterpret_cast<volatile std::uint32_t*>(device_->register_bar() + offset);
+    auto* reg = const_cast<std::uint32_t*>(reinterpret_cast<volatile std::uint32_t*>(device_->register_bar() + offset));
+    return std::atomic_ref<std::uint32_t>(*reg).load(std::memory_order_acquire);
 }
 
 void TestDriver::write(std::uint32_t offset, std::uint32_t value) {
-    std::atomic_thread_fence(std::memory_order_release);  // descriptors before the doorbell
-    *reinterpret_cast<volatile std::uint32_t*>(device_->register_bar() + offset) = value;
+    // Release: descriptors and entries written before are visible to the device first.
+    auto* reg = const_cast<std::uint32_t*>(reinterpret_cast<volatile std::uint32_t*>(device_->register_bar() + offset));
+    std::atomic_ref<std::uint32_t>(*reg).store(value, std::memory_order_release);
     device_->on_register_write(offset);
 }
 
