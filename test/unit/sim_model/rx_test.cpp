@@ -232,6 +232,13 @@ TEST_F(Rx, BadDescriptorPhaseIsMalformed) {
     EXPECT_EQ(drv.device().stats().malformed_rx, 1u);
 }
 
+TEST_F(Rx, DoorbellBeyondTheRingIsRejected) {
+    drv.write(rx.doorbell, 300);  // a 256-entry ring cannot hold 300 buffers
+    deliver(build_frame({}));
+    EXPECT_EQ(drv.device().stats().malformed_rx, 1u);
+    EXPECT_EQ(drv.device().stats().rx_packets, 0u);
+}
+
 TEST_F(Rx, InterruptWhenUnmaskedThenMaskedUntilUnmaskedAgain) {
     std::vector<std::uint32_t> fired;
     drv.device().set_interrupt_handler([&](std::uint32_t v) { fired.push_back(v); });

@@ -119,6 +119,15 @@ TEST_F(TxHost, MalformedPacketsAreDroppedButCompleted) {
     EXPECT_EQ(roundtrip(tx, ok).size(), 1u);
 }
 
+TEST_F(TxHost, DoorbellBeyondTheRingIsRejected) {
+    TxRing tx = drv.create_tx(64);
+    drv.write(tx.doorbell, 65);  // more than 64 entries posted: impossible
+    drv.write(tx.doorbell, 65);
+    EXPECT_EQ(drv.device().stats().malformed_tx, 1u);
+    EXPECT_EQ(drv.device().stats().tx_packets, 0u);
+    EXPECT_TRUE(drv.poll_tx(tx).empty());
+}
+
 TEST_F(TxHost, UnmappedBufferIsADmaErrorNotACrash) {
     TxRing tx = drv.create_tx(64);
     TxPacket p;

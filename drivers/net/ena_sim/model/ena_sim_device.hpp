@@ -79,7 +79,7 @@ struct DeviceConfig {
     // Size of the connection-tracking table; customer metric conntrack_allowance_available
     // reports the room left in it.
     std::uint32_t conntrack_table_size = 262144;
-    std::uint64_t ena_srd_flags = 0;  // hw::srd_flags reported by GET_STATS ENA_SRD
+    std::uint64_t ena_srd_flags = 0;  // hw::srd_flags reported by GET_STATS (ENA Express)
 
     std::string name = "ena_sim";  // for log lines
 };

@@ -89,6 +89,11 @@ bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std:
     // Acquire: the descriptors the doorbell covers are visible after this load.
     const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(index)));
     const std::uint32_t posted = static_cast<std::uint16_t>(tail - sq.head);
+    if (posted > sq.depth) {  // a doorbell past the ring: nothing it covers can be trusted
+        ++n.malformed;
+        ++n.drops;
+        return false;
+    }
     const std::uint32_t max = core_.config.max_rx_descs_per_packet;
 
     std::uint32_t limit = max;

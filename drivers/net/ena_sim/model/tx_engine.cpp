@@ -56,6 +56,14 @@ bool TxEngine::service() {
 }
 
 bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t tail) {
+    // A doorbell claiming more entries than the ring holds is a driver bug: nothing it covers
+    // can be trusted. Count it once and wait for a sane doorbell (or a reset).
+    if (static_cast<std::uint16_t>(tail - sq.head) > sq.depth) {
+        if (tail != sq.last_doorbell)
+            ++core_.stats.malformed_tx;
+        sq.last_doorbell = tail;
+        return false;
+    }
     // The LLQ burst limit can only be checked where every doorbell write is seen.
     if (sq.llq && core_.mode == EngineMode::kSynchronous &&
         (core_.llq_accel_flags & (1u << static_cast<unsigned>(LlqAccelFlag::kLimitTxBurst))) &&
