@@ -20,9 +20,15 @@ protected:
 };
 
 TEST_F(AenqTest, KeepAliveEverySecondOfDeviceTimeWithDropCounters) {
-    // Make some Rx drops first: frames with no Rx queue to land on.
+    // Make some drops first: Rx frames with no Rx queue to land on, a Tx packet whose buffer
+    // the device cannot reach.
     for (int i = 0; i < 3; ++i)
         drv.device().receive_frame(build_frame({}));
+    TxRing tx = drv.create_tx(64);
+    TxPacket bad;
+    bad.frame = build_frame({});
+    bad.buffer_address_override = drv.memory().unmapped();
+    drv.send(tx, bad);
     ASSERT_EQ(drv.set_aenq_groups(aenq_group_bit(AenqGroup::kKeepAlive)).status, AdminStatus::kSuccess);
     const std::uint64_t start = drv.device().now_ns();
     drv.device().advance_time(3500 * kMs);
@@ -33,7 +39,7 @@ TEST_F(AenqTest, KeepAliveEverySecondOfDeviceTimeWithDropCounters) {
         std::memcpy(&ka, &events[i], sizeof(ka));
         EXPECT_EQ(ka.common.group, static_cast<std::uint16_t>(AenqGroup::kKeepAlive));
         EXPECT_EQ(ka.rx_drops.get(), 3u);
-        EXPECT_EQ(ka.tx_drops.get(), 0u);
+        EXPECT_EQ(ka.tx_drops.get(), 1u);
         EXPECT_EQ(ka.rx_overruns.get(), 0u);
         EXPECT_EQ(timestamp(events[i]), start + (i + 1) * 1000 * kMs);
     }

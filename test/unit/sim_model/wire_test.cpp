@@ -194,6 +194,34 @@ TEST(Engines, ThreadedKeepAliveUsesTheRealClock) {
     EXPECT_LE(n, 6u);
 }
 
+// Synchronous mode: the application thread rings Tx doorbells while another thread (the EAL
+// alarm thread in a real application) does readless register reads on the same device.
+TEST(Engines, RegisterWritesFromTwoThreadsAreSerialized) {
+    Port a(kMacA);
+    a.drv.device().attach_wire(make_wire("loopback"));
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad_reads{0};
+    std::thread reader([&] {
+        while (!stop.load()) {
+            const auto v = a.drv.readless(reg::kDevSts);
+            if (v != dev_sts::Ready::kMask)
+                ++bad_reads;
+        }
+    });
+    std::size_t received = 0;
+    for (int i = 0; i < 3000; ++i) {
+        a.send(frame_from_to(kMacA, kMacB));
+        auto got = a.drv.poll_rx(a.rx);
+        received += got.size();
+        if (!got.empty())
+            a.drv.post_rx(a.rx, static_cast<std::uint16_t>(got.size()));
+    }
+    stop = true;
+    reader.join();
+    EXPECT_EQ(bad_reads.load(), 0);
+    EXPECT_EQ(received, 3000u);
+}
+
 // Two devices send to each other at the same time from two threads (synchronous mode: each
 // delivery runs inside the sender's doorbell write, holding the sender's lock).
 TEST(Engines, CrossDeliveryFromTwoThreadsDoesNotDeadlock) {
