@@ -236,6 +236,7 @@ private:
 // control thread, or std::thread in tests); run() loops until stop() is called.
 class Engine {
 public:
+    // A device must be removed before it is destroyed.
     void add(Device& device);
     void remove(Device& device);
     // One pass over every device and wire; returns true when anything was done.
@@ -274,7 +275,7 @@ public:
     const std::string& name() const { return name_; }
     std::size_t port_count() const;
 
-    explicit VpcWire(std::string name) : name_(std::move(name)) {}
+    explicit VpcWire(std::string name) : name_(std::move(name)) {}  // for join(): not registered by name
 
 private:
     struct Learned {
