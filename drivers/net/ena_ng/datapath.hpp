@@ -5,6 +5,7 @@
 #include <ethdev_driver.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace ena::ng {
 
@@ -19,6 +20,9 @@ namespace datapath {
 eth_rx_burst_t select_rx_burst(const Port& port);
 eth_tx_burst_t select_tx_burst(const Port& port);
 eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
+
+// eth_dev_ops::tx_done_cleanup: frees up to `free_count` completed packets (0: all).
+int tx_done_cleanup(void* queue, std::uint32_t free_count);
 
 // RxQueue::start(), after the IO queue exists: post the initial buffers. Returns 0 or -errno.
 int rx_queue_post_initial(RxQueue& queue);

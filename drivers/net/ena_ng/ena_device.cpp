@@ -46,6 +46,7 @@ int EnaDevice::init(const DeviceResources& resources, const InitOptions& options
         conf_logged_ = 0;
     }
     link_up_.store(true, std::memory_order_release);
+    reset_request_.store(kNoResetRequest, std::memory_order_release);
     const int rc = bring_up(options);
     if (rc != 0) {
         shutdown();
@@ -152,6 +153,13 @@ void EnaDevice::shutdown() {
         registers_.release();
     registers_ready_ = false;
     initialised_ = false;
+}
+
+void EnaDevice::request_reset(hw::ResetReason reason) {
+    std::uint32_t expected = kNoResetRequest;
+    if (reset_request_.compare_exchange_strong(expected, static_cast<std::uint32_t>(reason), std::memory_order_acq_rel))
+        log(g_log_driver, RTE_LOG_ERR, "%s: device reset needed (reason %u); call rte_eth_dev_reset()", resources_.name,
+            static_cast<unsigned>(reason));
 }
 
 int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress) {

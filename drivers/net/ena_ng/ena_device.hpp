@@ -140,6 +140,15 @@ public:
     RegisterAccess& registers() { return registers_; }
     AdminQueue& admin() { return admin_; }
 
+    // The datapath met a device it cannot trust (a bad request id, a malformed completion).
+    // Latches the first reason and logs it once; recovery is the application's
+    // rte_eth_dev_reset(). Safe from any thread.
+    void request_reset(hw::ResetReason reason);
+    bool reset_requested() const { return reset_request_.load(std::memory_order_acquire) != kNoResetRequest; }
+    hw::ResetReason requested_reset_reason() const {
+        return static_cast<hw::ResetReason>(reset_request_.load(std::memory_order_acquire));
+    }
+
     // --- events ---
     EventSummary process_events();
     bool link_up() const { return link_up_.load(std::memory_order_acquire); }
@@ -200,6 +209,8 @@ private:
     bool registers_ready_ = false;
     std::uint32_t tx_cq_depth_ = 0;  // device Tx CQ depth limit, before placement
 
+    static constexpr std::uint32_t kNoResetRequest = 0xFFFFFFFF;
+    std::atomic<std::uint32_t> reset_request_{kNoResetRequest};
     std::atomic<bool> link_up_{false};
     mutable std::mutex counters_lock_;
     EventCounters counters_;

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 
+#include "datapath.hpp"
 #include "port.hpp"
 
 namespace ena::ng {
@@ -89,6 +90,7 @@ eth_dev_ops make_ops() {
     ops.rx_queue_release = op_rx_queue_release;
     ops.tx_queue_setup = op_tx_queue_setup;
     ops.tx_queue_release = op_tx_queue_release;
+    ops.tx_done_cleanup = datapath::tx_done_cleanup;
     return ops;
 }
 

@@ -385,6 +385,8 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.pool = pool;
     config.buffer_size = static_cast<std::uint16_t>(std::min<std::uint32_t>(room - RTE_PKTMBUF_HEADROOM, UINT16_MAX));
     config.max_sgl = features.max_rx_sgl;
+    config.port_id = eth_dev_->data->port_id;
+    config.check_mbz = features.has(hw::Capability::kCdescMbz);
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold = config.conf.rx_free_thresh != 0
@@ -437,6 +439,10 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
                                  ? features.llq.layout.header_room()
                                  : static_cast<std::uint16_t>(std::min<std::uint32_t>(features.max_tx_header_size, 255));
     config.max_sgl = features.max_tx_sgl;
+    // Partial L4 checksums (the packet carries the pseudo-header sum, as tx_prepare leaves it)
+    // whenever the device takes them; otherwise the device computes the whole sum.
+    config.l4_csum_partial = hw::offload_tx::L4Ipv4CsumPartial::get(features.offloads.tx) != 0;
+    config.tso_ipv6 = hw::offload_tx::TsoIpv6::get(features.offloads.tx) != 0;
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold =

@@ -14,14 +14,22 @@ namespace {
 
 constexpr std::size_t kRingAlign = 4096;  // the device wants page-aligned rings
 
+DoorbellNotify doorbell_notify(const DeviceResources& resources, volatile std::uint32_t* doorbell) {
+    DoorbellNotify notify;
+    notify.function = resources.after_register_write;
+    notify.ctx = resources.ctx;
+    notify.offset = static_cast<std::uint32_t>(reinterpret_cast<volatile std::uint8_t*>(doorbell) - resources.registers);
+    return notify;
+}
+
 }  // namespace
 
 // --- Tx ---------------------------------------------------------------------------------------
 
 TxQueue::~TxQueue() {
     stop();
-    rte_free(llq_bounce);
     rte_free(mbufs);
+    rte_free(units);
     rte_free(free_req_ids);
 }
 
@@ -35,10 +43,6 @@ int TxQueue::allocate() {
     if (config.placement == TxPlacement::kHost) {
         std::snprintf(name, sizeof(name), "txq%u_sq", config.index);
         rc = sq_ring.allocate(resources, name, std::size_t{depth} * sizeof(hw::TxDesc), kRingAlign, config.socket);
-    } else {
-        llq_bounce = static_cast<std::uint8_t*>(
-            rte_zmalloc_socket("ena_ng_llq_bounce", config.llq_layout.entry_size, RTE_CACHE_LINE_SIZE, config.socket));
-        rc = llq_bounce != nullptr ? 0 : -ENOMEM;
     }
     if (rc == 0) {
         std::snprintf(name, sizeof(name), "txq%u_cq", config.index);
@@ -47,8 +51,9 @@ int TxQueue::allocate() {
     }
     if (rc == 0) {
         mbufs = array_on_socket<rte_mbuf*>(depth, config.socket);
+        units = array_on_socket<std::uint16_t>(depth, config.socket);
         free_req_ids = array_on_socket<std::uint16_t>(depth, config.socket);
-        if (mbufs == nullptr || free_req_ids == nullptr)
+        if (mbufs == nullptr || units == nullptr || free_req_ids == nullptr)
             rc = -ENOMEM;
     }
     if (rc != 0)
@@ -64,14 +69,18 @@ int TxQueue::start() {
     // Stale completions from the previous run would look valid to a fresh phase.
     cq_ring.zero();
     sq_tail = 0;
+    sq_released = 0;
     sq_phase = 1;
     cq_head = 0;
     cq_phase = 1;
     next_to_use = 0;
     next_to_clean = 0;
+    entries_since_doorbell = 0;
+    halted = false;
     for (std::uint16_t i = 0; i < config.depth; ++i) {
         free_req_ids[i] = i;
         mbufs[i] = nullptr;
+        units[i] = 0;
     }
     IoQueueSpec spec;
     spec.direction = hw::SqDirection::kTx;
@@ -84,6 +93,7 @@ int TxQueue::start() {
     const int rc = device->create_io_queue(spec, io);
     if (rc != 0)
         return rc;
+    notify = doorbell_notify(device->resources(), io.sq_doorbell);
     started_ = true;
     return 0;
 }
@@ -106,6 +116,7 @@ RxQueue::~RxQueue() {
     stop();
     rte_free(mbufs);
     rte_free(free_req_ids);
+    rte_free(refill_scratch);
 }
 
 int RxQueue::allocate() {
@@ -124,7 +135,8 @@ int RxQueue::allocate() {
     if (rc == 0) {
         mbufs = array_on_socket<rte_mbuf*>(depth, config.socket);
         free_req_ids = array_on_socket<std::uint16_t>(depth, config.socket);
-        if (mbufs == nullptr || free_req_ids == nullptr)
+        refill_scratch = array_on_socket<rte_mbuf*>(depth, config.socket);
+        if (mbufs == nullptr || free_req_ids == nullptr || refill_scratch == nullptr)
             rc = -ENOMEM;
     }
     if (rc != 0)
@@ -144,6 +156,7 @@ int RxQueue::start() {
     cq_phase = 1;
     next_to_use = 0;
     next_to_clean = 0;
+    halted = false;
     for (std::uint16_t i = 0; i < config.depth; ++i) {
         free_req_ids[i] = i;
         mbufs[i] = nullptr;
@@ -159,6 +172,7 @@ int RxQueue::start() {
     int rc = device->create_io_queue(spec, io);
     if (rc != 0)
         return rc;
+    notify = doorbell_notify(device->resources(), io.sq_doorbell);
     started_ = true;
     rc = datapath::rx_queue_post_initial(*this);
     if (rc != 0) {

@@ -19,15 +19,26 @@
 
 namespace ena::ng {
 
+// Who to tell after a doorbell write: the simulated device's synchronous mode runs here; on PCI
+// `function` is null.
+struct DoorbellNotify {
+    void (*function)(void* ctx, std::uint32_t offset) = nullptr;
+    void* ctx = nullptr;
+    std::uint32_t offset = 0;  // the doorbell's BAR0 offset
+};
+
 struct TxQueueStats {
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
-    std::uint64_t errors = 0;
-    std::uint64_t prepare_ctx_errors = 0;
-    std::uint64_t polls = 0;
+    std::uint64_t errors = 0;              // packets dropped by the driver (all causes below)
+    std::uint64_t prepare_ctx_errors = 0;  // offload request the device cannot carry out
+    std::uint64_t polls = 0;               // completion-processing passes
     std::uint64_t doorbells = 0;
     std::uint64_t bad_req_id = 0;
     std::uint64_t missed_completions = 0;
+    std::uint64_t linearize = 0;          // chains copied into fewer segments
+    std::uint64_t linearize_failed = 0;
+    std::uint64_t header_overflow = 0;    // declared headers larger than the LLQ header room
 };
 
 struct RxQueueStats {
@@ -57,6 +68,8 @@ struct TxQueueConfig {
     std::uint16_t max_sgl = 0;                // descriptors per packet, meta included
     std::uint16_t free_threshold = 0;
     std::uint64_t offloads = 0;  // RTE_ETH_TX_OFFLOAD_* of port and queue
+    bool l4_csum_partial = true;  // device finishes a pseudo-header sum (else computes it whole)
+    bool tso_ipv6 = false;        // device segments TCP over IPv6
     rte_eth_txconf conf{};
 };
 
@@ -82,17 +95,23 @@ public:
     std::uint16_t mask = 0;     // depth - 1
     DmaBuffer sq_ring;          // host placement: depth hw::TxDesc
     DmaBuffer cq_ring;          // depth hw::TxCompletion
-    std::uint8_t* llq_bounce = nullptr;  // LLQ: one entry built in host memory, then copied to BAR2
     IoQueueHandles io;                   // doorbell, LLQ descriptor memory (BAR2), CQ registers
-    std::uint16_t sq_tail = 0;           // free-running; LLQ: entries
+    DoorbellNotify notify;               // after each doorbell write (simulated device)
+    std::uint16_t sq_tail = 0;           // free-running ring units written: LLQ entries or descriptors
+    std::uint16_t sq_released = 0;       // free-running ring units the device has completed
     std::uint8_t sq_phase = 1;
     std::uint16_t cq_head = 0;
     std::uint8_t cq_phase = 1;
     std::uint16_t next_to_use = 0;    // request ids handed out
     std::uint16_t next_to_clean = 0;  // request ids returned
+    std::uint16_t entries_since_doorbell = 0;  // accelerated LLQ burst budget
+    bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     rte_mbuf** mbufs = nullptr;       // depth entries, indexed by request id
+    std::uint16_t* units = nullptr;   // ring units each request id holds, indexed by request id
     std::uint16_t* free_req_ids = nullptr;  // depth entries
     TxQueueStats stats;
+
+    std::uint16_t free_units() const { return static_cast<std::uint16_t>(config.depth - (sq_tail - sq_released)); }
 
 private:
     bool started_ = false;
@@ -100,6 +119,7 @@ private:
 
 struct RxQueueConfig {
     std::uint16_t index = 0;
+    std::uint16_t port_id = 0;
     std::uint16_t depth = 0;
     int socket = SOCKET_ID_ANY;
     rte_mempool* pool = nullptr;
@@ -107,6 +127,7 @@ struct RxQueueConfig {
     std::uint16_t max_sgl = 0;      // descriptors per packet
     std::uint16_t free_threshold = 0;
     std::uint64_t offloads = 0;  // RTE_ETH_RX_OFFLOAD_* of port and queue
+    bool check_mbz = false;      // the device promises must-be-zero completion bits
     rte_eth_rxconf conf{};
 };
 
@@ -132,15 +153,24 @@ public:
     DmaBuffer sq_ring;  // depth hw::RxDesc
     DmaBuffer cq_ring;  // depth hw::RxCompletion
     IoQueueHandles io;
+    DoorbellNotify notify;
     std::uint16_t sq_tail = 0;
     std::uint8_t sq_phase = 1;
     std::uint16_t cq_head = 0;
     std::uint8_t cq_phase = 1;
-    std::uint16_t next_to_use = 0;
-    std::uint16_t next_to_clean = 0;
+    std::uint16_t next_to_use = 0;    // request ids posted
+    std::uint16_t next_to_clean = 0;  // request ids completed
+    bool halted = false;              // the device sent a completion we cannot trust: wait for reset
+    std::uint64_t mbuf_rearm = 0;     // data_off, refcnt, nb_segs, port of a fresh Rx mbuf
     rte_mbuf** mbufs = nullptr;             // depth entries, indexed by request id
     std::uint16_t* free_req_ids = nullptr;  // depth entries
+    rte_mbuf** refill_scratch = nullptr;    // depth entries: a bulk allocation lands here
     RxQueueStats stats;
+
+    // Buffers the driver may still post (one slot stays empty, as on every ENA driver).
+    std::uint16_t free_slots() const {
+        return static_cast<std::uint16_t>(config.depth - 1 - static_cast<std::uint16_t>(next_to_use - next_to_clean));
+    }
 
 private:
     bool started_ = false;

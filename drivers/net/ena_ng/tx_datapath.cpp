@@ -1,28 +1,467 @@
-// Tx datapath. Bring-up only: the burst function sends nothing yet; the datapath work fills
-// this file in.
+// Tx datapath: packets to the device and completions back.
+//
+// LLQ placement writes each packet's descriptors and leading bytes straight into device memory
+// (BAR2, write-combined on EC2) in fixed-size entries; host placement writes descriptors into a
+// ring in host memory and the device fetches everything by DMA. One burst function per
+// (placement, offloads) pair, chosen at dev_start, so the per-packet path has no branch on
+// configuration. One doorbell per burst (plus those the accelerated-LLQ budget forces).
+#include <rte_branch_prediction.h>
+#include <rte_errno.h>
+#include <rte_io.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_net.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "datapath.hpp"
+#include "log.hpp"
+#include "port.hpp"
 #include "queues.hpp"
 
 namespace ena::ng::datapath {
 
 namespace {
 
-uint16_t tx_burst_not_implemented(void*, rte_mbuf**, uint16_t) { return 0; }
+constexpr std::uint64_t kChecksumFlags = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG;
+constexpr std::uint64_t kOffloadCapaMask = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+                                           RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
+// Tunnel and outer-header offloads, SCTP and UDP segmentation: nothing the device does.
+constexpr std::uint64_t kUnsupportedFlags = RTE_MBUF_F_TX_TUNNEL_MASK | RTE_MBUF_F_TX_OUTER_IP_CKSUM |
+                                            RTE_MBUF_F_TX_OUTER_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG |
+                                            RTE_MBUF_F_TX_SEC_OFFLOAD | RTE_MBUF_F_TX_MACSEC |
+                                            RTE_MBUF_F_TX_QINQ | RTE_MBUF_F_TX_VLAN;
+constexpr std::uint16_t kFreeBatch = 64;  // mbufs handed back to their pool per bulk call
+constexpr unsigned kMaxDescsPerPacket = 32;  // upper bound of any device's scatter-gather limit
+
+void ring_doorbell(TxQueue& q) {
+    // Descriptors, and with LLQ the write-combined entries, must reach the device before it
+    // reads the new tail: a store fence, not just a compiler barrier.
+    rte_wmb();
+    rte_write32_relaxed(q.sq_tail, q.io.sq_doorbell);
+    if (q.notify.function != nullptr)
+        q.notify.function(q.notify.ctx, q.notify.offset);
+    q.entries_since_doorbell = 0;
+    ++q.stats.doorbells;
+}
+
+// --- completions ----------------------------------------------------------------------------
+
+// Frees up to `budget` completed packets; returns how many.
+std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
+    if (unlikely(q.halted))
+        return 0;
+    const auto* ring = q.cq_ring.as<hw::TxCompletion>();
+    const bool fast_free = (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+    rte_mbuf* batch[kFreeBatch];
+    unsigned batched = 0;
+    std::uint32_t done = 0;
+    std::uint16_t released = 0;
+    ++q.stats.polls;
+    while (done < budget) {
+        const volatile hw::TxCompletion& c = ring[q.cq_head & q.mask];
+        if (hw::tx_completion::Phase::get(c.flags) != q.cq_phase)
+            break;
+        // The phase says the device finished this entry; read its body only after that.
+        rte_io_rmb();
+        const std::uint16_t req_id = c.req_id;
+        // Never trust the device: an id outside the ring or one with no packet in flight is
+        // counted, and the queue stops using the device's answers until it is reset.
+        if (unlikely(req_id >= q.config.depth || q.mbufs[req_id] == nullptr)) {
+            ++q.stats.bad_req_id;
+            q.halted = true;
+            q.device->request_reset(hw::ResetReason::kInvalidTxReqId);
+            break;
+        }
+        rte_mbuf* m = q.mbufs[req_id];
+        q.mbufs[req_id] = nullptr;
+        released = static_cast<std::uint16_t>(released + q.units[req_id]);
+        q.free_req_ids[q.next_to_clean & q.mask] = req_id;
+        ++q.next_to_clean;
+        if (++q.cq_head, (q.cq_head & q.mask) == 0)
+            q.cq_phase ^= 1;
+        ++done;
+        if (fast_free && m->nb_segs == 1) {
+            // FAST_FREE: one pool, refcnt 1; single segments go back without per-mbuf checks.
+            batch[batched++] = m;
+            if (batched == kFreeBatch) {
+                rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), batched);
+                batched = 0;
+            }
+        } else {
+            rte_pktmbuf_free(m);
+        }
+    }
+    if (batched != 0)
+        rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), batched);
+    q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
+    return done;
+}
+
+// --- descriptors ----------------------------------------------------------------------------
+
+// Offload bits of the descriptor that carries the request id, from the mbuf's request.
+std::uint32_t offload_bits(const rte_mbuf* m, const TxQueue& q) {
+    const std::uint64_t flags = m->ol_flags;
+    if ((flags & kChecksumFlags) == 0)
+        return 0;
+    using namespace hw::tx_desc;
+    std::uint32_t bits = 0;
+    if (flags & RTE_MBUF_F_TX_IPV4)
+        bits |= L3ProtoIdx::make(static_cast<unsigned>(hw::L3Proto::kIpv4));
+    else if (flags & RTE_MBUF_F_TX_IPV6)
+        bits |= L3ProtoIdx::make(static_cast<unsigned>(hw::L3Proto::kIpv6)) | Df::make(1);
+    if (flags & RTE_MBUF_F_TX_IP_CKSUM)
+        bits |= L3CsumEnable::make(1);
+    const std::uint32_t partial = L4CsumPartial::make(q.config.l4_csum_partial);
+    if (flags & RTE_MBUF_F_TX_TCP_SEG) {
+        bits |= TsoEnable::make(1) | L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kTcp)) |
+                L4CsumEnable::make(1) | partial;
+    } else if ((flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM) {
+        bits |= L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kTcp)) | L4CsumEnable::make(1) | partial;
+    } else if ((flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM) {
+        bits |= L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kUdp)) | L4CsumEnable::make(1) | partial;
+    }
+    return bits;
+}
+
+// Meta descriptor: header offsets and MSS for the device's offload engine. With no offload
+// requested it is all zero but for its flags (accelerated LLQ wants one with every packet).
+hw::TxMetaDesc meta_descriptor(const rte_mbuf* m, bool with_context) {
+    using namespace hw::tx_meta;
+    hw::TxMetaDesc d{};
+    d.len_ctrl = MetaDesc::make(1) | ExtValid::make(1) | EthMetaType::make(1) | MetaStore::make(1) | First::make(1);
+    if (with_context && (m->ol_flags & kChecksumFlags) != 0) {
+        const std::uint32_t mss = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? m->tso_segsz : 0;
+        d.len_ctrl |= MssHigh::make(mss >> kMssLowBits);
+        d.word2 = L3HeaderLength::make(m->l3_len) | L3HeaderOffset::make(m->l2_len) |
+                  L4HeaderLengthWords::make(m->l4_len / 4) | MssLow::make(mss);
+    }
+    return d;
+}
+
+struct Piece {
+    rte_iova_t iova;
+    std::uint16_t length;
+};
+
+// The buffer pieces of `m` after its first `skip` bytes (pushed inline with LLQ). Returns the
+// number of pieces, at least one (a zero-length piece when everything was pushed), or
+// kMaxDescsPerPacket + 1 when there are more than `limit`.
+unsigned collect_pieces(const rte_mbuf* m, std::uint32_t skip, Piece* pieces, unsigned limit) {
+    unsigned n = 0;
+    for (const rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+        std::uint32_t len = seg->data_len;
+        std::uint32_t offset = 0;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        offset = skip;
+        skip = 0;
+        if (n == limit)
+            return kMaxDescsPerPacket + 1;
+        pieces[n++] = {rte_mbuf_data_iova(seg) + offset, static_cast<std::uint16_t>(len - offset)};
+    }
+    if (n == 0)
+        pieces[n++] = {rte_mbuf_data_iova(m), 0};
+    return n;
+}
+
+// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`.
+void copy_leading_bytes(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
+    if (likely(m->data_len >= length)) {
+        rte_memcpy(dst, rte_pktmbuf_mtod(m, const void*), length);
+        return;
+    }
+    for (const rte_mbuf* seg = m; seg != nullptr && length != 0; seg = seg->next) {
+        const std::uint32_t n = std::min<std::uint32_t>(seg->data_len, length);
+        rte_memcpy(dst, rte_pktmbuf_mtod(seg, const void*), n);
+        dst += n;
+        length -= n;
+    }
+}
+
+// Headers the application declared for this packet (0 when it declared none).
+std::uint32_t declared_header_length(const rte_mbuf* m) {
+    return static_cast<std::uint32_t>(m->l2_len + m->l3_len + m->l4_len + m->outer_l2_len + m->outer_l3_len);
+}
+
+// Copies a chain that has more segments than the device takes into a chain of full mbufs
+// from the same pool. Returns nullptr when the pool is empty or it would still be too long.
+rte_mbuf* linearize(rte_mbuf* m, unsigned max_segments) {
+    const std::uint32_t room = rte_pktmbuf_data_room_size(m->pool) - RTE_PKTMBUF_HEADROOM;
+    if (room == 0 || (m->pkt_len + room - 1) / room > max_segments)
+        return nullptr;
+    rte_mbuf* head = rte_pktmbuf_alloc(m->pool);
+    if (head == nullptr)
+        return nullptr;
+    rte_mbuf* tail = head;
+    std::uint32_t offset = 0;
+    while (offset < m->pkt_len) {
+        if (tail->data_len == room) {
+            rte_mbuf* next = rte_pktmbuf_alloc(m->pool);
+            if (next == nullptr || rte_pktmbuf_chain(head, next) != 0) {
+                rte_pktmbuf_free(next);
+                rte_pktmbuf_free(head);
+                return nullptr;
+            }
+            tail = next;
+        }
+        const std::uint32_t n = std::min(room - tail->data_len, m->pkt_len - offset);
+        rte_pktmbuf_read(m, offset, n, rte_pktmbuf_mtod_offset(tail, void*, tail->data_len));
+        tail->data_len = static_cast<std::uint16_t>(tail->data_len + n);
+        head->pkt_len += n;
+        offset += n;
+    }
+    // The copy carries the original's offload request.
+    head->ol_flags = m->ol_flags;
+    head->tx_offload = m->tx_offload;
+    return head;
+}
+
+// Where descriptor number `index` of a packet that starts at ring unit `start` goes, and with
+// which phase bit.
+struct Slot {
+    std::uint8_t* address;
+    std::uint32_t phase;
+};
+
+template <TxPlacement kPlacement>
+Slot descriptor_slot(const TxQueue& q, std::uint16_t start, unsigned index) {
+    unsigned unit = index;
+    unsigned offset = 0;
+    if constexpr (kPlacement == TxPlacement::kLlq) {
+        const hw::LlqLayout& layout = q.config.llq_layout;
+        if (index < layout.descs_before_header) {
+            unit = 0;
+            offset = index * hw::kTxDescSize;
+        } else {
+            const unsigned rest = index - layout.descs_before_header;
+            const unsigned per = layout.descs_per_continuation_entry();
+            unit = 1 + rest / per;
+            offset = (rest % per) * hw::kTxDescSize;
+        }
+    }
+    const unsigned slot = (start & q.mask) + unit;
+    // Every lap of the ring flips the phase the device expects.
+    const std::uint32_t phase = slot >= q.config.depth ? q.sq_phase ^ 1u : q.sq_phase;
+    std::uint8_t* base;
+    if constexpr (kPlacement == TxPlacement::kLlq)
+        base = q.io.llq_descriptors + static_cast<std::size_t>(slot & q.mask) * q.config.llq_layout.entry_size;
+    else
+        base = static_cast<std::uint8_t*>(q.sq_ring.va()) + static_cast<std::size_t>(slot & q.mask) * hw::kTxDescSize;
+    return {base + offset, phase};
+}
+
+inline void write_descriptor(const Slot& slot, std::uint32_t len_ctrl, std::uint32_t word1, std::uint32_t word2,
+                             std::uint32_t word3) {
+    const hw::TxDesc d{len_ctrl | hw::tx_desc::Phase::make(slot.phase), word1, word2, word3};
+    std::memcpy(slot.address, &d, sizeof(d));  // one 16-byte store to device or ring memory
+}
+
+enum class Verdict { kQueued, kNoRoom, kDropped };
+
+// Puts one packet on the ring. kNoRoom leaves it with the caller (in `slot`: a linearized copy
+// replaces the original there); kDropped has freed it.
+template <TxPlacement kPlacement, bool kOffloads>
+Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
+    rte_mbuf* m = slot;
+    constexpr bool kLlq = kPlacement == TxPlacement::kLlq;
+    const TxQueueConfig& cfg = q.config;
+
+    std::uint32_t pushed = 0;
+    if constexpr (kLlq) {
+        // The device parses headers only from the pushed bytes: a packet whose declared headers
+        // exceed the entry's room would be dropped there without a trace, so count it here.
+        if (unlikely(declared_header_length(m) > cfg.max_header_size)) {
+            ++q.stats.header_overflow;
+            ++q.stats.errors;
+            rte_pktmbuf_free(m);
+            return Verdict::kDropped;
+        }
+        pushed = std::min<std::uint32_t>(m->pkt_len, cfg.max_header_size);
+    }
+    const bool meta = (kLlq && cfg.disable_meta_caching) || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
+    const unsigned max_pieces = cfg.max_sgl - (meta ? 1u : 0u);
+
+    Piece pieces[kMaxDescsPerPacket];
+    unsigned piece_count;
+    if (likely(m->nb_segs == 1)) {
+        pieces[0] = {rte_mbuf_data_iova(m) + pushed, static_cast<std::uint16_t>(m->data_len - pushed)};
+        piece_count = 1;
+    } else {
+        piece_count = collect_pieces(m, pushed, pieces, std::min(max_pieces, kMaxDescsPerPacket));
+        if (unlikely(piece_count > kMaxDescsPerPacket)) {
+            rte_mbuf* copy = linearize(m, max_pieces);
+            if (copy == nullptr) {
+                ++q.stats.linearize_failed;
+                ++q.stats.errors;
+                rte_pktmbuf_free(m);
+                return Verdict::kDropped;
+            }
+            ++q.stats.linearize;
+            rte_pktmbuf_free(m);
+            m = copy;
+            slot = copy;
+            piece_count = collect_pieces(m, pushed, pieces, max_pieces);
+        }
+    }
+
+    const unsigned descs = piece_count + (meta ? 1u : 0u);
+    const std::uint16_t units =
+        kLlq ? static_cast<std::uint16_t>(cfg.llq_layout.entries_for(descs)) : static_cast<std::uint16_t>(descs);
+    if (unlikely(units > q.free_units()))
+        return Verdict::kNoRoom;
+    if constexpr (kLlq) {
+        if (cfg.max_entries_per_burst != 0 && q.entries_since_doorbell + units > cfg.max_entries_per_burst &&
+            q.entries_since_doorbell != 0)
+            ring_doorbell(q);
+    }
+
+    const std::uint16_t req_id = q.free_req_ids[q.next_to_use & q.mask];
+    ++q.next_to_use;
+    q.mbufs[req_id] = m;
+    q.units[req_id] = units;
+
+    const std::uint16_t start = q.sq_tail;
+    unsigned index = 0;
+    if (meta) {
+        const hw::TxMetaDesc md = meta_descriptor(m, kOffloads);
+        write_descriptor(descriptor_slot<kPlacement>(q, start, index++), md.len_ctrl, md.word1, md.word2, md.reserved);
+    }
+    if constexpr (kLlq) {
+        std::uint8_t* entry = q.io.llq_descriptors + static_cast<std::size_t>(start & q.mask) * cfg.llq_layout.entry_size;
+        copy_leading_bytes(m, entry + cfg.llq_layout.header_offset(), pushed);
+    }
+    using namespace hw::tx_desc;
+    const std::uint32_t offloads = kOffloads ? offload_bits(m, q) : 0;
+    for (unsigned i = 0; i < piece_count; ++i) {
+        std::uint32_t len_ctrl = Length::make(pieces[i].length);
+        std::uint32_t word1 = 0;
+        std::uint32_t word3 = AddrHigh::make(pieces[i].iova >> 32);
+        if (i == 0) {
+            // The first buffer descriptor names the packet: request id, completion request,
+            // offloads and the bytes pushed inline.
+            len_ctrl |= ReqIdHigh::make(req_id >> 10) | CompReq::make(1) | First::make(!meta);
+            word1 = ReqIdLow::make(req_id) | offloads;
+            word3 |= HeaderLength::make(pushed);
+        }
+        if (i == piece_count - 1)
+            len_ctrl |= Last::make(1);
+        write_descriptor(descriptor_slot<kPlacement>(q, start, index++), len_ctrl, word1,
+                         static_cast<std::uint32_t>(pieces[i].iova), word3);
+    }
+
+    const unsigned end = (start & q.mask) + units;
+    q.sq_tail = static_cast<std::uint16_t>(start + units);
+    if (end >= q.config.depth)
+        q.sq_phase ^= 1;
+    q.entries_since_doorbell = static_cast<std::uint16_t>(q.entries_since_doorbell + units);
+    ++q.stats.packets;
+    q.stats.bytes += m->pkt_len;
+    return Verdict::kQueued;
+}
+
+template <TxPlacement kPlacement, bool kOffloads>
+std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
+    TxQueue& q = *static_cast<TxQueue*>(queue);
+    if (unlikely(q.halted))
+        return 0;
+    if (q.free_units() < q.config.free_threshold)
+        process_completions(q, q.config.depth);
+
+    std::uint16_t sent = 0;
+    while (sent < count) {
+        const Verdict v = queue_packet<kPlacement, kOffloads>(q, pkts[sent]);
+        if (v == Verdict::kNoRoom) {
+            // Make room once from completions the device has posted meanwhile, then give up.
+            if (process_completions(q, q.config.depth) == 0 ||
+                queue_packet<kPlacement, kOffloads>(q, pkts[sent]) == Verdict::kNoRoom)
+                break;
+        }
+        ++sent;
+    }
+    if (q.entries_since_doorbell != 0)
+        ring_doorbell(q);
+    return sent;
+}
+
+// Checks what the device would drop or mis-handle; prepares the pseudo-header checksums the
+// device finishes. Stops at the first bad packet with rte_errno set.
+std::uint16_t tx_prepare(void* queue, rte_mbuf** pkts, std::uint16_t count) {
+    TxQueue& q = *static_cast<TxQueue*>(queue);
+    const TxQueueConfig& cfg = q.config;
+    for (std::uint16_t i = 0; i < count; ++i) {
+        rte_mbuf* m = pkts[i];
+        const std::uint64_t flags = m->ol_flags;
+        int error = 0;
+        const bool meta = cfg.disable_meta_caching || (flags & kChecksumFlags) != 0;
+        if (m->nb_segs > cfg.max_sgl - (meta ? 1 : 0))
+            error = EINVAL;  // too many segments for one packet
+        else if (cfg.placement == TxPlacement::kLlq && declared_header_length(m) > cfg.max_header_size)
+            error = EMSGSIZE;  // the device would drop it: headers beyond the LLQ header room
+        else if ((flags & kUnsupportedFlags) != 0 ||
+                 ((flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_SCTP_CKSUM) ||
+                 ((flags & RTE_MBUF_F_TX_TCP_SEG) && (flags & RTE_MBUF_F_TX_IPV6) && !cfg.tso_ipv6) ||
+                 ((flags & kChecksumFlags) != 0 && (cfg.offloads & kOffloadCapaMask) == 0))
+            error = ENOTSUP;
+        else if ((flags & RTE_MBUF_F_TX_TCP_SEG) &&
+                 (m->tso_segsz == 0 || m->l4_len < 20 || m->l2_len == 0 || m->l3_len == 0))
+            error = EINVAL;  // TSO needs the header lengths and an MSS
+        else if (int rc = rte_validate_tx_offload(m); rc != 0)
+            error = -rc;
+        else if ((flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)) != 0 && cfg.l4_csum_partial) {
+            // The device completes a checksum field that holds the pseudo-header sum.
+            if (int rc = rte_net_intel_cksum_flags_prepare(m, flags & ~RTE_MBUF_F_TX_IP_CKSUM); rc != 0)
+                error = -rc;
+        }
+        if (error != 0) {
+            ++q.stats.prepare_ctx_errors;
+            rte_errno = error;
+            return i;
+        }
+    }
+    return count;
+}
+
+template <TxPlacement kPlacement>
+eth_tx_burst_t pick(bool offloads) {
+    return offloads ? tx_burst<kPlacement, true> : tx_burst<kPlacement, false>;
+}
 
 }  // namespace
 
-eth_tx_burst_t select_tx_burst(const Port&) { return tx_burst_not_implemented; }
+eth_tx_burst_t select_tx_burst(const Port& port) {
+    const auto& features = port.device().features();
+    const std::uint64_t offloads = port.eth_dev()->data->dev_conf.txmode.offloads & kOffloadCapaMask;
+    bool queue_offloads = offloads != 0;
+    for (std::uint16_t i = 0; i < port.eth_dev()->data->nb_tx_queues; ++i)
+        if (const TxQueue* q = port.tx_queue(i))
+            queue_offloads |= (q->config.offloads & kOffloadCapaMask) != 0;
+    return features.llq.placement == TxPlacement::kLlq ? pick<TxPlacement::kLlq>(queue_offloads)
+                                                       : pick<TxPlacement::kHost>(queue_offloads);
+}
 
-eth_tx_prep_t select_tx_prepare(const Port&) { return nullptr; }
+eth_tx_prep_t select_tx_prepare(const Port&) { return tx_prepare; }
+
+int tx_done_cleanup(void* queue, std::uint32_t free_count) {
+    TxQueue& q = *static_cast<TxQueue*>(queue);
+    if (!q.started())
+        return 0;
+    return static_cast<int>(process_completions(q, free_count == 0 ? q.config.depth : free_count));
+}
 
 void describe_tx_path(const TxQueue& queue, char* text, std::size_t size) {
-    if (queue.config.placement == TxPlacement::kLlq)
-        std::snprintf(text, size, "LLQ %uB (%uB header)%s, no Tx yet (bring-up)", queue.config.llq_layout.entry_size,
-                      queue.config.llq_layout.header_room(), queue.config.disable_meta_caching ? ", accelerated" : "");
+    const TxQueueConfig& cfg = queue.config;
+    const char* offloads = (cfg.offloads & kOffloadCapaMask) != 0 ? ", offloads" : "";
+    if (cfg.placement == TxPlacement::kLlq)
+        std::snprintf(text, size, "LLQ %uB (%uB header)%s%s", cfg.llq_layout.entry_size, cfg.llq_layout.header_room(),
+                      cfg.disable_meta_caching ? ", accelerated" : "", offloads);
     else
-        std::snprintf(text, size, "host memory, no Tx yet (bring-up)");
+        std::snprintf(text, size, "host memory%s", offloads);
 }
 
 }  // namespace ena::ng::datapath
