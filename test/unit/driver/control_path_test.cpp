@@ -147,13 +147,14 @@ TEST(Stats, MissedPacketsComeFromKeepAliveAndResetToZero) {
     EXPECT_EQ(stats.imissed, 0u);
     EXPECT_EQ(stats.ipackets, 0u);
 
-    // No Rx buffers are posted: the device drops what arrives and reports it in keep-alives.
+    // The application does not receive: once the 511 posted buffers are full, the device drops
+    // what arrives and reports it in keep-alives.
     std::vector<std::uint8_t> frame(64, 0);
     rte_ether_addr mac{};
     rte_eth_macaddr_get(port->id, &mac);
     std::memcpy(frame.data(), mac.addr_bytes, 6);
     frame[12] = 0x08;
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 511 + 3; ++i)
         port->device->receive_frame(frame);
     port->device->advance_time(1'100'000'000);
     ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
