@@ -3,7 +3,9 @@
 //
 // Synchronous engine: every register write runs the device at once and the driver's clock is
 // the device's virtual clock (sleeping advances it), so tests are deterministic. Threaded
-// engine: the process-wide engine thread polls the device; the driver uses real time.
+// engine: the process-wide engine thread polls the device; the driver uses real time. Deferred
+// engine (benchmarks): register writes only record work, which runs when the caller calls
+// Device::process() or when the driver sleeps waiting for the device (control path).
 #include <bus_vdev_driver.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
@@ -57,6 +59,25 @@ void sync_after_register_write(void* ctx, std::uint32_t offset) { static_cast<De
 std::uint64_t sync_now_ns(void* ctx) { return static_cast<Device*>(ctx)->now_ns(); }
 void sync_sleep_us(void* ctx, unsigned microseconds) {
     static_cast<Device*>(ctx)->advance_time(std::uint64_t{microseconds} * 1000);
+}
+// Deferred mode: a driver that waits for the device (admin command, readless read, reset) lets
+// it run; the datapath never sleeps, so its device work stays for the caller to time.
+void deferred_sleep_us(void* ctx, unsigned microseconds) {
+    auto* device = static_cast<Device*>(ctx);
+    device->process();
+    device->advance_time(std::uint64_t{microseconds} * 1000);
+}
+
+const char* engine_name(EngineMode mode) {
+    switch (mode) {
+        case EngineMode::kThreaded:
+            return "threaded";
+        case EngineMode::kSynchronous:
+            return "synchronous";
+        case EngineMode::kDeferred:
+            return "deferred";
+    }
+    return "?";
 }
 
 void remove_instance(const char* name) {
@@ -124,10 +145,13 @@ int probe(rte_vdev_device* vdev) {
         if (rc != 0)
             return rc;
         instance->on_engine = true;
-    } else {
+    } else if (sim_args.mode == EngineMode::kSynchronous) {
         resources.after_register_write = sync_after_register_write;
         resources.now_ns = sync_now_ns;
         resources.sleep_us = sync_sleep_us;
+    } else {
+        resources.now_ns = sync_now_ns;
+        resources.sleep_us = deferred_sleep_us;
     }
 
     SimInstance* raw = instance.get();
@@ -143,7 +167,7 @@ int probe(rte_vdev_device* vdev) {
         return rc;
     }
     sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s)", name, port_id,
-            sim_args.mode == EngineMode::kThreaded ? "threaded" : "synchronous", sim_args.wire.c_str());
+            engine_name(sim_args.mode), sim_args.wire.c_str());
     return 0;
 }
 
@@ -189,7 +213,7 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ena_sim,
                               "mtu=<128-9216> "
                               "link=<up|down> "
                               "wire=<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]> "
-                              "engine=<threaded|sync> "
+                              "engine=<threaded|sync|deferred> "
                               "engine_cpu=<cpu> "
                               "llq_policy=<0|1|2|3> "
                               "miss_txc_to=<0-60> "

@@ -105,8 +105,10 @@ int parse_one(const char* device, const char* key, const char* value, SimArgs& o
             out.mode = EngineMode::kThreaded;
         else if (value != nullptr && std::strcmp(value, "sync") == 0)
             out.mode = EngineMode::kSynchronous;
+        else if (value != nullptr && std::strcmp(value, "deferred") == 0)
+            out.mode = EngineMode::kDeferred;
         else
-            return bad_value(device, key, value, "threaded, sync");
+            return bad_value(device, key, value, "threaded, sync, deferred");
     } else {  // engine_cpu
         const auto n = parse_number(value);
         if (!n || *n >= CPU_SETSIZE)
