@@ -19,12 +19,13 @@ constexpr const char* kLlqPolicy = "llq_policy";
 constexpr const char* kMissTxcTo = "miss_txc_to";
 constexpr const char* kPollInterval = "control_path_poll_interval";
 constexpr const char* kFragBypass = "enable_frag_bypass";
+constexpr const char* kRssKey = "rss_key";
 constexpr const char* kLargeLlqHdr = "large_llq_hdr";
 constexpr const char* kNormalLlqHdr = "normal_llq_hdr";
 constexpr const char* kEnableLlq = "enable_llq";
 
-constexpr std::array<const char*, 7> kKeys = {kLlqPolicy, kMissTxcTo, kPollInterval, kFragBypass,
-                                              kLargeLlqHdr, kNormalLlqHdr, kEnableLlq};
+constexpr std::array<const char*, 8> kKeys = {kLlqPolicy,   kMissTxcTo,    kPollInterval, kFragBypass,
+                                              kRssKey,      kLargeLlqHdr,  kNormalLlqHdr, kEnableLlq};
 
 constexpr std::uint32_t kMaxMissTxcTo = 60;
 constexpr int kMinPollMs = 500;
@@ -148,6 +149,13 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
             const int rc = parse_bool(key, value, out.enable_frag_bypass);
             if (rc != 0)
                 return rc;
+        } else if (std::strcmp(key, kRssKey) == 0) {
+            if (value != nullptr && std::strcmp(value, "default") == 0)
+                out.random_rss_key = false;
+            else if (value != nullptr && std::strcmp(value, "random") == 0)
+                out.random_rss_key = true;
+            else
+                return bad_value(key, value, "default (the documented fixed key), random");
         } else {  // large_llq_hdr, normal_llq_hdr, enable_llq
             bool on = false;
             const int rc = parse_bool(key, value, on);

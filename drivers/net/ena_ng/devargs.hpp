@@ -18,6 +18,9 @@ struct DriverArgs {
     // kDefaultControlPathPollMs when the device has no interrupt); 0: interrupt mode.
     int control_path_poll_interval_ms = -1;
     bool enable_frag_bypass = false;
+    // RSS key when the application gives none: the documented default key (flows land on the
+    // same queues on every start, which hash-steering deployments rely on) or a random one.
+    bool random_rss_key = false;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

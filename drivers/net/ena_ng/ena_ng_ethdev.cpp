@@ -136,6 +136,7 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ena_ng,
                               "miss_txc_to=<0-60> "
                               "control_path_poll_interval=<0|500-1000> "
                               "enable_frag_bypass=<0|1> "
+                              "rss_key=<default|random> "
                               "large_llq_hdr=<0|1> "
                               "normal_llq_hdr=<0|1> "
                               "enable_llq=<0|1>");

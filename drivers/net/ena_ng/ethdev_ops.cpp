@@ -46,6 +46,19 @@ int op_rx_burst_mode_get(rte_eth_dev* dev, uint16_t queue, rte_eth_burst_mode* m
 int op_tx_burst_mode_get(rte_eth_dev* dev, uint16_t queue, rte_eth_burst_mode* mode) {
     return port(dev).tx_burst_mode_get(queue, mode);
 }
+int op_reta_update(rte_eth_dev* dev, rte_eth_rss_reta_entry64* conf, uint16_t size) {
+    return port(dev).reta_update(conf, size);
+}
+int op_reta_query(rte_eth_dev* dev, rte_eth_rss_reta_entry64* conf, uint16_t size) {
+    return port(dev).reta_query(conf, size);
+}
+int op_rss_hash_update(rte_eth_dev* dev, rte_eth_rss_conf* conf) { return port(dev).rss_hash_update(conf); }
+int op_rss_hash_conf_get(rte_eth_dev* dev, rte_eth_rss_conf* conf) { return port(dev).rss_hash_conf_get(conf); }
+int op_xstats_get_names(rte_eth_dev* dev, rte_eth_xstat_name* names, unsigned size) {
+    return port(dev).xstats_get_names(names, size);
+}
+int op_xstats_get(rte_eth_dev* dev, rte_eth_xstat* stats, unsigned count) { return port(dev).xstats_get(stats, count); }
+int op_xstats_reset(rte_eth_dev* dev) { return port(dev).xstats_reset(); }
 int op_fw_version_get(rte_eth_dev* dev, char* text, size_t size) { return port(dev).fw_version_get(text, size); }
 
 const uint32_t* op_supported_ptypes_get(rte_eth_dev*) {
@@ -91,6 +104,13 @@ eth_dev_ops make_ops() {
     ops.tx_queue_setup = op_tx_queue_setup;
     ops.tx_queue_release = op_tx_queue_release;
     ops.tx_done_cleanup = datapath::tx_done_cleanup;
+    ops.reta_update = op_reta_update;
+    ops.reta_query = op_reta_query;
+    ops.rss_hash_update = op_rss_hash_update;
+    ops.rss_hash_conf_get = op_rss_hash_conf_get;
+    ops.xstats_get_names = op_xstats_get_names;
+    ops.xstats_get = op_xstats_get;
+    ops.xstats_reset = op_xstats_reset;
     return ops;
 }
 

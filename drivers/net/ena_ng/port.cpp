@@ -27,9 +27,6 @@ extern const eth_dev_ops kEthDevOps;  // ethdev_ops.cpp
 
 namespace {
 
-constexpr std::uint64_t kRssHashTypes = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-                                        RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
-constexpr std::uint32_t kMaxRssTableSize = RTE_ETH_RSS_RETA_SIZE_512;
 constexpr std::uint16_t kRefillThresholdDivider = 8;
 constexpr std::uint16_t kRefillThresholdMax = 256;
 
@@ -128,6 +125,7 @@ int Port::bring_up() {
     // No multicast filter exists: every multicast frame the VPC delivers reaches the port.
     data->all_multicast = 1;
     device_mtu_ = 0;
+    init_rss_state();
     stats_baseline_ = BasicStats{};
     missed_baseline_ = 0;
 
@@ -298,7 +296,7 @@ int Port::configure() {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // The device may always spread a frame over several buffers.
     data->scattered_rx = 1;
-    return 0;
+    return configure_rss();
 }
 
 int Port::infos_get(rte_eth_dev_info* info) {
@@ -522,7 +520,8 @@ int Port::start() {
             break;
         }
     }
-    // The datapath configures RSS here (indirection table over the Rx CQs, key, hash input).
+    if (rc == 0)
+        rc = apply_rss();
     if (rc != 0) {
         while (tx_started > 0)
             tx_queue(--tx_started)->stop();

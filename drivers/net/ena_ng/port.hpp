@@ -5,6 +5,7 @@
 
 #include <ethdev_driver.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -18,12 +19,29 @@ inline constexpr std::uint16_t kMinRingSize = 128;
 inline constexpr std::uint16_t kDefaultRingSize = 1024;
 inline constexpr std::uint32_t kMinMtu = 128;
 inline constexpr std::uint32_t kMinRxBufferSize = 1400;
+inline constexpr std::uint32_t kMaxRssTableSize = RTE_ETH_RSS_RETA_SIZE_512;
+inline constexpr std::uint64_t kRssHashTypes = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+                                               RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+// The default RSS key (conventional byte order): the key of Microsoft's RSS verification suite,
+// which most NICs and tools use, so a flow's queue can be computed offline (rte_softrss).
+inline constexpr std::array<std::uint8_t, hw::kRssKeySize> kDefaultRssKey = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 
 // Driver-level counters (xstats "global" block later).
 struct PortCounters {
     std::uint64_t dev_start = 0;
     std::uint64_t dev_stop = 0;
     std::uint64_t watchdog_expired = 0;
+};
+
+// What xstats read from the device: ENI allowance metrics (customer-metrics order) and ENA
+// Express state and counters, plus the keep-alive's Tx drops.
+struct DeviceXstats {
+    std::array<std::uint64_t, 6> metrics{};
+    std::array<std::uint64_t, 5> srd{};  // mode flags, tx, eligible tx, rx, utilization
+    std::uint64_t tx_drops = 0;
 };
 
 class Port {
@@ -61,6 +79,15 @@ public:
     int rx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode);
     int tx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode);
     int fw_version_get(char* text, std::size_t size);
+    // RSS (rss.cpp).
+    int reta_update(const rte_eth_rss_reta_entry64* conf, std::uint16_t size);
+    int reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size);
+    int rss_hash_update(const rte_eth_rss_conf* conf);
+    int rss_hash_conf_get(rte_eth_rss_conf* conf);
+    // xstats (xstats.cpp).
+    int xstats_get_names(rte_eth_xstat_name* names, unsigned size);
+    int xstats_get(rte_eth_xstat* stats, unsigned count);
+    int xstats_reset();
 
     // --- for the datapath and tools ---
     EnaDevice& device() { return device_; }
@@ -82,6 +109,14 @@ private:
     static void on_alarm(void* arg);
     void update_link(bool raise_event);
     std::uint16_t rss_table_size() const;
+    // RSS state kept by the driver (the device forgets it on reset) and pushed at start.
+    void init_rss_state();
+    int configure_rss();
+    int apply_rss();
+    int apply_rss_table();
+    unsigned metric_count() const;
+    unsigned xstats_count() const;
+    int read_device_xstats(DeviceXstats& out);
 
     rte_eth_dev* eth_dev_;
     char name_[RTE_ETH_NAME_MAX_LEN] = {};  // resources_.name points here
@@ -95,6 +130,10 @@ private:
     // stats_reset() baseline: device counters cannot be cleared.
     BasicStats stats_baseline_{};
     std::uint64_t missed_baseline_ = 0;
+    std::array<std::uint8_t, hw::kRssKeySize> rss_key_{};
+    std::uint64_t rss_hf_ = 0;
+    std::array<std::uint16_t, kMaxRssTableSize> reta_{};  // Rx queue of each table entry
+    DeviceXstats xstats_baseline_{};                       // xstats_reset(): device counters then
 };
 
 }  // namespace ena::ng
