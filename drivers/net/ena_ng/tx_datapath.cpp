@@ -414,7 +414,8 @@ std::uint16_t tx_prepare(void* queue, rte_mbuf** pkts, std::uint16_t count) {
         else if (int rc = rte_validate_tx_offload(m); rc != 0)
             error = -rc;
         else if ((flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)) != 0 && cfg.l4_csum_partial) {
-            // The device completes a checksum field that holds the pseudo-header sum.
+            // The device completes a checksum field that holds the pseudo-header sum. The headers
+            // must sit in the first segment for that (ENOTSUP otherwise).
             if (int rc = rte_net_intel_cksum_flags_prepare(m, flags & ~RTE_MBUF_F_TX_IP_CKSUM); rc != 0)
                 error = -rc;
         }
