@@ -49,6 +49,17 @@ void ring_doorbell(TxQueue& q) {
 
 // --- completions ----------------------------------------------------------------------------
 
+// FAST_FREE promises one pool and refcnt 1, so the mbufs go straight back; otherwise
+// rte_pktmbuf_free_bulk checks each one and still returns them to their pools in bulk.
+inline void free_batch(rte_mbuf** batch, unsigned count, bool fast_free) {
+    if (count == 0)
+        return;
+    if (fast_free)
+        rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), count);
+    else
+        rte_pktmbuf_free_bulk(batch, count);
+}
+
 // Frees up to `budget` completed packets; returns how many.
 std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     if (unlikely(q.halted))
@@ -80,22 +91,20 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
         released = static_cast<std::uint16_t>(released + q.units[req_id]);
         q.free_req_ids[q.next_to_clean & q.mask] = req_id;
         ++q.next_to_clean;
-        if (++q.cq_head, (q.cq_head & q.mask) == 0)
+        if ((++q.cq_head & q.mask) == 0)
             q.cq_phase ^= 1;
         ++done;
-        if (fast_free && m->nb_segs == 1) {
-            // FAST_FREE: one pool, refcnt 1; single segments go back without per-mbuf checks.
-            batch[batched++] = m;
-            if (batched == kFreeBatch) {
-                rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), batched);
-                batched = 0;
-            }
-        } else {
-            rte_pktmbuf_free(m);
+        if (fast_free && m->nb_segs != 1) {
+            rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
+            continue;
+        }
+        batch[batched++] = m;
+        if (batched == kFreeBatch) {
+            free_batch(batch, batched, fast_free);
+            batched = 0;
         }
     }
-    if (batched != 0)
-        rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), batched);
+    free_batch(batch, batched, fast_free);
     q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
     return done;
 }
