@@ -197,38 +197,47 @@ TEST_P(TxModes, TsoSegmentsAreValidAndCarryTheWholePayload) {
     conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
     auto port = loop_port(args(), conf, 1, 1, 1500);
     ASSERT_NE(port, nullptr);
-    FrameSpec spec;
-    spec.kind = FrameKind::kTcp4;
-    spec.size = 14 + 20 + 20 + 7000;
-    spec.seed = 3;
-    const auto frame = make_frame(spec);
-    rte_mbuf* m = make_chain(tx_pool(), frame, 3);
-    ASSERT_NE(m, nullptr);
-    m->l2_len = 14;
-    m->l3_len = 20;
-    m->l4_len = 20;
-    m->tso_segsz = 1400;
-    m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
-    ASSERT_EQ(rte_eth_tx_prepare(port->id, 0, &m, 1), 1) << rte_strerror(rte_errno);
-    auto got = send_and_receive(*port, m);
-    ASSERT_EQ(got.size(), 5u);  // 7000 bytes of payload in 1400-byte segments
-    std::vector<std::uint8_t> payload;
-    std::uint32_t expected_seq = 1000u * spec.seed;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        const auto bytes = packet_bytes(got[i]);
-        EXPECT_TRUE(checksums_valid(bytes)) << "segment " << i;
-        ASSERT_EQ(bytes.size(), 14u + 20 + 20 + 1400);
-        const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(bytes.data() + 14);
-        EXPECT_EQ(rte_be_to_cpu_16(ip->total_length), 20u + 20 + 1400);
-        const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(bytes.data() + 34);
-        EXPECT_EQ(rte_be_to_cpu_32(tcp->sent_seq), expected_seq);
-        // PSH only on the last segment.
-        EXPECT_EQ((tcp->tcp_flags & RTE_TCP_PSH_FLAG) != 0, i + 1 == got.size());
-        expected_seq += 1400;
-        payload.insert(payload.end(), bytes.begin() + 54, bytes.end());
+    for (const bool v6 : {false, true}) {
+        FrameSpec spec;
+        spec.kind = v6 ? FrameKind::kTcp6 : FrameKind::kTcp4;
+        const std::size_t headers = v6 ? 14 + 40 + 20 : 14 + 20 + 20;
+        spec.size = headers + 7000;
+        spec.seed = 3;
+        const auto frame = make_frame(spec);
+        rte_mbuf* m = make_chain(tx_pool(), frame, 3, headers);
+        ASSERT_NE(m, nullptr);
+        m->l2_len = 14;
+        m->l3_len = v6 ? 40 : 20;
+        m->l4_len = 20;
+        m->tso_segsz = 1400;
+        m->ol_flags = v6 ? RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_SEG
+                         : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+        ASSERT_EQ(rte_eth_tx_prepare(port->id, 0, &m, 1), 1) << rte_strerror(rte_errno);
+        auto got = send_and_receive(*port, m);
+        ASSERT_EQ(got.size(), 5u) << (v6 ? "IPv6" : "IPv4");  // 7000 bytes in 1400-byte segments
+        std::vector<std::uint8_t> payload;
+        std::uint32_t expected_seq = 1000u * spec.seed;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            const auto bytes = packet_bytes(got[i]);
+            EXPECT_TRUE(checksums_valid(bytes)) << "segment " << i;
+            ASSERT_EQ(bytes.size(), headers + 1400);
+            if (v6) {
+                const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(bytes.data() + 14);
+                EXPECT_EQ(rte_be_to_cpu_16(ip->payload_len), 20u + 1400);
+            } else {
+                const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(bytes.data() + 14);
+                EXPECT_EQ(rte_be_to_cpu_16(ip->total_length), 20u + 20 + 1400);
+            }
+            const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(bytes.data() + headers - 20);
+            EXPECT_EQ(rte_be_to_cpu_32(tcp->sent_seq), expected_seq);
+            // PSH only on the last segment.
+            EXPECT_EQ((tcp->tcp_flags & RTE_TCP_PSH_FLAG) != 0, i + 1 == got.size());
+            expected_seq += 1400;
+            payload.insert(payload.end(), bytes.begin() + static_cast<std::ptrdiff_t>(headers), bytes.end());
+        }
+        EXPECT_EQ(payload, std::vector<std::uint8_t>(frame.begin() + static_cast<std::ptrdiff_t>(headers), frame.end()));
+        free_all(got);
     }
-    EXPECT_EQ(payload, std::vector<std::uint8_t>(frame.begin() + 54, frame.end()));
-    free_all(got);
 }
 
 TEST_P(TxModes, NoMbufIsLeakedAfterStopWithTrafficInFlight) {
