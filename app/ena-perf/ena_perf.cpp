@@ -164,16 +164,16 @@ struct Stopwatch {
     bool collect = false;
     void start(bool measured) {
         collect = measured;
+        t0 = tsc();
         if constexpr (kCallgrind)
             if (collect)
                 CALLGRIND_TOGGLE_COLLECT;
-        t0 = tsc();
     }
     std::uint64_t stop() {
-        const std::uint64_t t1 = tsc();
         if constexpr (kCallgrind)
             if (collect)
                 CALLGRIND_TOGGLE_COLLECT;
+        const std::uint64_t t1 = tsc();
         const std::uint64_t d = t1 - t0;
         return d > g_timer_overhead ? d - g_timer_overhead : 0;
     }
