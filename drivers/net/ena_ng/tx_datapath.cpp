@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_net.h>
+#include <rte_vect.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -273,12 +274,102 @@ inline void write_descriptor(const Slot& slot, std::uint32_t len_ctrl, std::uint
 
 enum class Verdict { kQueued, kNoRoom, kDropped };
 
+// Copies the first `length` bytes of a one-segment packet into an LLQ entry in 16-byte chunks.
+// The last chunk may copy up to 15 bytes past the header: the device reads only header_length
+// bytes, the entry has room (the header room is a multiple of 16), and the mbuf is checked to
+// have them.
+inline void push_header(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
+    const auto* src = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const std::uint32_t rounded = (length + 15) & ~15u;
+    if (unlikely(std::uint32_t{m->data_off} + rounded > m->buf_len)) {
+        std::memcpy(dst, src, length);
+        return;
+    }
+    auto copy16 = [&](std::uint32_t offset) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + offset),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + offset)));
+    };
+    // Minimum-size frames are the common case worth straight-line code.
+    std::uint32_t offset = 0;
+    if (rounded >= 64) {
+        copy16(0);
+        copy16(16);
+        copy16(32);
+        copy16(48);
+        offset = 64;
+    }
+    for (; offset < rounded; offset += 16)
+        copy16(offset);
+}
+
+// LLQ, one segment, descriptors that fit before the header: the whole packet is one entry. No
+// per-descriptor placement arithmetic; returns false when the packet needs the general path.
+template <bool kOffloads>
+[[gnu::always_inline]] inline bool queue_single_entry(TxQueue& q, rte_mbuf* m, Verdict& verdict) {
+    const TxQueueConfig& cfg = q.config;
+    const bool meta = cfg.disable_meta_caching || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
+    if (unlikely(m->nb_segs != 1 || 1u + meta > cfg.llq_layout.descs_before_header))
+        return false;
+    // tx_offload is 0 unless the application declared header lengths (or other offload data).
+    if (unlikely(m->tx_offload != 0 && declared_header_length(m) > cfg.max_header_size)) {
+        ++q.stats.header_overflow;
+        ++q.stats.errors;
+        rte_pktmbuf_free(m);
+        verdict = Verdict::kDropped;
+        return true;
+    }
+    if (unlikely(q.free_units() == 0)) {
+        verdict = Verdict::kNoRoom;
+        return true;
+    }
+    if (cfg.max_entries_per_burst != 0 && q.entries_since_doorbell >= cfg.max_entries_per_burst)
+        ring_doorbell(q);
+
+    const std::uint16_t req_id = q.free_req_ids[q.next_to_use & q.mask];
+    ++q.next_to_use;
+    q.mbufs[req_id] = m;
+    q.units[req_id] = 1;
+
+    using namespace hw::tx_desc;
+    const std::uint32_t pushed = std::min<std::uint32_t>(m->data_len, cfg.max_header_size);
+    std::uint8_t* entry = q.io.llq_descriptors + static_cast<std::size_t>(q.sq_tail & q.mask) * cfg.llq_layout.entry_size;
+    const std::uint32_t phase = Phase::make(q.sq_phase);
+    std::uint8_t* desc = entry;
+    if (meta) {
+        const hw::TxMetaDesc md = meta_descriptor(m, kOffloads);
+        const hw::TxMetaDesc with_phase{md.len_ctrl | hw::tx_meta::Phase::make(q.sq_phase), md.word1, md.word2,
+                                        md.reserved};
+        std::memcpy(desc, &with_phase, sizeof(with_phase));
+        desc += hw::kTxDescSize;
+    }
+    const rte_iova_t iova = rte_mbuf_data_iova(m) + pushed;
+    const hw::TxDesc d{Length::make(m->data_len - pushed) | ReqIdHigh::make(req_id >> 10) | CompReq::make(1) |
+                           First::make(!meta) | Last::make(1) | phase,
+                       ReqIdLow::make(req_id) | (kOffloads ? offload_bits(m, q) : 0), static_cast<std::uint32_t>(iova),
+                       AddrHigh::make(iova >> 32) | HeaderLength::make(pushed)};
+    std::memcpy(desc, &d, sizeof(d));
+    push_header(m, entry + cfg.llq_layout.header_offset(), pushed);
+
+    if ((++q.sq_tail & q.mask) == 0)
+        q.sq_phase ^= 1;
+    ++q.entries_since_doorbell;
+    ++q.stats.packets;
+    q.stats.bytes += m->pkt_len;
+    verdict = Verdict::kQueued;
+    return true;
+}
+
 // Puts one packet on the ring. kNoRoom leaves it with the caller (in `slot`: a linearized copy
 // replaces the original there); kDropped has freed it.
 template <TxPlacement kPlacement, bool kOffloads>
-Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
+[[gnu::always_inline]] inline Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
     rte_mbuf* m = slot;
     constexpr bool kLlq = kPlacement == TxPlacement::kLlq;
+    if constexpr (kLlq) {
+        Verdict verdict;
+        if (likely(queue_single_entry<kOffloads>(q, m, verdict)))
+            return verdict;
+    }
     const TxQueueConfig& cfg = q.config;
 
     std::uint32_t pushed = 0;
