@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -217,35 +218,50 @@ def parse_port_stats(block):
     return stats
 
 
+TESTPMD_INTERVAL = 2  # seconds between two "show port stats all" of the timed period
+
+
 def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
+    """io forwarding on one lcore between the two ports of `vdevs`. Port stats are shown every
+    TESTPMD_INTERVAL seconds after a 2 s warm-up: testpmd's Rx-pps of each interval (it times them
+    with the TSC) gives the rate, its spread over the intervals shows how steady it is."""
     from testpmd_harness import isolated_eal_args, run_testpmd, staged_plugins
     if shutil.which("dpdk-testpmd") is None:
         return {"name": name, "ok": False, "error": "dpdk-testpmd not on PATH (Debian package dpdk)"}
+    intervals = max(1, round(seconds / TESTPMD_INTERVAL))
     with staged_plugins(drivers) as plugin_dir:
         eal = isolated_eal_args(plugin_dir, "-l", "0,1", *vdevs, mem_mb=1024)
         commands = ["set record-core-cycles on",
                     f"start tx_first {tx_first}" if tx_first > 1 else "start tx_first", "sleep 2",
-                    "show port stats all", f"sleep {seconds}", "show port stats all", "stop"]
+                    "show port stats all"]
+        for _ in range(intervals):
+            commands += [f"sleep {TESTPMD_INTERVAL}", "show port stats all"]
+        commands.append("stop")
         run = run_testpmd(eal, commands,
                           app_args=["--total-num-mbufs=8192", "--forward-mode=io", "--nb-cores=1"],
-                          timeout=seconds + 60)
+                          timeout=intervals * TESTPMD_INTERVAL + 60)
     out = run.output
-    result = {"name": name, "vdevs": vdevs, "seconds": seconds, "tx_first_bursts": tx_first,
+    result = {"name": name, "vdevs": vdevs, "seconds": intervals * TESTPMD_INTERVAL, "tx_first_bursts": tx_first,
               "ok": run.returncode == 0 and not run.timed_out}
-    # The second "show port stats all" holds the rates over the timed interval.
-    shows = out.split("show port stats all")
-    if len(shows) < 3:
+    # The first display only starts testpmd's clock; each later one holds the rates of its interval.
+    shows = [part.split("testpmd>")[0] for part in out.split("show port stats all")[2:]]
+    samples = []
+    for show in shows:
+        ports = [parse_port_stats(b) for b in re.split(r"#+ NIC statistics for port \d+\s+#+", show)[1:]]
+        if ports:
+            samples.append(ports)
+    if len(samples) < intervals:
         result["ok"] = False
-        result["error"] = "testpmd output has no second port stats display"
+        result["error"] = f"testpmd showed port stats {len(samples)} times, expected {intervals}"
         result["tail"] = out[-2000:]
         return result
-    second = shows[2].split("testpmd>")[0]
-    ports = []
-    for block in re.split(r"#+ NIC statistics for port \d+\s+#+", second)[1:]:
-        ports.append(parse_port_stats(block))
-    result["ports"] = ports
-    result["rx_pps_total"] = sum(p.get("Rx-pps", 0) for p in ports)
-    result["tx_pps_total"] = sum(p.get("Tx-pps", 0) for p in ports)
+    per_interval = [sum(p.get("Rx-pps", 0) for p in ports) for ports in samples]
+    result["interval_rx_pps"] = per_interval
+    result["rx_pps_total"] = sum(per_interval) / len(per_interval)
+    result["tx_pps_total"] = sum(sum(p.get("Tx-pps", 0) for p in ports) for ports in samples) / len(samples)
+    result["port_rx_pps"] = [sum(ports[i].get("Rx-pps", 0) for ports in samples) / len(samples)
+                             for i in range(len(samples[0]))]
+    last = samples[-1]
     m = re.search(r"Accumulated forward statistics for all ports\+*\s+RX-packets:\s+(\d+)\s+RX-dropped:\s+(\d+)"
                   r".*?TX-packets:\s+(\d+)\s+TX-dropped:\s+(\d+)", out, re.S)
     if m:
@@ -254,8 +270,8 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
     m = re.search(r"CPU cycles/packet=([\d.]+)", out.split("Accumulated forward statistics")[-1])
     if m:
         result["fwd_cycles_per_packet"] = float(m.group(1))
-    result["rx_missed"] = sum(p.get("RX-missed", 0) for p in ports)
-    result["errors"] = sum(p.get("RX-errors", 0) + p.get("TX-errors", 0) for p in ports)
+    result["rx_missed"] = sum(p.get("RX-missed", 0) for p in last)
+    result["errors"] = sum(p.get("RX-errors", 0) + p.get("TX-errors", 0) for p in last)
     if not result["ok"]:
         result["tail"] = out[-2000:]
     return result
@@ -278,6 +294,33 @@ def cpu_description():
     extra = f" (family {fam}, model {mod})" if fam and mod else ""
     hyper = " under a hypervisor" if "hypervisor" in info.get("flags", "").split() else ""
     return f"{model}{extra}{hyper}, {os.cpu_count()} CPUs"
+
+
+def cpus_busy(seconds=1.0):
+    """How many CPUs' worth of work the machine did over `seconds` (us sleeping meanwhile): other
+    work on the machine lowers the figures, testpmd's most (it needs both CPUs of a 2-CPU machine)."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields[:8]), idle
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return None
+    total = t1 - t0
+    return (os.cpu_count() or 1) * (1 - (i1 - i0) / total) if total > 0 else None
+
+
+def check_quiet(report, phase):
+    busy = cpus_busy()
+    report.setdefault("cpus_busy_before", {})[phase] = busy
+    if busy is not None and busy > 0.15:
+        log(f"warning: other work kept {busy:.2f} CPUs busy just before the {phase} phase: figures may be low")
+        report.setdefault("machine_warnings", []).append(
+            f"other work kept {busy:.2f} of {os.cpu_count()} CPUs busy just before the {phase} phase")
 
 
 def source_revision():
@@ -344,20 +387,24 @@ def print_report(report):
         if not t["ok"] or "rx_pps_total" not in t:
             print(f"testpmd io {t['name']}: failed: {t.get('error', 'see JSON tail')}")
             continue
-        per_port = ", ".join(f"{p.get('Rx-pps', 0) / 1e6:.2f}" for p in t["ports"])
+        per_port = ", ".join(f"{v / 1e6:.2f}" for v in t["port_rx_pps"])
+        lo, hi = min(t["interval_rx_pps"]), max(t["interval_rx_pps"])
         drops = ""
         if t["name"] == "ena_sim":
             drops = f"; RX-missed {t['rx_missed']}, TX-dropped {t.get('fwd_tx_dropped', '?')}, errors {t['errors']}"
         cycles = f", {t['fwd_cycles_per_packet']:.1f} busy TSC cycles/pkt on the fwd lcore" \
             if t.get("fwd_cycles_per_packet") else ""
         print(f"testpmd io fwd {t['name']:<8} {t['rx_pps_total'] / 1e6:8.2f} Mpps forwarded "
-              f"(Rx-pps per port {per_port} M; {t['seconds']} s{cycles}){drops}")
+              f"({lo / 1e6:.2f}-{hi / 1e6:.2f} over {len(t['interval_rx_pps'])} intervals of {TESTPMD_INTERVAL} s; "
+              f"Rx-pps per port {per_port} M{cycles}){drops}")
     print()
     by_name = {c["name"]: c for c in native["cases"]}
     for case, (key, _limit, _op) in TARGETS.items():
         c = by_name.get(case)
         if c and c["ok"] and key in c:
             print(f"{case}: {c[key]:.2f} {'cycles/pkt' if 'cycles' in key else 'Mpps'} ({target_status(case, c[key])})")
+    for w in report.get("machine_warnings", []):
+        print(f"warning: {w}: figures may be low")
     for c in native["cases"]:
         for w in c["warnings"]:
             print(f"warning: {c['name']}: {w}")
@@ -407,6 +454,7 @@ def main():
 
     report = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
               "cpu": cpu_description(), "packets": args.packets, "source": source_revision()}
+    check_quiet(report, "native")
     runs = []
     for i in range(args.repeat):
         log(f"native run {i + 1}/{args.repeat}, {args.packets} packets per case")
@@ -468,6 +516,7 @@ def main():
                  ("net_null", ["--vdev=net_null0", "--vdev=net_null1"]),
                  ("net_ring", ["--vdev=net_ring0", "--vdev=net_ring1"])]
         report["testpmd"] = []
+        check_quiet(report, "testpmd")
         for name, vdevs in cases:
             log(f"dpdk-testpmd io forwarding on {name}, {args.testpmd_seconds} s")
             report["testpmd"].append(run_testpmd_case(name, vdevs, drivers, args.testpmd_seconds, args.tx_first))
