@@ -5,8 +5,10 @@ be cloned anywhere (/tmp included), so plugins are first copied to a private fol
 
     with staged_plugins() as plugin_dir:
         run = run_testpmd(isolated_eal_args(plugin_dir, "--vdev=net_ena_sim0"),
-                          ["show port info 0", "start", "sleep 1", "stop"])
+                          ["show port info 0", "start", "sleep 1", "stop", "show port stats 0"])
         assert run.returncode == 0, run.output
+        assert port_info(run.reply("show port info 0"))["Link status"] == "up"
+        assert nic_stats(run.reply("show port stats 0"))[0]["RX-errors"] == 0
 
 As a command (used by devtools/demo.sh; prints testpmd's session as it goes, exits with its status):
     testpmd_harness.py [--drivers DIR] [--eal ARG]... [--app ARG]... [--timeout S] COMMAND...
@@ -22,7 +24,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pexpect
@@ -95,6 +97,17 @@ class TestpmdRun:
     returncode: int  # testpmd's exit status; -N if killed by signal N; None if it timed out
     output: str      # everything it printed, with our commands echoed after each prompt
     timed_out: bool = False
+    # (command, what testpmd printed in reply up to its next prompt), in the order typed;
+    # the first entry is ("", start-up output), the last one is ("quit", shutdown output).
+    replies: list = field(default_factory=list)
+
+    def reply(self, command, nth=0):
+        """What testpmd printed in reply to the nth (0-based; -1: last) time command was typed."""
+        matches = [text for cmd, text in self.replies if cmd == command]
+        if not matches or not -len(matches) <= nth < len(matches):
+            raise KeyError(f"command {command!r} typed {len(matches)} time(s), no reply #{nth}\n"
+                           + self.output)
+        return matches[nth]
 
 
 def _plain(text):
@@ -102,16 +115,34 @@ def _plain(text):
 
 
 class _Log:
-    """pexpect log sink: keeps testpmd's output and copies it live to `echo` if given."""
+    """pexpect log sink: keeps testpmd's output and copies it live to `echo` if given.
+    A prompt that ends what was echoed so far is held back until more output comes, so that a
+    caption (note) lands before the prompt rather than between it and the next command."""
 
     def __init__(self, echo):
         self.parts = []
         self.echo = echo
+        self.held = ""
 
     def write(self, text):
         self.parts.append(text)
         if self.echo:
-            self.echo.write(_plain(text))
+            text = self.held + _plain(text)
+            self.held = ""
+            if text.endswith(PROMPT):
+                text, self.held = text[:-len(PROMPT)], PROMPT
+            self.echo.write(text)
+
+    def note(self, text):
+        if self.echo:
+            self.echo.write(f"\n{text}\n")
+            self.echo.flush()
+
+    def close(self):
+        if self.echo:
+            self.echo.write(self.held)
+            self.held = ""
+            self.echo.flush()
 
     def flush(self):
         if self.echo:
@@ -133,8 +164,10 @@ def _runtime_dirs(eal_args):
 def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=None):
     """Start dpdk-testpmd interactively, type each command at its prompt, then quit.
 
-    A command "sleep N" is ours, not testpmd's: it waits N seconds (e.g. between start and stop).
+    Two commands are ours, not testpmd's: "sleep N" waits N seconds (e.g. between start and
+    stop); "# text" prints "# text" to echo (a caption for a demo) and sends nothing.
     timeout bounds the whole run; on expiry testpmd is killed. echo: a stream to copy output to.
+    Returns a TestpmdRun; run.reply(command) is testpmd's answer to one command.
     """
     binary = shutil.which("dpdk-testpmd")
     if binary is None:
@@ -146,12 +179,18 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
                           dimensions=(60, 250), echo=False)
     child.logfile_read = log
     timed_out = False
+    replies = []
 
     def left():
         return max(0.1, deadline - time.monotonic())
 
-    try:
+    def wait_prompt(cmd):
         at_prompt = child.expect_exact([PROMPT, pexpect.EOF], timeout=left()) == 0
+        replies.append((cmd, _plain(child.before)))
+        return at_prompt
+
+    try:
+        at_prompt = wait_prompt("")
         for cmd in [*commands, "quit"]:
             if not at_prompt:
                 break
@@ -159,15 +198,20 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
             if pause:
                 time.sleep(min(float(pause.group(1)), left()))
                 continue
+            if cmd.startswith("#"):
+                log.note(cmd)
+                continue
             child.sendline(cmd)
             if cmd == "quit":
                 break
-            at_prompt = child.expect_exact([PROMPT, pexpect.EOF], timeout=left()) == 0
+            at_prompt = wait_prompt(cmd)
         child.expect_exact(pexpect.EOF, timeout=left())
+        replies.append(("quit", _plain(child.before)))
     except pexpect.TIMEOUT:
         timed_out = True
     finally:
         child.close(force=True)
+        log.close()
         for d in _runtime_dirs(eal_args):
             shutil.rmtree(d, ignore_errors=True)
     if timed_out:
@@ -179,7 +223,79 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     output = log.text()
     if timed_out:
         output += f"\n[testpmd_harness: timed out after {timeout} s, testpmd killed]\n"
-    return TestpmdRun(returncode, output, timed_out)
+    return TestpmdRun(returncode, output, timed_out, replies)
+
+
+# Parsers for what testpmd 22.11 prints. Each takes the text of one reply (run.reply(...)).
+
+def port_info(text):
+    """'show port info N' -> {"MAC address": "02:...", "Link status": "up", ...}."""
+    info = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and not line.startswith(" "):
+            info.setdefault(key.strip(), value.strip())
+    return info
+
+
+def queue_info(text):
+    """'show rxq|txq info P Q' -> {"Burst mode": "...", "Number of RXDs": "1024", ...}."""
+    return port_info(text)
+
+
+def _counter_blocks(text, header):
+    """{port: {counter: int}} from blocks that start with a line matching header (group 1 is
+    the port) and hold 'Name: 123' pairs."""
+    blocks, current = {}, None
+    for line in text.splitlines():
+        m = re.search(header, line)
+        if m:
+            current = blocks.setdefault(int(m.group(1)), {})
+            continue
+        if current is not None:
+            for name, value in re.findall(r"([A-Za-z][\w-]*):\s+(\d+)\b", line):
+                current.setdefault(name, int(value))
+    return blocks
+
+
+def nic_stats(text):
+    """'show port stats N|all' -> {port: {"RX-packets", "RX-missed", "RX-bytes", "RX-errors",
+    "RX-nombuf", "TX-packets", "TX-errors", "TX-bytes", "Rx-pps", ...: int}}."""
+    return _counter_blocks(text, r"NIC statistics for port (\d+)\s")
+
+
+def xstats(text):
+    """'show port xstats N|all' -> {port: {xstat name: int}}."""
+    return _counter_blocks(text, r"NIC extended statistics for port (\d+)\b")
+
+
+def fwd_stats(text):
+    """The 'Forward statistics' that 'stop' (or 'show fwd stats all') prints ->
+    {port: {"RX-packets", "RX-dropped", "RX-total", "TX-packets", "TX-dropped", "TX-total": int}}.
+    RX-packets/RX-dropped there are the port's ipackets/imissed since start; TX-dropped counts
+    the packets the forwarding engine could not hand to tx_burst and freed."""
+    return _counter_blocks(text, r"Forward statistics for port (\d+)\s")
+
+
+@dataclass
+class Mempool:
+    size: int       # objects the pool holds in all
+    available: int  # in the common pool plus in the per-lcore caches
+    in_use: int     # size - available: held by the application or a driver
+
+
+def mempools(text):
+    """'dump_mempool' -> {name: Mempool}; testpmd's mbuf pool for socket 0 is "mb_pool_0"."""
+    pools = {}
+    for block in re.split(r"^(?=mempool <)", text, flags=re.M):
+        name = re.match(r"mempool <([^>]+)>", block)
+        if not name:
+            continue
+        fields = dict(re.findall(r"^\s*(\w+)=(\d+)\s*$", block, flags=re.M))
+        size = int(fields["populated_size"])
+        available = int(fields["common_pool_count"]) + int(fields.get("total_cache_count", 0))
+        pools[name.group(1)] = Mempool(size, available, size - available)
+    return pools
 
 
 def main():
