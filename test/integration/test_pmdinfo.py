@@ -1,12 +1,21 @@
-"""dpdk-pmdinfo.py (Debian's dpdk package) reports the drivers, ids and devargs of our plugins."""
+"""Issue 2, acceptance 3: dpdk-pmdinfo.py (Debian's dpdk package) on each library lists its
+driver, the PCI IDs and the devargs — every devarg, with the values the user guide documents."""
 
 import json
+import re
 import shutil
 import subprocess
 
-from testpmd_harness import drivers_dir
+from testpmd_harness import REPO, drivers_dir
 
-ENA_PCI_DEVICES = {"ec20", "ec21", "0ec2", "1ec2", "0051"}
+# Every device ID the Linux ENA driver matches (DPDK's built-in net_ena has only ec20/ec21).
+ENA_PCI_IDS = [("1d0f", d) for d in ("ec20", "ec21", "0ec2", "1ec2", "0051")]
+# Named by issue 2: the upstream PMD's newest devargs and the DPDK 22.11-era switches.
+REQUIRED_DRIVER_ARGS = {"llq_policy", "miss_txc_to", "control_path_poll_interval", "enable_frag_bypass",
+                        "large_llq_hdr", "normal_llq_hdr", "enable_llq"}
+# Named by issues 2 and 3 for the simulated device.
+REQUIRED_SIM_ARGS = {"mac", "queues", "llq", "mtu", "link", "wire"}
+USER_GUIDE = REPO / "doc" / "guides" / "nics" / "ena_ng.rst"
 
 
 def pmdinfo(lib):
@@ -18,15 +27,47 @@ def pmdinfo(lib):
     return {d["name"]: d for d in json.loads(out)}
 
 
-def test_ena_ng_lists_the_ena_pci_devices_and_kernel_modules():
-    info = pmdinfo("librte_net_ena_ng.so")["net_ena_ng"]
-    assert {(i["vendor"], i["device"]) for i in info["pci_ids"]} == {("1d0f", d) for d in ENA_PCI_DEVICES}
+def params(info):
+    """'key=<values> key=<values> ...' -> {key: '<values>'} (a value holds no space)."""
+    pairs = [p.split("=", 1) for p in info["params"].split()]
+    assert all(len(p) == 2 for p in pairs), info["params"]
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), f"a devarg is listed twice: {info['params']}"
+    return dict(pairs)
+
+
+def documented_devargs(section):
+    """{key: '<values>'} of the definition-list terms ``key=<values>`` of a user guide section."""
+    text = USER_GUIDE.read_text()
+    heading = re.search(rf"^{re.escape(section)}.*\n-+\n", text, re.M)
+    assert heading, f"{USER_GUIDE}: no section {section!r}"
+    body = text[heading.end():]
+    following = re.search(r"^\S.*\n-+\n", body, re.M)
+    body = body[:following.start()] if following else body
+    return dict(re.findall(r"``(\w+)=(<[^`]*>)``", body))
+
+
+def test_ena_ng_lists_its_driver_the_ena_pci_ids_and_kernel_modules():
+    drivers = pmdinfo("librte_net_ena_ng.so")
+    assert set(drivers) == {"net_ena_ng"}
+    info = drivers["net_ena_ng"]
+    ids = [(i["vendor"], i["device"]) for i in info["pci_ids"]]
+    assert sorted(ids) == sorted(ENA_PCI_IDS), ids
     assert "vfio-pci" in info["kmod"]
-    assert info["params"]
 
 
-def test_ena_sim_is_a_driver_without_pci_ids():
-    drivers = pmdinfo("librte_net_ena_sim.so")
+def test_ena_ng_lists_every_driver_devarg_as_documented():
+    listed = params(pmdinfo("librte_net_ena_ng.so")["net_ena_ng"])
+    assert REQUIRED_DRIVER_ARGS <= set(listed), listed
+    assert listed == documented_devargs("Driver devargs")
+
+
+def test_ena_sim_lists_its_driver_without_pci_ids_and_every_devarg_as_documented():
+    drivers = pmdinfo("librte_net_ena_sim.so")  # also lists net_ena_ng: the library it needs
     info = drivers["net_ena_sim"]
     assert "pci_ids" not in info
-    assert "wire=" in info["params"]
+    listed = params(info)
+    assert REQUIRED_SIM_ARGS <= set(listed), listed
+    # "Every driver devarg above is accepted as well" (the vdev passes them on to net_ena_ng).
+    documented = {**documented_devargs("Simulated device devargs"), **documented_devargs("Driver devargs")}
+    assert listed == documented
