@@ -117,7 +117,7 @@ def _plain(text):
 class _Log:
     """pexpect log sink: keeps testpmd's output and copies it live to `echo` if given.
     A prompt that ends what was echoed so far is held back until more output comes, so that a
-    caption (note) lands before the prompt rather than between it and the next command."""
+    caption (note) lands before the prompt rather than between the prompt and the next command."""
 
     def __init__(self, echo):
         self.parts = []
@@ -128,9 +128,13 @@ class _Log:
         self.parts.append(text)
         if self.echo:
             text = self.held + _plain(text)
+            # Hold a prompt, or the start of one (it may come in pieces), that begins a line.
             self.held = ""
-            if text.endswith(PROMPT):
-                text, self.held = text[:-len(PROMPT)], PROMPT
+            for k in range(len(PROMPT), 0, -1):
+                start = len(text) - k
+                if text.endswith(PROMPT[:k]) and (start == 0 or text[start - 1] == "\n"):
+                    text, self.held = text[:start], text[start:]
+                    break
             self.echo.write(text)
 
     def note(self, text):
