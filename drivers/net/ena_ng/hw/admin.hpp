@@ -553,7 +553,8 @@ struct RssHashInputFeature {
 static_assert(sizeof(RssHashInputFeature) == 4);
 
 struct RssIndirectionEntry {
-    std::uint16_t cq_index;  // device CQ index of the Rx queue
+    // Named after the CQ, but drivers (and so EC2 devices) put the Rx SQ index here.
+    std::uint16_t cq_index;
     std::uint16_t reserved;
 };
 static_assert(sizeof(RssIndirectionEntry) == 4);
