@@ -57,6 +57,37 @@ std::uint64_t tx_offload_capabilities(const DeviceFeatures& features) {
     return capa;
 }
 
+// Queue index and ring size a queue setup asks for; one error line naming the bad value.
+int check_queue_request(const char* name, const char* kind, std::uint16_t queue, std::uint16_t descriptors,
+                        std::uint16_t max_queues, std::uint32_t max_depth, const char* depth_note) {
+    if (queue >= max_queues) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: %s queue %u does not exist (accepted: 0-%u)", name, kind, queue,
+            max_queues - 1);
+        return -EINVAL;
+    }
+    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > max_depth) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: %s queue %u: %u descriptors (accepted: a power of 2 from %u to %u%s)", name,
+            kind, queue, descriptors, kMinRingSize, max_depth, depth_note);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+// Builds the queue on its socket with its rings and hands it to ethdev.
+template <typename Queue, typename Config>
+int install_queue(EnaDevice& device, const Config& config, void*& slot) {
+    auto* queue = create_on_socket<Queue>(config.socket, device, config);
+    if (queue == nullptr)
+        return -ENOMEM;
+    const int rc = queue->allocate();
+    if (rc != 0) {
+        destroy_on_socket(queue);
+        return rc;
+    }
+    slot = queue;
+    return 0;
+}
+
 const char* mq_mode_name(unsigned mode) {
     switch (mode) {
         case RTE_ETH_MQ_RX_NONE:
@@ -351,16 +382,10 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     const char* name = resources_.name;
     if (!device_.initialised())
         return -EIO;
-    if (queue >= features.max_io_queues) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u does not exist (accepted: 0-%u)", name, queue,
-            features.max_io_queues - 1);
-        return -EINVAL;
-    }
-    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > features.max_rx_depth) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: %u descriptors (accepted: a power of 2 from %u to %u)", name,
-            queue, descriptors, kMinRingSize, features.max_rx_depth);
-        return -EINVAL;
-    }
+    if (const int rc = check_queue_request(name, "Rx", queue, descriptors, features.max_io_queues,
+                                           features.max_rx_depth, "");
+        rc != 0)
+        return rc;
     if (pool == nullptr) {
         log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: no mempool", name, queue);
         return -EINVAL;
@@ -393,16 +418,7 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.conf.rx_free_thresh = config.free_threshold;
     config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.rxmode.offloads;
 
-    auto* rx = create_on_socket<RxQueue>(config.socket, device_, config);
-    if (rx == nullptr)
-        return -ENOMEM;
-    const int rc = rx->allocate();
-    if (rc != 0) {
-        destroy_on_socket(rx);
-        return rc;
-    }
-    eth_dev_->data->rx_queues[queue] = rx;
-    return 0;
+    return install_queue<RxQueue>(device_, config, eth_dev_->data->rx_queues[queue]);
 }
 
 int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf) {
@@ -410,17 +426,11 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     const char* name = resources_.name;
     if (!device_.initialised())
         return -EIO;
-    if (queue >= features.max_io_queues) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u does not exist (accepted: 0-%u)", name, queue,
-            features.max_io_queues - 1);
-        return -EINVAL;
-    }
-    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > features.max_tx_depth) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u: %u descriptors (accepted: a power of 2 from %u to %u%s)", name,
-            queue, descriptors, kMinRingSize, features.max_tx_depth,
-            features.llq.placement == TxPlacement::kLlq ? ", the LLQ limit" : "");
-        return -EINVAL;
-    }
+    if (const int rc = check_queue_request(name, "Tx", queue, descriptors, features.max_io_queues,
+                                           features.max_tx_depth,
+                                           features.llq.placement == TxPlacement::kLlq ? ", the LLQ limit" : "");
+        rc != 0)
+        return rc;
     if (conf != nullptr && conf->tx_deferred_start) {
         log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u: deferred start is not supported", name, queue);
         return -EINVAL;
@@ -451,16 +461,7 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.conf.tx_free_thresh = config.free_threshold;
     config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.txmode.offloads;
 
-    auto* tx = create_on_socket<TxQueue>(config.socket, device_, config);
-    if (tx == nullptr)
-        return -ENOMEM;
-    const int rc = tx->allocate();
-    if (rc != 0) {
-        destroy_on_socket(tx);
-        return rc;
-    }
-    eth_dev_->data->tx_queues[queue] = tx;
-    return 0;
+    return install_queue<TxQueue>(device_, config, eth_dev_->data->tx_queues[queue]);
 }
 
 void Port::rx_queue_release(std::uint16_t queue) {
