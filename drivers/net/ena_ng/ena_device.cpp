@@ -284,6 +284,14 @@ int EnaDevice::set_host_attributes(const HostDescription& host) {
     return rc;
 }
 
+int EnaDevice::attach_control_buffer(hw::AdminCommonDesc& common, hw::ControlBuffer& field,
+                                     const DmaBuffer& control) const {
+    // Drivers mark every control buffer with the "indirect" flag; devices expect that.
+    common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
+    field.length = static_cast<std::uint32_t>(control.size());
+    return set_dma_address(field.address, control.iova(), features_.dma_width);
+}
+
 int EnaDevice::get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, std::uint8_t version,
                            const DmaBuffer* control) {
     if (id != hw::FeatureId::kDeviceAttributes && !features_.supports(id))
@@ -294,10 +302,7 @@ int EnaDevice::get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, s
     command.feature.feature_version = version;
     command.feature.flags = hw::feature_select::Select::make(hw::feature_select::kCurrent);
     if (control != nullptr) {
-        command.common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
-        command.control_buffer.length = static_cast<std::uint32_t>(control->size());
-        const int rc = set_dma_address(command.control_buffer.address, control->iova(), features_.dma_width);
-        if (rc != 0)
+        if (const int rc = attach_control_buffer(command.common, command.control_buffer, *control); rc != 0)
             return rc;
     }
     response = hw::GetFeatureResponse{};
@@ -307,10 +312,7 @@ int EnaDevice::get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, s
 int EnaDevice::set_feature(hw::SetFeatureCommand& command, const DmaBuffer* control) {
     command.common.opcode = static_cast<std::uint8_t>(hw::AdminOpcode::kSetFeature);
     if (control != nullptr) {
-        command.common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
-        command.control_buffer.length = static_cast<std::uint32_t>(control->size());
-        const int rc = set_dma_address(command.control_buffer.address, control->iova(), features_.dma_width);
-        if (rc != 0)
+        if (const int rc = attach_control_buffer(command.common, command.control_buffer, *control); rc != 0)
             return rc;
     }
     hw::SetFeatureResponse response{};

@@ -192,6 +192,8 @@ private:
     void handle_event(const hw::AenqEntry& entry, EventSummary& summary);
     int get_stats(hw::StatsType type, hw::GetStatsResponse& response, const DmaBuffer* control = nullptr,
                   std::uint64_t requested_metrics = 0);
+    // Points an admin command at a control buffer in DMA memory.
+    int attach_control_buffer(hw::AdminCommonDesc& common, hw::ControlBuffer& field, const DmaBuffer& control) const;
     int wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress);
     int ensure_rss_buffers();
 

@@ -205,10 +205,7 @@ int EnaDevice::get_stats(hw::StatsType type, hw::GetStatsResponse& response, con
     command.device_id = hw::kStatsDeviceSelf;
     command.requested_metrics = requested_metrics;
     if (control != nullptr) {
-        command.common.flags = hw::admin_desc::CtrlDataIndirect::make(1);
-        command.control_buffer.length = static_cast<std::uint32_t>(control->size());
-        const int rc = set_dma_address(command.control_buffer.address, control->iova(), features_.dma_width);
-        if (rc != 0)
+        if (const int rc = attach_control_buffer(command.common, command.control_buffer, *control); rc != 0)
             return rc;
     }
     response = hw::GetStatsResponse{};
