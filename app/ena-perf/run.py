@@ -231,7 +231,7 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
     intervals = max(1, round(seconds / TESTPMD_INTERVAL))
     with staged_plugins(drivers) as plugin_dir:
         eal = isolated_eal_args(plugin_dir, "-l", "0,1", *vdevs, mem_mb=1024)
-        commands = ["set record-core-cycles on",
+        commands = ["set record-core-cycles on", "set record-burst-stats on",
                     f"start tx_first {tx_first}" if tx_first > 1 else "start tx_first", "sleep 2",
                     "show port stats all"]
         for _ in range(intervals):
@@ -267,6 +267,10 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
     if m:
         result["fwd_rx_packets"], result["fwd_rx_dropped"], result["fwd_tx_packets"], result["fwd_tx_dropped"] = \
             map(int, m.groups())
+    # Packets per Tx burst the forwarding lcore achieved (testpmd's burst statistics).
+    bursts = sum(int(x) for x in re.findall(r"TX-bursts\s*:\s*(\d+)", out))
+    if bursts and result.get("fwd_tx_packets"):
+        result["avg_tx_burst"] = result["fwd_tx_packets"] / bursts
     m = re.search(r"CPU cycles/packet=([\d.]+)", out.split("Accumulated forward statistics")[-1])
     if m:
         result["fwd_cycles_per_packet"] = float(m.group(1))
@@ -392,8 +396,12 @@ def print_report(report):
         drops = ""
         if t["name"] == "ena_sim":
             drops = f"; RX-missed {t['rx_missed']}, TX-dropped {t.get('fwd_tx_dropped', '?')}, errors {t['errors']}"
-        cycles = f", {t['fwd_cycles_per_packet']:.1f} busy TSC cycles/pkt on the fwd lcore" \
+        cycles = f", {t['fwd_cycles_per_packet']:.0f} TSC cycles/pkt on the fwd lcore" \
             if t.get("fwd_cycles_per_packet") else ""
+        if t.get("avg_tx_burst"):
+            cycles += f", {t['avg_tx_burst']:.1f} pkts per Tx burst"
+        if len(t.get("runs_rx_pps_total", [])) > 1:
+            cycles += "; runs " + ", ".join(fmt(v and v / 1e6, ".2f") for v in t["runs_rx_pps_total"]) + " Mpps, median shown"
         print(f"testpmd io fwd {t['name']:<8} {t['rx_pps_total'] / 1e6:8.2f} Mpps forwarded "
               f"({lo / 1e6:.2f}-{hi / 1e6:.2f} over {len(t['interval_rx_pps'])} intervals of {TESTPMD_INTERVAL} s; "
               f"Rx-pps per port {per_port} M{cycles}){drops}")
@@ -433,6 +441,8 @@ def main():
     ap.add_argument("--callgrind-packets", type=int, default=20000,
                     help="timed packets per case under callgrind (run at N and 2N)")
     ap.add_argument("--testpmd-seconds", type=int, default=10)
+    ap.add_argument("--testpmd-runs", type=int, default=3,
+                    help="testpmd runs on the simulated ports; the median is reported (default 3)")
     ap.add_argument("--tx-first", type=int, default=1, help="bursts per port testpmd sends before forwarding")
     ap.add_argument("--profile", action="append", default=None, metavar="CASE",
                     help="print the callgrind breakdown of CASE (default: tx-llq128-64 and rx-64)")
@@ -518,8 +528,17 @@ def main():
         report["testpmd"] = []
         check_quiet(report, "testpmd")
         for name, vdevs in cases:
-            log(f"dpdk-testpmd io forwarding on {name}, {args.testpmd_seconds} s")
-            report["testpmd"].append(run_testpmd_case(name, vdevs, drivers, args.testpmd_seconds, args.tx_first))
+            # The simulated ports' rate varies from run to run (see the guide): several runs, the median kept.
+            runs = args.testpmd_runs if name == "ena_sim" else 1
+            results = []
+            for i in range(runs):
+                log(f"dpdk-testpmd io forwarding on {name}, {args.testpmd_seconds} s" +
+                    (f" (run {i + 1}/{runs})" if runs > 1 else ""))
+                results.append(run_testpmd_case(name, vdevs, drivers, args.testpmd_seconds, args.tx_first))
+            good = sorted((r for r in results if r["ok"] and "rx_pps_total" in r), key=lambda r: r["rx_pps_total"])
+            chosen = dict(good[len(good) // 2]) if good else results[0]
+            chosen["runs_rx_pps_total"] = [r.get("rx_pps_total") for r in results]
+            report["testpmd"].append(chosen)
 
     (out / "ena-perf.json").write_text(json.dumps(report, indent=2) + "\n")
     if args.json:
