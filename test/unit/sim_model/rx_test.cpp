@@ -58,6 +58,62 @@ TEST_F(Rx, NoBufferMeansDropCountedInStats) {
     EXPECT_EQ(drv.poll_rx(rx).size(), 1u);
 }
 
+// A source that can wait (capture replay) gets frames back instead of losing them.
+TEST_F(Rx, TryReceiveHandsBackFramesThatFindNoRoomAndCountsNothing) {
+    Device& dev = drv.device();
+    const Frame small = build_frame({});
+    EXPECT_FALSE(dev.try_receive_frame(small)) << "no buffer posted";
+    drv.post_rx(rx, 2);
+    const Frame jumbo = build_frame({.payload = 5000});  // needs 3 buffers of 2048
+    EXPECT_FALSE(dev.try_receive_frame(jumbo)) << "2 of the 3 buffers it needs";
+    EXPECT_EQ(dev.sq_state(rx.sq).head, 0) << "nothing consumed";
+    drv.post_rx(rx, 1);
+    EXPECT_TRUE(dev.try_receive_frame(jumbo));
+    dev.set_link(false);
+    drv.post_rx(rx, 4);
+    EXPECT_FALSE(dev.try_receive_frame(small)) << "link down";
+    dev.set_link(true);
+    EXPECT_TRUE(dev.try_receive_frame(small));
+    auto got = drv.poll_rx(rx);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].data, jumbo);
+    EXPECT_EQ(got[1].data, small);
+    DeviceStats s = dev.stats();
+    EXPECT_EQ(s.rx_drops, 0u);
+    EXPECT_EQ(s.rx_packets, 2u);
+
+    // What waiting cannot cure is taken and counted as receive_frame would.
+    ASSERT_EQ(drv.set_mtu(1500).status, AdminStatus::kSuccess);
+    EXPECT_TRUE(dev.try_receive_frame(build_frame({.payload = 1500 - 40 + 1})));
+    EXPECT_EQ(dev.stats().rx_oversize_drops, 1u);
+    EXPECT_TRUE(drv.poll_rx(rx).empty());
+
+    // No Rx queue at all: handed back.
+    drv.destroy_sq(rx.sq, SqDirection::kRx);
+    EXPECT_FALSE(dev.try_receive_frame(small));
+    s = dev.stats();
+    EXPECT_EQ(s.rx_drops, 0u);
+    EXPECT_EQ(s.rx_packets, 2u);
+}
+
+TEST_F(Rx, TryReceiveDropsAFrameThatAFullRingCannotHold) {
+    RxRing small = drv.create_rx(4, 512);  // a full ring holds 3 buffers: 1536 bytes
+    drv.destroy_sq(rx.sq, SqDirection::kRx);
+    drv.post_rx(small, 2);
+    const Frame big = build_frame({.payload = 1400});
+    EXPECT_FALSE(drv.device().try_receive_frame(big)) << "a third buffer could still come";
+    drv.post_rx(small, 1);
+    EXPECT_TRUE(drv.device().try_receive_frame(big));
+    auto got = drv.poll_rx(small);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].data, big);
+    drv.post_rx(small, 3);
+    const Frame bigger = build_frame({.payload = 1600});
+    EXPECT_TRUE(drv.device().try_receive_frame(bigger)) << "4 buffers never fit: dropped, not kept waiting";
+    EXPECT_EQ(drv.device().stats().rx_drops, 1u);
+    EXPECT_TRUE(drv.poll_rx(small).empty());
+}
+
 TEST_F(Rx, FramesLongerThanTheMtuAreDropped) {
     ASSERT_EQ(drv.set_mtu(1500).status, AdminStatus::kSuccess);
     drv.post_rx(rx, 16);

@@ -1,5 +1,6 @@
 // Wires (loopback, VPC learning switch, the factory) and the engine modes.
 #include <atomic>
+#include <deque>
 #include <thread>
 
 #include "packets.hpp"
@@ -139,6 +140,80 @@ TEST(Engines, DeferredModeWorksOnlyWhenProcessed) {
     EXPECT_EQ(drv.poll_tx(tx).size(), 1u);
     EXPECT_EQ(drv.poll_rx(rx).size(), 1u);
     EXPECT_FALSE(drv.device().process()) << "nothing left to do";
+}
+
+// Hands frames in the way a capture replay does: each waits until the device has room for it.
+class WaitingSource final : public Wire {
+public:
+    void transmit(Device&, std::span<const std::uint8_t>) override {}
+    std::size_t poll() override {
+        ++polls;
+        std::size_t n = 0;
+        while (device != nullptr && !frames.empty() && device->try_receive_frame(frames.front())) {
+            frames.pop_front();
+            ++n;
+        }
+        return n;
+    }
+    void attach(Device& d) override { device = &d; }
+    void detach(Device&) override { device = nullptr; }
+
+    std::deque<Frame> frames;
+    Device* device = nullptr;
+    int polls = 0;
+};
+
+TEST(Engines, SynchronousDeviceFetchesFromItsWireOnRegisterWritesAndTime) {
+    TestDriver drv;
+    drv.bring_up();
+    auto source = std::make_shared<WaitingSource>();
+    drv.device().attach_wire(source);
+    RxRing rx = drv.create_rx(64);
+    for (std::size_t i = 0; i < 3; ++i)
+        source->frames.push_back(build_frame({.payload = 100 + i}));
+    const Frame third = source->frames[2];
+
+    drv.post_rx(rx, 2);  // the doorbell write runs the device, which polls: 2 frames fit
+    EXPECT_EQ(drv.poll_rx(rx).size(), 2u);
+    EXPECT_EQ(source->frames.size(), 1u);
+    const int polls = source->polls;
+    drv.device().advance_time(1000);
+    EXPECT_EQ(source->polls, polls + 1) << "advance_time polls too";
+    EXPECT_FALSE(drv.device().process()) << "still no buffer for the third";
+    drv.post_rx(rx, 1);
+    auto got = drv.poll_rx(rx);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].data, third);
+    EXPECT_EQ(drv.device().stats().rx_drops, 0u);
+}
+
+TEST(Engines, DeferredDevicePollsItsWireInProcessOnly) {
+    TestDriver drv({}, EngineMode::kDeferred);
+    drv.bring_up();
+    auto source = std::make_shared<WaitingSource>();
+    drv.device().attach_wire(source);
+    RxRing rx = drv.create_rx(64);
+    drv.post_rx(rx, 8);
+    source->frames.push_back(build_frame({}));
+    const int polls = source->polls;
+    drv.post_rx(rx, 1);  // a register write alone runs nothing
+    EXPECT_EQ(source->polls, polls);
+    EXPECT_TRUE(drv.device().process()) << "the poll delivered a frame";
+    EXPECT_EQ(drv.poll_rx(rx).size(), 1u);
+}
+
+TEST(Engines, ThreadedDeviceLeavesWirePollingToTheEngine) {
+    TestDriver drv({}, EngineMode::kThreaded);
+    auto source = std::make_shared<WaitingSource>();
+    drv.device().attach_wire(source);
+    drv.device().process();
+    drv.device().advance_time(1000);
+    EXPECT_EQ(source->polls, 0);
+    Engine engine;
+    engine.add(drv.device());
+    engine.run_once();
+    engine.remove(drv.device());
+    EXPECT_EQ(source->polls, 1);
 }
 
 TEST(Engines, ThreadedEngineServesSeveralDevicesOnOneWire) {

@@ -138,13 +138,20 @@ void Device::on_register_write(std::uint32_t) {
 bool Device::process() {
     detail::DeviceCore& c = impl_->core;
     bool did;
+    std::shared_ptr<Wire> wire;
     IrqBatch irq;
     {
         std::lock_guard lock(c.process_mutex);
         did = impl_->process_locked();
         irq.take(c.irq_process);
+        if (c.mode != EngineMode::kThreaded)
+            wire = c.wire;
     }
     irq.fire(c.interrupt_handler);
+    // Without an Engine nothing else polls the wire. Outside the locks: the wire delivers
+    // through receive_frame, whose interrupts must not fire under process_mutex.
+    if (wire)
+        did |= wire->poll() > 0;
     return did;
 }
 
@@ -154,6 +161,7 @@ void Device::advance_time(std::uint64_t ns) {
     detail::DeviceCore& c = impl_->core;
     if (c.mode == EngineMode::kThreaded)
         return;  // real time
+    std::shared_ptr<Wire> wire;
     IrqBatch irq;
     {
         std::lock_guard lock(c.process_mutex);
@@ -161,8 +169,11 @@ void Device::advance_time(std::uint64_t ns) {
         if (!impl_->in_reset)
             impl_->aenq.run_timers();
         irq.take(c.irq_process);
+        wire = c.wire;
     }
     irq.fire(c.interrupt_handler);
+    if (wire)
+        wire->poll();  // as process() does
 }
 
 void Device::attach_wire(std::shared_ptr<Wire> wire) {
@@ -191,6 +202,19 @@ void Device::receive_frame(std::span<const std::uint8_t> frame) {
         irq.take(c.irq_rx);
     }
     irq.fire(c.interrupt_handler);
+}
+
+bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
+    detail::DeviceCore& c = impl_->core;
+    bool taken;
+    IrqBatch irq;
+    {
+        std::lock_guard lock(c.rx_mutex);
+        taken = impl_->rx.deliver(frame, detail::RxEngine::NoRoom::kRefuse);
+        irq.take(c.irq_rx);
+    }
+    irq.fire(c.interrupt_handler);
+    return taken;
 }
 
 void Device::set_link(bool up) {

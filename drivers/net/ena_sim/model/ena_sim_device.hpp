@@ -159,8 +159,10 @@ public:
     virtual ~Wire() = default;
     // The device sent a frame (already offloaded: checksums filled, TSO segmented).
     virtual void transmit(Device& from, std::span<const std::uint8_t> frame) = 0;
-    // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame.
-    // Called by the engine; returns the number of frames delivered.
+    // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
+    // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
+    // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
+    // advance_time), possibly from several threads: a wire that polls keeps its own state safe.
     virtual std::size_t poll() { return 0; }
     virtual void attach(Device&) {}
     virtual void detach(Device&) {}
@@ -184,11 +186,16 @@ public:
 
     // The driver wrote the register at `offset` (synchronous mode: runs the device now).
     void on_register_write(std::uint32_t offset);
-    // Run all work that is pending now; returns true when anything was done.
+    // Run all work that is pending now; returns true when anything was done. In synchronous and
+    // deferred mode this includes one poll of the device's own wire (after the device's work,
+    // outside its locks), so frames from a TAP or a capture come in without an Engine: in
+    // synchronous mode with every register write (an Rx refill pulls the next frames into the
+    // buffers it posted) and whenever the caller runs process() or advance_time(). In threaded
+    // mode the Engine polls the wire instead.
     bool process();
 
-    // Time. Virtual in synchronous/deferred mode: advance_time() moves it and runs the work it
-    // makes due (keep-alive events).
+    // Time. Virtual in synchronous/deferred mode: advance_time() moves it, runs the work it
+    // makes due (keep-alive events) and polls the wire as process() does.
     std::uint64_t now_ns() const;
     void advance_time(std::uint64_t ns);
 
@@ -197,6 +204,13 @@ public:
     // A frame arrives from the wire: RSS picks the Rx queue; without a posted buffer the frame
     // is dropped and counted as an Rx drop. Safe to call from another device's processing.
     void receive_frame(std::span<const std::uint8_t> frame);
+    // The same for a source that can wait (a capture being replayed): a frame that cannot be
+    // placed now -- its Rx queue does not exist or has fewer buffers posted than the frame
+    // needs, or the link is down or the device failed -- is left with the caller (false) and counts nothing. True
+    // when the frame was taken: received, or dropped (and counted) for a reason waiting cannot
+    // cure (longer than the MTU, more buffers than a packet may span, an unreachable buffer, a
+    // malformed Rx ring).
+    bool try_receive_frame(std::span<const std::uint8_t> frame);
 
     // Link state: changing it sends an AENQ link-change event (when the group is enabled).
     void set_link(bool up);

@@ -21,32 +21,41 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
     return -1;
 }
 
-void RxEngine::deliver(std::span<const std::uint8_t> frame) {
+bool RxEngine::deliver(std::span<const std::uint8_t> frame, NoRoom no_room) {
     RxCounters& n = core_.rx_counters;
-    if (frame.empty())
-        return;
-    if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed)) {
+    // No room now: a frame that can wait is handed back uncounted.
+    auto no_room_now = [&] {
+        if (no_room == NoRoom::kRefuse)
+            return false;
         ++n.drops;
-        return;
-    }
+        return true;
+    };
+    if (frame.empty())
+        return true;
+    if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed))
+        return no_room_now();
     const PacketInfo info = parse_packet(frame);
     if (frame.size() > core_.max_frame(info.vlan_count)) {
         ++n.oversize_drops;
-        return;
+        return true;
     }
     const std::uint32_t hash = core_.rss.hash(frame, info);
     const int index = pick_queue(hash);
-    if (index < 0) {
-        ++n.drops;
-        return;
-    }
+    if (index < 0)
+        return no_room_now();
 
     // Nitro shaping stage (later issue): inbound bandwidth/PPS buckets and conntrack decide
     // here whether the frame is admitted, counting into the ENI allowance counters.
 
     SubmissionQueue& sq = core_.queues.sq(static_cast<std::uint16_t>(index));
-    if (!take_buffers(static_cast<std::uint16_t>(index), sq, frame.size()))
-        return;
+    switch (take_buffers(static_cast<std::uint16_t>(index), sq, frame.size())) {
+        case Take::kTaken:
+            break;
+        case Take::kTooFewPosted:
+            return no_room_now();
+        case Take::kDropped:
+            return true;
+    }
 
     CompletionQueue& cq = core_.queues.cq(sq.cq);
     bool dma_fault = false;
@@ -81,9 +90,10 @@ void RxEngine::deliver(std::span<const std::uint8_t> frame) {
     }
     sq.head = static_cast<std::uint16_t>(sq.head + count);
     core_.signal_cq(cq, core_.irq_rx);
+    return true;
 }
 
-bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len) {
+RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len) {
     RxCounters& n = core_.rx_counters;
     buffers_.clear();
     // Acquire: the descriptors the doorbell covers are visible after this load.
@@ -92,7 +102,7 @@ bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std:
     if (posted > sq.depth) {  // a doorbell past the ring: nothing it covers can be trusted
         ++n.malformed;
         ++n.drops;
-        return false;
+        return Take::kDropped;
     }
     const std::uint32_t max = core_.config.max_rx_descs_per_packet;
 
@@ -109,19 +119,21 @@ bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std:
     std::uint16_t idx = sq.head;
     while (remaining > 0) {
         if (buffers_.size() == posted) {
-            ++n.drops;  // not enough buffers posted
-            return false;
+            if (posted + 1u < sq.depth)
+                return Take::kTooFewPosted;
+            ++n.drops;  // a full ring (drivers keep one slot free) cannot hold it: waiting would not help
+            return Take::kDropped;
         }
         if (buffers_.size() == limit) {
             ++n.drops;  // would span more buffers than a packet may
-            return false;
+            return Take::kDropped;
         }
         RxDesc d;
         std::memcpy(&d, sq.ring + std::size_t{ring_slot(idx, sq.depth)} * kRxDescSize, sizeof(d));
         if (rx_desc::Phase::get(d.ctrl) != ring_phase(idx, sq.depth)) {
             ++n.malformed;
             ++n.drops;
-            return false;
+            return Take::kDropped;
         }
         ++idx;
         const std::size_t capacity = d.length == 0 ? 65536 : d.length;
@@ -130,7 +142,7 @@ bool RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std:
                                   static_cast<std::uint32_t>(take), d.req_id});
         remaining -= take;
     }
-    return true;
+    return Take::kTaken;
 }
 
 std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame) {

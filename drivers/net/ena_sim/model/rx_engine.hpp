@@ -13,7 +13,11 @@ class RxEngine {
 public:
     explicit RxEngine(DeviceCore& core);
 
-    void deliver(std::span<const std::uint8_t> frame);
+    // What to do with a frame that finds no room (no Rx queue for it, too few buffers posted,
+    // link down or fatal error): drop and count it, or leave it with the caller.
+    enum class NoRoom { kDrop, kRefuse };
+    // False only when `no_room` is kRefuse and the frame was refused (nothing counted).
+    bool deliver(std::span<const std::uint8_t> frame, NoRoom no_room = NoRoom::kDrop);
 
 private:
     struct Buffer {
@@ -25,8 +29,10 @@ private:
 
     // Rx SQ index for a frame, or -1 when its queue does not exist.
     int pick_queue(std::uint32_t hash) const;
-    // Reads the buffers the frame needs from the Rx SQ; false when it cannot be received.
-    bool take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
+    enum class Take { kTaken, kTooFewPosted, kDropped };
+    // Reads the buffers the frame needs from the Rx SQ. kDropped: the frame cannot be received
+    // (counted here); kTooFewPosted: the ring holds fewer buffers than it needs (not counted).
+    Take take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
     void write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash);
     static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame);
 
