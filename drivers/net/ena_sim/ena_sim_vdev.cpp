@@ -160,7 +160,7 @@ int probe(rte_vdev_device* vdev) {
         g_instances.push_back(std::move(instance));
     }
     std::uint16_t port_id = 0;
-    rc = ng::create_port(&vdev->device, name, resources, args, sim_arg_keys(), &port_id);
+    rc = ng::create_port(&vdev->device, name, resources, sim_args.driver_args.c_str(), sim_arg_keys(), &port_id);
     if (rc != 0) {
         remove_instance(raw->name.c_str());
         sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);

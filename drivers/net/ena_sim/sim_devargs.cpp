@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "ena_ng_port.hpp"
 #include "sim_log.hpp"
@@ -17,6 +19,8 @@ namespace ena::sim::glue {
 namespace {
 
 constexpr std::array<const char*, 8> kKeys = {"mac", "queues", "llq", "mtu", "link", "wire", "engine", "engine_cpu"};
+constexpr unsigned kWireKey = 5;
+static_assert(std::string_view(kKeys[kWireKey]) == "wire");
 
 constexpr unsigned kMaxQueues = 128;
 constexpr unsigned kMinMtu = 128;
@@ -118,6 +122,40 @@ int parse_one(const char* device, const char* key, const char* value, SimArgs& o
     return 0;
 }
 
+// The devargs split at top-level commas (a comma inside [...] belongs to the value): the
+// values of every wire=... item, and the other items joined again as they were.
+struct WireSplit {
+    std::vector<std::string> wires;
+    std::string rest;
+};
+
+WireSplit split_off_wire(std::string_view args) {
+    constexpr std::string_view kWire = "wire=";
+    WireSplit split;
+    std::size_t start = 0;
+    int depth = 0;
+    for (std::size_t i = 0; i <= args.size(); ++i) {
+        const char c = i < args.size() ? args[i] : ',';
+        if (c == '[')
+            ++depth;
+        else if (c == ']' && depth > 0)
+            --depth;
+        else if (c == ',' && (depth == 0 || i == args.size())) {
+            const std::string_view item = args.substr(start, i - start);
+            if (item.substr(0, kWire.size()) == kWire) {
+                split.wires.emplace_back(item.substr(kWire.size()));
+            } else if (!item.empty()) {
+                if (!split.rest.empty())
+                    split.rest += ',';
+                split.rest += item;
+            }
+            start = i + 1;
+            depth = 0;
+        }
+    }
+    return split;
+}
+
 }  // namespace
 
 std::span<const char* const> sim_arg_keys() { return kKeys; }
@@ -127,7 +165,22 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
     out.config.name = device;
     if (args == nullptr || *args == '\0')
         return 0;
-    rte_kvargs* list = rte_kvargs_parse(args, nullptr);
+    std::array<bool, kKeys.size()> seen{};
+    const WireSplit split = split_off_wire(args);
+    if (split.wires.size() > 1) {
+        sim_log(RTE_LOG_ERR, "%s: devarg wire given more than once", device);
+        return -EINVAL;
+    }
+    if (!split.wires.empty()) {
+        const int rc = parse_one(device, "wire", split.wires[0].c_str(), out);
+        if (rc != 0)
+            return rc;
+        seen[kWireKey] = true;
+    }
+    out.driver_args = split.rest;
+    if (split.rest.empty())
+        return 0;
+    rte_kvargs* list = rte_kvargs_parse(split.rest.c_str(), nullptr);
     if (list == nullptr) {
         sim_log(RTE_LOG_ERR, "%s: cannot parse devargs '%s' (expected key=value pairs separated by commas)", device,
                 args);
@@ -138,7 +191,6 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
         ~Guard() { rte_kvargs_free(list); }
     } guard{list};
 
-    std::array<bool, kKeys.size()> seen{};
     for (unsigned i = 0; i < list->count; ++i) {
         const char* key = list->pairs[i].key;
         unsigned index = 0;

@@ -16,9 +16,14 @@ struct SimArgs {
     std::string wire = "loopback";
     EngineMode mode = EngineMode::kThreaded;
     int engine_cpu = -1;  // -1: the main lcore's CPUs
+    // The devargs without the wire devarg, for the driver's own parser (see parse_sim_args).
+    std::string driver_args;
 };
 
 // Returns 0, or -EINVAL after one error line naming the key and the accepted values.
+// rte_kvargs ends a key at every '=', even inside brackets, so the wire devarg -- whose
+// bracketed value may hold key=value pairs, wire=[pcap:rx=a.pcap,tx=b.pcap] -- is taken out
+// of the string before rte_kvargs sees the rest; out.driver_args is that rest.
 int parse_sim_args(const char* device_name, const char* args, SimArgs& out);
 
 // The simulator's own keys (the driver skips them).
