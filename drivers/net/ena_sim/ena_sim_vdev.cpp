@@ -6,6 +6,8 @@
 // engine: the process-wide engine thread polls the device; the driver uses real time. Deferred
 // engine (benchmarks): register writes only record work, which runs when the caller calls
 // Device::process() or when the driver sleeps waiting for the device (control path).
+// Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
+// in when the engine thread polls the wire, or, without one, whenever the device runs.
 #include <bus_vdev_driver.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
