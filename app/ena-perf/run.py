@@ -419,6 +419,11 @@ def print_report(report):
         if c["short_bursts"]:
             print(f"note: {c['name']}: {c['short_bursts']} of {c['bursts']} timed bursts moved fewer than "
                   f"{native['burst']} packets")
+    outliers = sum(c.get("outlier_bursts", {}).get("driver", 0) + c.get("outlier_bursts", {}).get("device", 0)
+                   for c in native["cases"])
+    if outliers:
+        print(f"note: {outliers} of {sum(c['bursts'] for c in native['cases'])} timed bursts took over 20x their "
+              "case's median (preempted or interrupted) and were left out of the cycle figures")
     for c in native["cases"]:
         if c.get("ir_unstable"):
             print(f"warning: {c['name']}: Ir/pkt differs by {c['ir_unstable']:.1%} between the two packet counts")
