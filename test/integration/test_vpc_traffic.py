@@ -5,8 +5,8 @@
 - io forwarding between the two ports for 10 s: no errors, no packet lost without being counted,
   no mbuf leaked.
 
-The vpc wire is a learning switch (unknown unicast is flooded), so each port's frames are
-addressed to the other port's MAC (--eth-peer): they reach that port and only that port.
+As in a VPC, a unicast frame on the vpc wire reaches only the port that owns its destination
+MAC, so each port's frames are addressed to the other port's MAC (--eth-peer).
 """
 
 import re

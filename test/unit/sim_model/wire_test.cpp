@@ -1,4 +1,4 @@
-// Wires (loopback, VPC learning switch, the factory) and the engine modes.
+// Wires (loopback, VPC segment, the factory) and the engine modes.
 #include <atomic>
 #include <deque>
 #include <thread>
@@ -53,29 +53,30 @@ Frame frame_from_to(const Mac& src, const Mac& dst) {
     return build_frame(s);
 }
 
-TEST(VpcWire, LearningSwitchFloodsUnknownAndForwardsKnown) {
+TEST(VpcWire, UnicastReachesOnlyItsOwnerAndGroupFramesReachEveryOtherPort) {
     Port a(kMacA), b(kMacB), c(kMacC);
-    auto wire = make_wire("vpc:learning");
+    auto wire = make_wire("vpc:segment");
     ASSERT_NE(wire, nullptr);
     for (Port* p : {&a, &b, &c})
         p->drv.device().attach_wire(wire);
     EXPECT_EQ(static_cast<VpcWire*>(wire.get())->port_count(), 3u);
 
-    a.send(frame_from_to(kMacA, kMacB));  // B unknown yet: flooded, never back to A
+    a.send(frame_from_to(kMacA, kMacB));  // B's address: only B, from the first frame on
     EXPECT_EQ(a.received(), 0u);
     EXPECT_EQ(b.received(), 1u);
-    EXPECT_EQ(c.received(), 1u);
-    b.send(frame_from_to(kMacB, kMacA));  // A was learned: only A
+    EXPECT_EQ(c.received(), 0u);
+    b.send(frame_from_to(kMacB, kMacA));
     EXPECT_EQ(a.received(), 1u);
     EXPECT_EQ(c.received(), 0u);
-    a.send(frame_from_to(kMacA, kMacB));  // B learned now
-    EXPECT_EQ(b.received(), 1u);
+    const Mac nobody{0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+    a.send(frame_from_to(kMacA, nobody));  // no interface has it: not flooded, gone
+    EXPECT_EQ(b.received(), 0u);
     EXPECT_EQ(c.received(), 0u);
     c.send(frame_from_to(kMacC, kBroadcast));
     EXPECT_EQ(a.received(), 1u);
     EXPECT_EQ(b.received(), 1u);
     EXPECT_EQ(c.received(), 0u);
-    a.send(frame_from_to(kMacA, kMacA));  // to itself through the switch: not reflected
+    a.send(frame_from_to(kMacA, kMacA));  // to itself through the segment: not reflected
     EXPECT_EQ(a.received(), 0u);
     Mac multicast{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
     b.send(frame_from_to(kMacB, multicast));
@@ -100,7 +101,7 @@ TEST(VpcWire, SegmentsAreSharedByNameAndForgetDetachedPorts) {
     EXPECT_EQ(static_cast<VpcWire*>(w1.get())->port_count(), 0u);
     Port c(kMacC);
     c.drv.device().attach_wire(w1);
-    c.send(frame_from_to(kMacC, kMacA));  // A's learned entry is gone: no dangling delivery
+    c.send(frame_from_to(kMacC, kMacA));  // A left the segment: no dangling delivery
     EXPECT_EQ(c.received(), 0u);
 }
 

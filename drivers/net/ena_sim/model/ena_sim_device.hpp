@@ -274,8 +274,9 @@ public:
 };
 
 // One virtual L2 segment shared by every device attached to the same name in this process
-// (like instances in one subnet): a learning switch keyed by source MAC. Broadcast, multicast
-// and unknown unicast frames are flooded to every other port, never back to the sender.
+// (like instances in one subnet). As in a VPC, a unicast frame reaches only the port that owns
+// its destination MAC (none: the frame is gone); broadcast and multicast frames reach every
+// other port; nothing comes back to the sender.
 class VpcWire final : public Wire {
 public:
     // The segment called `name`, created on first use; it lives while someone holds it.
@@ -292,14 +293,9 @@ public:
     explicit VpcWire(std::string name) : name_(std::move(name)) {}  // for join(): not registered by name
 
 private:
-    struct Learned {
-        std::uint64_t mac;
-        Device* port;
-    };
     std::string name_;
     mutable std::mutex mutex_;
     std::vector<Device*> ports_;
-    std::vector<Learned> fdb_;  // small: one entry per MAC seen on the segment
 };
 
 // Builds a wire from a spec: "loopback", "vpc:NAME" (also "vpc=NAME"), or any scheme added

@@ -89,7 +89,6 @@ void VpcWire::attach(Device& device) {
 void VpcWire::detach(Device& device) {
     std::lock_guard lock(mutex_);
     std::erase(ports_, &device);
-    std::erase_if(fdb_, [&](const Learned& l) { return l.port == &device; });
 }
 
 std::size_t VpcWire::port_count() const {
@@ -103,26 +102,21 @@ void VpcWire::transmit(Device& from, std::span<const std::uint8_t> frame) {
     if (frame.size() < 14)
         return;
     const std::uint64_t dst = mac_at(frame.data());
-    const std::uint64_t src = mac_at(frame.data() + 6);
     std::lock_guard lock(mutex_);
-    if (!is_group_address(src)) {
-        auto it = std::find_if(fdb_.begin(), fdb_.end(), [&](const Learned& l) { return l.mac == src; });
-        if (it == fdb_.end())
-            fdb_.push_back(Learned{src, &from});
-        else
-            it->port = &from;  // the station moved
+    if (is_group_address(dst)) {
+        for (Device* port : ports_)
+            if (port != &from)
+                port->receive_frame(frame);
+        return;
     }
-    if (!is_group_address(dst)) {
-        auto it = std::find_if(fdb_.begin(), fdb_.end(), [&](const Learned& l) { return l.mac == dst; });
-        if (it != fdb_.end()) {
-            if (it->port != &from)
-                it->port->receive_frame(frame);
+    // The VPC knows every interface's address: unicast reaches its owner only, and a frame for
+    // an address nobody has (or for the sender itself) goes nowhere.
+    for (Device* port : ports_) {
+        if (port != &from && mac_at(port->config().mac.data()) == dst) {
+            port->receive_frame(frame);
             return;
         }
     }
-    for (Device* port : ports_)
-        if (port != &from)
-            port->receive_frame(frame);
 }
 
 bool register_wire_type(std::string_view scheme, WireFactory factory) {
