@@ -61,39 +61,48 @@ inline void free_batch(rte_mbuf** batch, unsigned count, bool fast_free) {
         rte_pktmbuf_free_bulk(batch, count);
 }
 
-// Frees up to `budget` completed packets; returns how many.
+// Frees up to `budget` completed packets; returns how many. Ring positions live in locals for
+// the loop (the uint16_t stores into the request-id list could otherwise alias them).
 std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     if (unlikely(q.halted))
         return 0;
     const auto* ring = q.cq_ring.as<hw::TxCompletion>();
+    rte_mbuf** const mbufs = q.mbufs;
+    const std::uint16_t* const units = q.units;
+    std::uint16_t* const free_req_ids = q.free_req_ids;
+    const std::uint16_t mask = q.mask;
+    const std::uint16_t depth = q.config.depth;
     const bool fast_free = (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+    std::uint16_t head = q.cq_head;
+    std::uint16_t next_to_clean = q.next_to_clean;
+    std::uint8_t phase = q.cq_phase;
     rte_mbuf* batch[kFreeBatch];
     unsigned batched = 0;
     std::uint32_t done = 0;
     std::uint16_t released = 0;
     ++q.stats.polls;
     while (done < budget) {
-        const volatile hw::TxCompletion& c = ring[q.cq_head & q.mask];
-        if (hw::tx_completion::Phase::get(c.flags) != q.cq_phase)
+        const volatile hw::TxCompletion& c = ring[head & mask];
+        if (hw::tx_completion::Phase::get(c.flags) != phase)
             break;
         // The phase says the device finished this entry; read its body only after that.
         rte_io_rmb();
         const std::uint16_t req_id = c.req_id;
         // Never trust the device: an id outside the ring or one with no packet in flight is
         // counted, and the queue stops using the device's answers until it is reset.
-        if (unlikely(req_id >= q.config.depth || q.mbufs[req_id] == nullptr)) {
+        if (unlikely(req_id >= depth || mbufs[req_id] == nullptr)) {
             ++q.stats.bad_req_id;
             q.halted = true;
             q.device->request_reset(hw::ResetReason::kInvalidTxReqId);
             break;
         }
-        rte_mbuf* m = q.mbufs[req_id];
-        q.mbufs[req_id] = nullptr;
-        released = static_cast<std::uint16_t>(released + q.units[req_id]);
-        q.free_req_ids[q.next_to_clean & q.mask] = req_id;
-        ++q.next_to_clean;
-        if ((++q.cq_head & q.mask) == 0)
-            q.cq_phase ^= 1;
+        rte_mbuf* m = mbufs[req_id];
+        mbufs[req_id] = nullptr;
+        released = static_cast<std::uint16_t>(released + units[req_id]);
+        free_req_ids[next_to_clean & mask] = req_id;
+        ++next_to_clean;
+        if ((++head & mask) == 0)
+            phase ^= 1;
         ++done;
         if (fast_free && m->nb_segs != 1) {
             rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
@@ -105,15 +114,18 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
             batched = 0;
         }
     }
-    free_batch(batch, batched, fast_free);
+    q.cq_head = head;
+    q.cq_phase = phase;
+    q.next_to_clean = next_to_clean;
     q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
+    free_batch(batch, batched, fast_free);
     return done;
 }
 
 // --- descriptors ----------------------------------------------------------------------------
 
 // Offload bits of the descriptor that carries the request id, from the mbuf's request.
-std::uint32_t offload_bits(const rte_mbuf* m, const TxQueue& q) {
+std::uint32_t offload_bits(const rte_mbuf* m, bool l4_csum_partial) {
     const std::uint64_t flags = m->ol_flags;
     if ((flags & kChecksumFlags) == 0)
         return 0;
@@ -125,7 +137,7 @@ std::uint32_t offload_bits(const rte_mbuf* m, const TxQueue& q) {
         bits |= L3ProtoIdx::make(static_cast<unsigned>(hw::L3Proto::kIpv6)) | Df::make(1);
     if (flags & RTE_MBUF_F_TX_IP_CKSUM)
         bits |= L3CsumEnable::make(1);
-    const std::uint32_t partial = L4CsumPartial::make(q.config.l4_csum_partial);
+    const std::uint32_t partial = L4CsumPartial::make(l4_csum_partial);
     if (flags & RTE_MBUF_F_TX_TCP_SEG) {
         bits |= TsoEnable::make(1) | L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kTcp)) |
                 L4CsumEnable::make(1) | partial;
@@ -139,7 +151,7 @@ std::uint32_t offload_bits(const rte_mbuf* m, const TxQueue& q) {
 
 // Meta descriptor: header offsets and MSS for the device's offload engine. With no offload
 // requested it is all zero but for its flags (accelerated LLQ wants one with every packet).
-hw::TxMetaDesc meta_descriptor(const rte_mbuf* m, bool with_context) {
+inline hw::TxMetaDesc meta_descriptor(const rte_mbuf* m, bool with_context) {
     using namespace hw::tx_meta;
     hw::TxMetaDesc d{};
     d.len_ctrl = MetaDesc::make(1) | ExtValid::make(1) | EthMetaType::make(1) | MetaStore::make(1) | First::make(1);
@@ -302,61 +314,106 @@ inline void push_header(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t leng
         copy16(offset);
 }
 
-// LLQ, one segment, descriptors that fit before the header: the whole packet is one entry. No
-// per-descriptor placement arithmetic; returns false when the packet needs the general path.
-template <bool kOffloads>
-[[gnu::always_inline]] inline bool queue_single_entry(TxQueue& q, rte_mbuf* m, Verdict& verdict) {
-    const TxQueueConfig& cfg = q.config;
-    const bool meta = cfg.disable_meta_caching || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
-    if (unlikely(m->nb_segs != 1 || 1u + meta > cfg.llq_layout.descs_before_header))
-        return false;
-    // tx_offload is 0 unless the application declared header lengths (or other offload data).
-    if (unlikely(m->tx_offload != 0 && declared_header_length(m) > cfg.max_header_size)) {
-        ++q.stats.header_overflow;
-        ++q.stats.errors;
-        rte_pktmbuf_free(m);
-        verdict = Verdict::kDropped;
-        return true;
-    }
-    if (unlikely(q.free_units() == 0)) {
-        verdict = Verdict::kNoRoom;
-        return true;
-    }
-    if (cfg.max_entries_per_burst != 0 && q.entries_since_doorbell >= cfg.max_entries_per_burst)
-        ring_doorbell(q);
+// What the LLQ fast path needs from the queue, copied into locals for the burst.
+struct LlqRing {
+    std::uint8_t* base;
+    rte_mbuf** mbufs;
+    std::uint16_t* units;
+    const std::uint16_t* free_req_ids;
+    std::uint16_t mask;
+    std::uint16_t entry_size;
+    std::uint16_t header_offset;
+    std::uint16_t header_room;
+    std::uint16_t budget;  // entries per doorbell; 0: no limit
+    bool meta_always;
+    bool l4_csum_partial;
+    unsigned descs_before_header;
 
-    const std::uint16_t req_id = q.free_req_ids[q.next_to_use & q.mask];
-    ++q.next_to_use;
-    q.mbufs[req_id] = m;
-    q.units[req_id] = 1;
+    explicit LlqRing(const TxQueue& q)
+        : base(q.io.llq_descriptors), mbufs(q.mbufs), units(q.units), free_req_ids(q.free_req_ids), mask(q.mask),
+          entry_size(q.config.llq_layout.entry_size), header_offset(q.config.llq_layout.header_offset()),
+          header_room(q.config.max_header_size), budget(q.config.max_entries_per_burst),
+          meta_always(q.config.disable_meta_caching), l4_csum_partial(q.config.l4_csum_partial),
+          descs_before_header(q.config.llq_layout.descs_before_header) {}
+};
+
+// The ring state a burst advances, kept in locals: every store into an LLQ entry goes through a
+// byte pointer, which may alias anything, and would otherwise make the compiler reload the
+// queue's fields after each one. store() hands it back before anything else uses the queue.
+struct TxCursor {
+    std::uint16_t tail;
+    std::uint16_t next_to_use;
+    std::uint16_t free;
+    std::uint16_t since_doorbell;
+    std::uint8_t phase;
+    std::uint16_t packets = 0;
+    std::uint64_t bytes = 0;
+
+    explicit TxCursor(const TxQueue& q)
+        : tail(q.sq_tail), next_to_use(q.next_to_use), free(q.free_units()), since_doorbell(q.entries_since_doorbell),
+          phase(q.sq_phase) {}
+    void store(TxQueue& q) {
+        q.sq_tail = tail;
+        q.next_to_use = next_to_use;
+        q.entries_since_doorbell = since_doorbell;
+        q.sq_phase = phase;
+        q.stats.packets += packets;
+        q.stats.bytes += bytes;
+        packets = 0;
+        bytes = 0;
+    }
+};
+
+// Whether the packet fits one LLQ entry: one segment, its descriptors before the header, and no
+// declared header beyond the room (those take the general path, which counts them).
+template <bool kOffloads>
+inline bool fits_one_entry(const LlqRing& ring, const rte_mbuf* m, bool& meta) {
+    meta = ring.meta_always || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
+    return m->nb_segs == 1 && 1u + meta <= ring.descs_before_header &&
+           (m->tx_offload == 0 || declared_header_length(m) <= ring.header_room);
+}
+
+template <bool kOffloads>
+[[gnu::always_inline]] inline void write_one_entry(const LlqRing& ring, TxCursor& c, rte_mbuf* m, bool meta) {
+    // Everything read from the mbuf before the first store into device memory.
+    const std::uint32_t data_len = m->data_len;
+    const std::uint32_t pushed = std::min<std::uint32_t>(data_len, ring.header_room);
+    const rte_iova_t iova = rte_mbuf_data_iova(m) + pushed;
+    const std::uint32_t pkt_len = m->pkt_len;
+    std::uint32_t offloads = 0;
+    hw::TxMetaDesc md{};
+    if (meta) {
+        md = meta_descriptor(m, kOffloads);
+        md.len_ctrl |= hw::tx_meta::Phase::make(c.phase);
+    }
+    if constexpr (kOffloads)
+        offloads = offload_bits(m, ring.l4_csum_partial);
+
+    const std::uint16_t req_id = ring.free_req_ids[c.next_to_use & ring.mask];
+    ++c.next_to_use;
+    ring.mbufs[req_id] = m;
+    ring.units[req_id] = 1;
 
     using namespace hw::tx_desc;
-    const std::uint32_t pushed = std::min<std::uint32_t>(m->data_len, cfg.max_header_size);
-    std::uint8_t* entry = q.io.llq_descriptors + static_cast<std::size_t>(q.sq_tail & q.mask) * cfg.llq_layout.entry_size;
-    const std::uint32_t phase = Phase::make(q.sq_phase);
+    std::uint8_t* entry = ring.base + static_cast<std::size_t>(c.tail & ring.mask) * ring.entry_size;
     std::uint8_t* desc = entry;
     if (meta) {
-        const hw::TxMetaDesc md = meta_descriptor(m, kOffloads);
-        const hw::TxMetaDesc with_phase{md.len_ctrl | hw::tx_meta::Phase::make(q.sq_phase), md.word1, md.word2,
-                                        md.reserved};
-        std::memcpy(desc, &with_phase, sizeof(with_phase));
+        std::memcpy(desc, &md, sizeof(md));
         desc += hw::kTxDescSize;
     }
-    const rte_iova_t iova = rte_mbuf_data_iova(m) + pushed;
-    const hw::TxDesc d{Length::make(m->data_len - pushed) | ReqIdHigh::make(req_id >> 10) | CompReq::make(1) |
-                           First::make(!meta) | Last::make(1) | phase,
-                       ReqIdLow::make(req_id) | (kOffloads ? offload_bits(m, q) : 0), static_cast<std::uint32_t>(iova),
+    const hw::TxDesc d{Length::make(data_len - pushed) | ReqIdHigh::make(req_id >> 10) | CompReq::make(1) |
+                           First::make(!meta) | Last::make(1) | Phase::make(c.phase),
+                       ReqIdLow::make(req_id) | offloads, static_cast<std::uint32_t>(iova),
                        AddrHigh::make(iova >> 32) | HeaderLength::make(pushed)};
     std::memcpy(desc, &d, sizeof(d));
-    push_header(m, entry + cfg.llq_layout.header_offset(), pushed);
+    push_header(m, entry + ring.header_offset, pushed);
 
-    if ((++q.sq_tail & q.mask) == 0)
-        q.sq_phase ^= 1;
-    ++q.entries_since_doorbell;
-    ++q.stats.packets;
-    q.stats.bytes += m->pkt_len;
-    verdict = Verdict::kQueued;
-    return true;
+    if ((++c.tail & ring.mask) == 0)
+        c.phase ^= 1;
+    --c.free;
+    ++c.since_doorbell;
+    ++c.packets;
+    c.bytes += pkt_len;
 }
 
 // Puts one packet on the ring. kNoRoom leaves it with the caller (in `slot`: a linearized copy
@@ -365,11 +422,6 @@ template <TxPlacement kPlacement, bool kOffloads>
 [[gnu::always_inline]] inline Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
     rte_mbuf* m = slot;
     constexpr bool kLlq = kPlacement == TxPlacement::kLlq;
-    if constexpr (kLlq) {
-        Verdict verdict;
-        if (likely(queue_single_entry<kOffloads>(q, m, verdict)))
-            return verdict;
-    }
     const TxQueueConfig& cfg = q.config;
 
     std::uint32_t pushed = 0;
@@ -437,7 +489,7 @@ template <TxPlacement kPlacement, bool kOffloads>
         copy_leading_bytes(m, entry + cfg.llq_layout.header_offset(), pushed);
     }
     using namespace hw::tx_desc;
-    const std::uint32_t offloads = kOffloads ? offload_bits(m, q) : 0;
+    const std::uint32_t offloads = kOffloads ? offload_bits(m, q.config.l4_csum_partial) : 0;
     for (unsigned i = 0; i < piece_count; ++i) {
         std::uint32_t len_ctrl = Length::make(pieces[i].length);
         std::uint32_t word1 = 0;
@@ -465,6 +517,45 @@ template <TxPlacement kPlacement, bool kOffloads>
     return Verdict::kQueued;
 }
 
+// Takes the packet through queue_packet, making room once from posted completions when the
+// ring is full. Returns false when the packet must stay with the application.
+template <TxPlacement kPlacement, bool kOffloads>
+bool queue_or_make_room(TxQueue& q, rte_mbuf*& slot) {
+    if (queue_packet<kPlacement, kOffloads>(q, slot) != Verdict::kNoRoom)
+        return true;
+    return process_completions(q, q.config.depth) != 0 &&
+           queue_packet<kPlacement, kOffloads>(q, slot) != Verdict::kNoRoom;
+}
+
+template <bool kOffloads>
+std::uint16_t llq_burst(TxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
+    const LlqRing ring(q);
+    TxCursor c(q);
+    std::uint16_t sent = 0;
+    for (; sent < count; ++sent) {
+        rte_mbuf* m = pkts[sent];
+        bool meta;
+        if (likely(fits_one_entry<kOffloads>(ring, m, meta))) {
+            if (unlikely(c.free == 0 || (ring.budget != 0 && c.since_doorbell >= ring.budget))) {
+                c.store(q);
+                if (c.since_doorbell >= ring.budget && ring.budget != 0)
+                    ring_doorbell(q);
+                if (q.free_units() == 0 && process_completions(q, q.config.depth) == 0)
+                    break;
+                c = TxCursor(q);
+            }
+            write_one_entry<kOffloads>(ring, c, m, meta);
+            continue;
+        }
+        c.store(q);
+        if (!queue_or_make_room<TxPlacement::kLlq, kOffloads>(q, pkts[sent]))
+            break;
+        c = TxCursor(q);
+    }
+    c.store(q);
+    return sent;
+}
+
 template <TxPlacement kPlacement, bool kOffloads>
 std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
@@ -474,15 +565,11 @@ std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
         process_completions(q, q.config.depth);
 
     std::uint16_t sent = 0;
-    while (sent < count) {
-        const Verdict v = queue_packet<kPlacement, kOffloads>(q, pkts[sent]);
-        if (v == Verdict::kNoRoom) {
-            // Make room once from completions the device has posted meanwhile, then give up.
-            if (process_completions(q, q.config.depth) == 0 ||
-                queue_packet<kPlacement, kOffloads>(q, pkts[sent]) == Verdict::kNoRoom)
-                break;
-        }
-        ++sent;
+    if constexpr (kPlacement == TxPlacement::kLlq) {
+        sent = llq_burst<kOffloads>(q, pkts, count);
+    } else {
+        while (sent < count && queue_or_make_room<kPlacement, kOffloads>(q, pkts[sent]))
+            ++sent;
     }
     if (q.entries_since_doorbell != 0)
         ring_doorbell(q);
