@@ -25,6 +25,13 @@ struct DriverArgs {
 
 inline constexpr int kDefaultControlPathPollMs = 1000;
 
+// The devargs as dpdk-pmdinfo.py shows them. A macro because PMD registration needs a string
+// literal, and net_ena_sim lists them after its own.
+#define ENA_NG_DRIVER_PARAMS                                                                      \
+    "llq_policy=<0|1|2|3> miss_txc_to=<0-60> control_path_poll_interval=<0|500-1000> "          \
+    "enable_frag_bypass=<0|1> rss_key=<default|random> large_llq_hdr=<0|1> normal_llq_hdr=<0|1> " \
+    "enable_llq=<0|1>"
+
 // Parses "key=value,key=value". Keys listed in `other_keys` belong to someone else (the
 // simulated device's own devargs) and are skipped. Returns 0, or -EINVAL after one error line
 // that names the key and the accepted values.

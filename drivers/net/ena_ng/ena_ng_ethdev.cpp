@@ -131,12 +131,4 @@ static rte_pci_driver ena_ng_pci_driver = {
 RTE_PMD_REGISTER_PCI(net_ena_ng, ena_ng_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_ena_ng, ena_ng_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_ena_ng, "* igb_uio | uio_pci_generic | vfio-pci");
-RTE_PMD_REGISTER_PARAM_STRING(net_ena_ng,
-                              "llq_policy=<0|1|2|3> "
-                              "miss_txc_to=<0-60> "
-                              "control_path_poll_interval=<0|500-1000> "
-                              "enable_frag_bypass=<0|1> "
-                              "rss_key=<default|random> "
-                              "large_llq_hdr=<0|1> "
-                              "normal_llq_hdr=<0|1> "
-                              "enable_llq=<0|1>");
+RTE_PMD_REGISTER_PARAM_STRING(net_ena_ng, ENA_NG_DRIVER_PARAMS);

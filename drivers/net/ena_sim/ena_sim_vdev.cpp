@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "devargs.hpp"
 #include "dpdk_iova.hpp"
 #include "ena_ng_port.hpp"
 #include "ena_sim_api.hpp"
@@ -216,12 +217,4 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ena_sim,
                               "link=<up|down> "
                               "wire=<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]> "
                               "engine=<threaded|sync|deferred> "
-                              "engine_cpu=<cpu> "
-                              "llq_policy=<0|1|2|3> "
-                              "miss_txc_to=<0-60> "
-                              "control_path_poll_interval=<0|500-1000> "
-                              "enable_frag_bypass=<0|1> "
-                              "rss_key=<default|random> "
-                              "large_llq_hdr=<0|1> "
-                              "normal_llq_hdr=<0|1> "
-                              "enable_llq=<0|1>");
+                              "engine_cpu=<cpu> " ENA_NG_DRIVER_PARAMS);
