@@ -217,4 +217,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_ena_sim,
                               "link=<up|down> "
                               "wire=<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]> "
                               "engine=<threaded|sync|deferred> "
-                              "engine_cpu=<cpu> " ENA_NG_DRIVER_PARAMS);
+                              "engine_cpu=<cpu> "
+                              "llq_tx_burst=<0-65535> " ENA_NG_DRIVER_PARAMS);

@@ -18,7 +18,8 @@ namespace ena::sim::glue {
 
 namespace {
 
-constexpr std::array<const char*, 8> kKeys = {"mac", "queues", "llq", "mtu", "link", "wire", "engine", "engine_cpu"};
+constexpr std::array<const char*, 9> kKeys = {"mac",  "queues", "llq",        "mtu",         "link",
+                                              "wire", "engine", "engine_cpu", "llq_tx_burst"};
 constexpr unsigned kWireKey = 5;
 static_assert(std::string_view(kKeys[kWireKey]) == "wire");
 
@@ -113,11 +114,16 @@ int parse_one(const char* device, const char* key, const char* value, SimArgs& o
             out.mode = EngineMode::kDeferred;
         else
             return bad_value(device, key, value, "threaded, sync, deferred");
-    } else {  // engine_cpu
+    } else if (std::strcmp(key, "engine_cpu") == 0) {
         const auto n = parse_number(value);
         if (!n || *n >= CPU_SETSIZE)
             return bad_value(device, key, value, "a CPU number");
         out.engine_cpu = static_cast<int>(*n);
+    } else {  // llq_tx_burst
+        const auto n = parse_number(value);
+        if (!n || *n > 0xFFFF)
+            return bad_value(device, key, value, "0 (no limit) to 65535 bytes of LLQ entries per doorbell");
+        config.llq_max_tx_burst_bytes = static_cast<std::uint16_t>(*n);
     }
     return 0;
 }

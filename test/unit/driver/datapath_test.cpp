@@ -271,6 +271,29 @@ INSTANTIATE_TEST_SUITE_P(Placement, TxModes, testing::Values(0, 2, 3), [](const 
     return info.param == 0 ? std::string("Host") : info.param == 2 ? std::string("Llq128") : std::string("Llq256");
 });
 
+// --- Accelerated LLQ burst budget -----------------------------------------------------------
+
+TEST(LlqBurstBudget, ExtraDoorbellsKeepEachBurstWithinTheDeviceLimit) {
+    // 2048 bytes per doorbell: 16 entries of 128 bytes, 8 of 256 bytes.
+    for (const auto& [policy, doorbells] : {std::pair{2, 2u}, std::pair{3, 4u}}) {
+        auto port = loop_port(",llq_tx_burst=2048,llq_policy=" + std::to_string(policy));
+        ASSERT_NE(port, nullptr);
+        std::vector<rte_mbuf*> burst;
+        FrameSpec spec;
+        for (int i = 0; i < 32; ++i)
+            burst.push_back(make_chain(tx_pool(), make_frame(spec), 1));
+        const std::uint64_t before = xstat(port->id, "tx_q0_doorbells");
+        ASSERT_EQ(rte_eth_tx_burst(port->id, 0, burst.data(), 32), 32);
+        EXPECT_EQ(xstat(port->id, "tx_q0_doorbells") - before, doorbells) << "llq_policy=" << policy;
+        EXPECT_EQ(port->device->stats().llq_burst_exceeded, 0u);
+        EXPECT_EQ(port->device->stats().tx_packets, 32u);
+        rte_mbuf* got[64];
+        std::uint16_t n;
+        while ((n = rte_eth_rx_burst(port->id, 0, got, 64)) != 0)
+            rte_pktmbuf_free_bulk(got, n);
+    }
+}
+
 // --- LLQ header room ----------------------------------------------------------------------------
 
 FrameSpec long_header_frame() {
