@@ -83,7 +83,8 @@ constexpr std::array kBadDevargs = {
     BadDevarg{"engine=turbo", "invalid value 'turbo' for devarg engine (accepted: threaded, sync, deferred)"},
     BadDevarg{"engine_cpu=first", "invalid value 'first' for devarg engine_cpu (accepted: a CPU number)"},
     BadDevarg{"wire=nowhere", "invalid value 'nowhere' for devarg wire"},
-    BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu; "
+    BadDevarg{"llq_tx_burst=70000", "invalid value '70000' for devarg llq_tx_burst (accepted: 0 (no limit) to 65535 bytes of LLQ entries per doorbell)"},
+    BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst; "
                          "driver keys: llq_policy"},
 };
 
