@@ -404,7 +404,7 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     RxQueueConfig config;
     config.index = queue;
     config.depth = descriptors;
-    config.socket = socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
+    config.socket = queue_socket(socket);
     config.pool = pool;
     config.buffer_size = static_cast<std::uint16_t>(std::min<std::uint32_t>(room - RTE_PKTMBUF_HEADROOM, UINT16_MAX));
     config.max_sgl = features.max_rx_sgl;
@@ -419,6 +419,10 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.rxmode.offloads;
 
     return install_queue<RxQueue>(device_, config, eth_dev_->data->rx_queues[queue]);
+}
+
+int Port::queue_socket(unsigned socket) const {
+    return socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
 }
 
 int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf) {
@@ -438,7 +442,7 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     TxQueueConfig config;
     config.index = queue;
     config.depth = descriptors;
-    config.socket = socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
+    config.socket = queue_socket(socket);
     config.placement = features.llq.placement;
     config.llq_layout = features.llq.layout;
     config.disable_meta_caching = features.llq.placement == TxPlacement::kLlq && features.llq.disable_meta_caching;

@@ -109,6 +109,7 @@ private:
     static void on_alarm(void* arg);
     void update_link(bool raise_event);
     std::uint16_t rss_table_size() const;
+    int queue_socket(unsigned socket) const;  // SOCKET_ID_ANY: the port's NUMA node
     // RSS state kept by the driver (the device forgets it on reset) and pushed at start.
     void init_rss_state();
     int configure_rss();

@@ -14,7 +14,6 @@
 
 #include <cerrno>
 #include <cstdarg>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +24,7 @@
 #include "ena_ng_port.hpp"
 #include "ena_sim_api.hpp"
 #include "engine_thread.hpp"
+#include "log.hpp"
 #include "memzone_dma.hpp"
 #include "sim_devargs.hpp"
 #include "sim_log.hpp"
@@ -34,14 +34,10 @@ namespace ena::sim::glue {
 RTE_LOG_REGISTER(g_sim_log, pmd.net.ena_sim, NOTICE);
 
 void sim_log(std::uint32_t level, const char* format, ...) {
-    if (!rte_log_can_log(static_cast<std::uint32_t>(g_sim_log), level))
-        return;
-    char line[512];
     va_list args;
     va_start(args, format);
-    std::vsnprintf(line, sizeof(line), format, args);
+    ng::log_with_prefix(g_sim_log, level, "ena_sim", format, args);
     va_end(args);
-    rte_log(level, static_cast<std::uint32_t>(g_sim_log), "ena_sim: %s\n", line);
 }
 
 namespace {
