@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "llq_negotiation.hpp"
+#include "control/llq_negotiation.hpp"
 
 namespace ena::ng {
 

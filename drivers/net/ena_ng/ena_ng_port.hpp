@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "device_resources.hpp"
+#include "control/device_resources.hpp"
 
 struct rte_device;
 

@@ -3,7 +3,7 @@
 
 #include <cerrno>
 
-#include "datapath.hpp"
+#include "datapath/datapath.hpp"
 #include "port.hpp"
 
 namespace ena::ng {

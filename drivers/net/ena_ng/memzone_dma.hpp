@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "device_resources.hpp"
+#include "control/device_resources.hpp"
 
 namespace ena::ng {
 

@@ -17,7 +17,7 @@
 #include <cstring>
 #include <new>
 
-#include "datapath.hpp"
+#include "datapath/datapath.hpp"
 #include "log.hpp"
 #include "socket_alloc.hpp"
 

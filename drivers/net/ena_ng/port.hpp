@@ -10,8 +10,8 @@
 #include <cstdint>
 
 #include "devargs.hpp"
-#include "ena_device.hpp"
-#include "queues.hpp"
+#include "control/ena_device.hpp"
+#include "datapath/queues.hpp"
 
 namespace ena::ng {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "ena_device.hpp"
+#include "control/ena_device.hpp"
 #include "hw/ena_hw.hpp"
 #include "sim_port.hpp"
 

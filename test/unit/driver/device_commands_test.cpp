@@ -10,7 +10,7 @@
 #include <numeric>
 #include <vector>
 
-#include "ena_device.hpp"
+#include "control/ena_device.hpp"
 #include "sim_port.hpp"
 
 namespace ena::test {

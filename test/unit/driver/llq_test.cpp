@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <rte_ethdev.h>
 
-#include "llq_negotiation.hpp"
+#include "control/llq_negotiation.hpp"
 #include "sim_port.hpp"
 
 namespace ena::test {

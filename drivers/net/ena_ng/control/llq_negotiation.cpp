@@ -1,4 +1,4 @@
-#include "llq_negotiation.hpp"
+#include "control/llq_negotiation.hpp"
 
 #include <initializer_list>
 

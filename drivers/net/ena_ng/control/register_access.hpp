@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "dma_buffer.hpp"
+#include "control/dma_buffer.hpp"
 
 namespace ena::ng {
 

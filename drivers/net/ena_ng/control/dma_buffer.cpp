@@ -1,4 +1,4 @@
-#include "dma_buffer.hpp"
+#include "control/dma_buffer.hpp"
 
 #include <cerrno>
 

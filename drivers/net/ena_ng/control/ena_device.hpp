@@ -9,13 +9,13 @@
 #include <mutex>
 #include <span>
 
-#include "admin_queue.hpp"
-#include "device_resources.hpp"
-#include "dma_buffer.hpp"
-#include "event_queue.hpp"
+#include "control/admin_queue.hpp"
+#include "control/device_resources.hpp"
+#include "control/dma_buffer.hpp"
+#include "control/event_queue.hpp"
 #include "hw/ena_hw.hpp"
-#include "llq_negotiation.hpp"
-#include "register_access.hpp"
+#include "control/llq_negotiation.hpp"
+#include "control/register_access.hpp"
 
 namespace ena::ng {
 

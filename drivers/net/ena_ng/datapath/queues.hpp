@@ -13,8 +13,8 @@
 
 #include <cstdint>
 
-#include "dma_buffer.hpp"
-#include "ena_device.hpp"
+#include "control/dma_buffer.hpp"
+#include "control/ena_device.hpp"
 #include "hw/ena_hw.hpp"
 
 namespace ena::ng {

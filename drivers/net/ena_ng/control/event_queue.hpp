@@ -9,10 +9,10 @@
 
 #include <rte_io.h>
 
-#include "dma_buffer.hpp"
+#include "control/dma_buffer.hpp"
 #include "hw/aenq.hpp"
 #include "hw/registers.hpp"
-#include "register_access.hpp"
+#include "control/register_access.hpp"
 
 namespace ena::ng {
 

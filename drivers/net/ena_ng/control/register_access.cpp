@@ -1,4 +1,4 @@
-#include "register_access.hpp"
+#include "control/register_access.hpp"
 
 #include <rte_io.h>
 

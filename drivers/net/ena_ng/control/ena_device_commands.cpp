@@ -8,7 +8,7 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "ena_device.hpp"
+#include "control/ena_device.hpp"
 #include "log.hpp"
 
 namespace ena::ng {

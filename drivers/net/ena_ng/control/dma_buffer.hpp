@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-#include "device_resources.hpp"
+#include "control/device_resources.hpp"
 #include "hw/bits.hpp"
 
 namespace ena::ng {

@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "datapath.hpp"
+#include "datapath/datapath.hpp"
 #include "port.hpp"
-#include "queues.hpp"
+#include "datapath/queues.hpp"
 
 namespace ena::ng::datapath {
 

@@ -1,4 +1,4 @@
-#include "admin_queue.hpp"
+#include "control/admin_queue.hpp"
 
 #include <rte_atomic.h>
 #include <rte_io.h>

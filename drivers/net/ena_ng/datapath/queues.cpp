@@ -1,10 +1,10 @@
-#include "queues.hpp"
+#include "datapath/queues.hpp"
 
 #include <rte_log.h>
 
 #include <cerrno>
 
-#include "datapath.hpp"
+#include "datapath/datapath.hpp"
 #include "log.hpp"
 #include "socket_alloc.hpp"
 

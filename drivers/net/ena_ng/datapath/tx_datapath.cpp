@@ -17,10 +17,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "datapath.hpp"
+#include "datapath/datapath.hpp"
 #include "log.hpp"
 #include "port.hpp"
-#include "queues.hpp"
+#include "datapath/queues.hpp"
 
 namespace ena::ng::datapath {
 

@@ -1,5 +1,5 @@
 // EnaDevice: bring-up, reset, feature negotiation and events.
-#include "ena_device.hpp"
+#include "control/ena_device.hpp"
 
 #include <rte_log.h>
 

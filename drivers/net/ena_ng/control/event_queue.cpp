@@ -1,4 +1,4 @@
-#include "event_queue.hpp"
+#include "control/event_queue.hpp"
 
 #include <cinttypes>
 

@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <mutex>
 
-#include "dma_buffer.hpp"
+#include "control/dma_buffer.hpp"
 #include "hw/admin.hpp"
-#include "register_access.hpp"
+#include "control/register_access.hpp"
 
 namespace ena::ng {
 
