@@ -428,7 +428,7 @@ void forge_rx_completion(ng::RxQueue& rx, std::uint16_t req_id) {
     c.length = 64;
     c.req_id = req_id;
     c.status = hw::rx_completion::First::make(1) | hw::rx_completion::Last::make(1) |
-               hw::rx_completion::Phase::make(rx.cq_phase);
+               hw::rx_completion::Phase::make(hw::ring_phase(rx.cq_head, rx.config.depth));
     ring[rx.cq_head & rx.mask] = c;
 }
 

@@ -87,9 +87,7 @@ int AdminQueue::init(RegisterAccess& registers, const DeviceResources& resources
         return -EFAULT;
     }
     sq_tail_ = 0;
-    sq_phase_ = 1;
     cq_head_ = 0;
-    cq_phase_ = 1;
     next_command_id_ = 0;
     stats_ = {};
 
@@ -126,19 +124,16 @@ AdminQueueStats AdminQueue::stats() const {
 
 bool AdminQueue::take_completions(std::uint16_t command_id, hw::AdminCompletion& completion) {
     auto* ring = completion_ring_.as<volatile hw::AdminCompletion>();
-    const std::uint16_t mask = static_cast<std::uint16_t>(depth_ - 1);
     bool found = false;
     while (true) {
-        volatile hw::AdminCompletion& entry = ring[cq_head_ & mask];
-        if (hw::admin_completion::Phase::get(entry.common.flags) != cq_phase_)
+        volatile hw::AdminCompletion& entry = ring[hw::ring_slot(cq_head_, depth_)];
+        if (hw::admin_completion::Phase::get(entry.common.flags) != hw::ring_phase(cq_head_, depth_))
             break;
         // The phase bit says the device owns nothing more here; read the body after it.
         rte_io_rmb();
         hw::AdminCompletion copy;
         std::memcpy(&copy, const_cast<const hw::AdminCompletion*>(&entry), sizeof(copy));
         ++cq_head_;
-        if ((cq_head_ & mask) == 0)
-            cq_phase_ ^= 1;
         const std::uint16_t id = hw::admin_completion::CommandId::get(copy.common.command_id);
         if (id == command_id && !found) {
             completion = copy;
@@ -159,14 +154,11 @@ int AdminQueue::execute(hw::AdminEntry& command, hw::AdminCompletion& completion
     const std::uint16_t command_id = next_command_id_;
     next_command_id_ = static_cast<std::uint16_t>((next_command_id_ + 1) & kCommandIdMask);
     command.common.command_id = hw::admin_desc::CommandId::make(command_id);
-    command.common.flags = hw::admin_desc::Phase::set(command.common.flags, sq_phase_);
+    command.common.flags = hw::admin_desc::Phase::set(command.common.flags, hw::ring_phase(sq_tail_, depth_));
 
-    const std::uint16_t mask = static_cast<std::uint16_t>(depth_ - 1);
     auto* ring = submission_ring_.as<hw::AdminEntry>();
-    std::memcpy(&ring[sq_tail_ & mask], &command, sizeof(command));
+    std::memcpy(&ring[hw::ring_slot(sq_tail_, depth_)], &command, sizeof(command));
     ++sq_tail_;
-    if ((sq_tail_ & mask) == 0)
-        sq_phase_ ^= 1;
     ++stats_.submitted;
     // The register write orders the entry before the doorbell.
     registers_->write(hw::reg::kAqDoorbell, sq_tail_);

@@ -13,6 +13,7 @@
 
 #include "control/dma_buffer.hpp"
 #include "hw/admin.hpp"
+#include "hw/rings.hpp"
 #include "control/register_access.hpp"
 
 namespace ena::ng {
@@ -71,9 +72,7 @@ private:
     DmaBuffer completion_ring_;
     std::uint16_t depth_ = hw::kAdminQueueDepth;
     std::uint16_t sq_tail_ = 0;
-    std::uint8_t sq_phase_ = 1;
     std::uint16_t cq_head_ = 0;
-    std::uint8_t cq_phase_ = 1;
     std::uint16_t next_command_id_ = 0;
     std::uint64_t timeout_us_ = kDefaultTimeoutUs;
     hw::AdminStatus last_status_ = hw::AdminStatus::kSuccess;

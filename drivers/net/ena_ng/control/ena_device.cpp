@@ -107,8 +107,9 @@ int EnaDevice::bring_up(const InitOptions& options) {
     rc = events_.init(registers_, resources_, width);
     if (rc != 0)
         return rc;
-    // Hand the AENQ to the device before enabling groups: the device announces the initial link
-    // state as soon as the link-change group is on, and needs room for it.
+    // The whole AENQ is the device's from admin initialisation on; writing the head doorbell
+    // (every entry free) says we consume it. The initial link state arrives once the
+    // link-change group is enabled and is picked up at the end of bring-up.
     events_.enable();
 
     // Host attributes go first so the device knows its driver before it answers queries.
@@ -197,14 +198,8 @@ int EnaDevice::reset(hw::ResetReason reason) {
     }
 
     admin_.abort();
-    auto code = static_cast<std::uint32_t>(reason);
-    const bool extended = features_.has(hw::Capability::kExtendedResetReasons);
-    if (code >= 16 && !extended)
-        code = static_cast<std::uint32_t>(hw::ResetReason::kGeneric);
-    std::uint32_t control = hw::dev_ctl::DevReset::make(1) | hw::dev_ctl::ResetReason::make(code & 0xF);
-    if (extended)
-        control |= hw::dev_ctl::ResetReasonExt::make(code >> 4);
-    registers_.write(hw::reg::kDevCtl, control);
+    registers_.write(hw::reg::kDevCtl,
+                     hw::dev_ctl_reset(reason, features_.has(hw::Capability::kExtendedResetReasons)));
     // The reset forgot where readless answers go.
     registers_.write_response_address();
 

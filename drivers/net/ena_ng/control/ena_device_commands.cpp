@@ -304,13 +304,8 @@ int EnaDevice::set_rss_hash_function(hw::HashFunction function, std::span<const 
     int rc = ensure_rss_buffers();
     if (rc != 0)
         return rc;
-    auto* device_key = rss_key_.as<hw::RssHashKey>();
-    if (!key.empty()) {
-        auto* bytes = reinterpret_cast<std::uint8_t*>(device_key->key);
-        for (std::size_t i = 0; i < hw::kRssKeySize; ++i)
-            bytes[i] = key[hw::kRssKeySize - 1 - i];
-        device_key->key_parts = hw::kRssKeyWords;
-    }
+    if (!key.empty())
+        rss_key_.as<hw::RssHashKey>()->set(key.first<hw::kRssKeySize>());
     hw::SetFeatureCommand command{};
     command.feature.feature_id = static_cast<std::uint8_t>(hw::FeatureId::kRssHashFunction);
     command.hash_function.selected_func = function_bit;
@@ -328,13 +323,8 @@ int EnaDevice::get_rss_hash_function(hw::HashFunction& function, std::span<std::
         return rc;
     const std::uint32_t selected = response.hash_function.selected_func & 0xFF;
     function = static_cast<hw::HashFunction>(selected != 0 ? std::countr_zero(selected) : 0);
-    if (!key.empty()) {
-        const auto* device_key = rss_key_.as<const hw::RssHashKey>();
-        const auto* bytes = reinterpret_cast<const std::uint8_t*>(device_key->key);
-        const std::size_t n = std::min<std::size_t>(key.size(), hw::kRssKeySize);
-        for (std::size_t i = 0; i < n; ++i)
-            key[i] = bytes[hw::kRssKeySize - 1 - i];
-    }
+    if (key.size() >= hw::kRssKeySize)
+        rss_key_.as<const hw::RssHashKey>()->get(key.first<hw::kRssKeySize>());
     return 0;
 }
 

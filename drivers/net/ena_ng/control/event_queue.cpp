@@ -22,8 +22,7 @@ int EventQueue::init(RegisterAccess& registers, const DeviceResources& resources
         ring_.release();
         return -EFAULT;
     }
-    head_ = depth_;
-    phase_ = 1;
+    consumed_ = 0;
     enabled_ = false;
     registers.write(hw::reg::kAenqBaseLow, static_cast<std::uint32_t>(ring_.iova()));
     registers.write(hw::reg::kAenqBaseHigh, static_cast<std::uint32_t>(ring_.iova() >> 32));
@@ -37,7 +36,7 @@ void EventQueue::enable() {
     if (!ring_)
         return;
     enabled_ = true;
-    registers_->write(hw::reg::kAenqHeadDoorbell, head_);
+    registers_->write(hw::reg::kAenqHeadDoorbell, head());
 }
 
 void EventQueue::release() {

@@ -12,6 +12,7 @@
 #include "control/dma_buffer.hpp"
 #include "hw/aenq.hpp"
 #include "hw/registers.hpp"
+#include "hw/rings.hpp"
 #include "control/register_access.hpp"
 
 namespace ena::ng {
@@ -31,34 +32,32 @@ public:
         if (!ring_ || !enabled_)
             return 0;
         auto* ring = ring_.as<volatile hw::AenqEntry>();
-        const std::uint16_t mask = static_cast<std::uint16_t>(depth_ - 1);
         unsigned processed = 0;
         while (true) {
-            volatile hw::AenqEntry& entry = ring[head_ & mask];
-            if (hw::aenq_desc::Phase::get(entry.common.flags) != phase_)
+            volatile hw::AenqEntry& entry = ring[hw::ring_slot(consumed_, depth_)];
+            if (hw::aenq_desc::Phase::get(entry.common.flags) != hw::ring_phase(consumed_, depth_))
                 break;
             // Read the body only after the phase bit says the device is done with it.
             rte_io_rmb();
             hw::AenqEntry copy;
             std::memcpy(&copy, const_cast<const hw::AenqEntry*>(&entry), sizeof(copy));
-            ++head_;
-            if ((head_ & mask) == 0)
-                phase_ ^= 1;
+            ++consumed_;
             ++processed;
             handler(static_cast<const hw::AenqEntry&>(copy));
         }
         if (processed != 0)
-            registers_->write(hw::reg::kAenqHeadDoorbell, head_);
+            registers_->write(hw::reg::kAenqHeadDoorbell, head());
         return processed;
     }
 
 private:
     RegisterAccess* registers_ = nullptr;
+    // The head doorbell value: entries consumed plus the depth, so every entry is the device's.
+    std::uint16_t head() const { return static_cast<std::uint16_t>(consumed_ + depth_); }
+
     DmaBuffer ring_;
     std::uint16_t depth_ = hw::kAenqDepth;
-    // Free-running head as the device sees it: starts at depth (every entry handed over).
-    std::uint16_t head_ = hw::kAenqDepth;
-    std::uint8_t phase_ = 1;
+    std::uint16_t consumed_ = 0;  // entries read, free-running
     bool enabled_ = false;
     std::mutex lock_;
 };

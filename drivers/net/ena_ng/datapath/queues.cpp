@@ -70,9 +70,7 @@ int TxQueue::start() {
     cq_ring.zero();
     sq_tail = 0;
     sq_released = 0;
-    sq_phase = 1;
     cq_head = 0;
-    cq_phase = 1;
     next_to_use = 0;
     next_to_clean = 0;
     entries_since_doorbell = 0;
@@ -151,9 +149,7 @@ int RxQueue::start() {
     sq_ring.zero();
     cq_ring.zero();
     sq_tail = 0;
-    sq_phase = 1;
     cq_head = 0;
-    cq_phase = 1;
     next_to_use = 0;
     next_to_clean = 0;
     halted = false;

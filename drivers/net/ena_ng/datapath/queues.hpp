@@ -2,7 +2,7 @@
 // an IO queue on the device between dev_start and dev_stop.
 //
 // The burst functions (tx_datapath.cpp, rx_datapath.cpp) work directly on the public members
-// below: ring memory, doorbells from the device, ring positions and phases, per-request buffer
+// below: ring memory, doorbells from the device, ring positions (phases follow from them, hw/rings.hpp), per-request buffer
 // tables and counters. Everything the datapath needs from negotiation (placement, LLQ layout,
 // accelerated-LLQ limits, header room, descriptor limits) is copied into the queue at setup so
 // the hot path never looks elsewhere.
@@ -99,9 +99,7 @@ public:
     DoorbellNotify notify;               // after each doorbell write (simulated device)
     std::uint16_t sq_tail = 0;           // free-running ring units written: LLQ entries or descriptors
     std::uint16_t sq_released = 0;       // free-running ring units the device has completed
-    std::uint8_t sq_phase = 1;
     std::uint16_t cq_head = 0;
-    std::uint8_t cq_phase = 1;
     std::uint16_t next_to_use = 0;    // request ids handed out
     std::uint16_t next_to_clean = 0;  // request ids returned
     std::uint16_t entries_since_doorbell = 0;  // accelerated LLQ burst budget
@@ -155,9 +153,7 @@ public:
     IoQueueHandles io;
     DoorbellNotify notify;
     std::uint16_t sq_tail = 0;
-    std::uint8_t sq_phase = 1;
     std::uint16_t cq_head = 0;
-    std::uint8_t cq_phase = 1;
     std::uint16_t next_to_use = 0;    // request ids posted
     std::uint16_t next_to_clean = 0;  // request ids completed
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset

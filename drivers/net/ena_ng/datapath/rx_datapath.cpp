@@ -88,14 +88,13 @@ std::uint16_t refill(RxQueue& q, std::uint16_t count) {
         q.mbufs[req_id] = m;
         const rte_iova_t iova = m->buf_iova + RTE_PKTMBUF_HEADROOM;
         // word 0: length (16), reserved (8), ctrl (8), req_id (16); word 1: address (48).
-        const std::uint64_t word0 = length | ((kFlags | hw::rx_desc::Phase::make(q.sq_phase)) << 24) |
+        const std::uint64_t word0 = length | ((kFlags | hw::rx_desc::Phase::make(hw::ring_phase(q.sq_tail, q.config.depth))) << 24) |
                                     (std::uint64_t{req_id} << 32);
         const std::uint64_t word1 = iova & hw::DmaAddress::kMax;
         auto* slot = reinterpret_cast<std::uint64_t*>(ring + static_cast<std::size_t>(q.sq_tail & q.mask) * hw::kRxDescSize);
         slot[0] = word0;
         slot[1] = word1;
-        if ((++q.sq_tail & q.mask) == 0)
-            q.sq_phase ^= 1;
+        ++q.sq_tail;
     }
     ring_doorbell(q);
     return got;
@@ -114,10 +113,7 @@ inline rte_mbuf* take_buffer(RxQueue& q, std::uint16_t req_id) {
     return m;
 }
 
-inline void advance_cq(RxQueue& q) {
-    if ((++q.cq_head & q.mask) == 0)
-        q.cq_phase ^= 1;
-}
+inline void advance_cq(RxQueue& q) { ++q.cq_head; }
 
 void halt(RxQueue& q, hw::ResetReason reason) {
     q.halted = true;
@@ -183,10 +179,9 @@ int receive_chain(RxQueue& q, const RxCompletion* ring, std::uint32_t mbz, rte_m
                   std::uint32_t& last_hash) {
     unsigned count = 0;
     std::uint16_t pos = q.cq_head;
-    std::uint8_t phase = q.cq_phase;
     while (true) {
         const std::uint32_t status = static_cast<const volatile RxCompletion&>(ring[pos & q.mask]).status;
-        if (rxc::Phase::get(status) != phase)
+        if (rxc::Phase::get(status) != hw::ring_phase(pos, q.config.depth))
             return 0;
         ++count;
         const bool first = rxc::First::get(status) != 0;
@@ -202,8 +197,7 @@ int receive_chain(RxQueue& q, const RxCompletion* ring, std::uint32_t mbz, rte_m
             halt(q, hw::ResetReason::kTooManyRxDescs);
             return -1;
         }
-        if ((++pos & q.mask) == 0)
-            phase ^= 1;
+        ++pos;
     }
     rte_io_rmb();  // bodies after the phase bits
 
@@ -252,7 +246,7 @@ std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     while (received < count) {
         const RxCompletion& c = ring[q.cq_head & q.mask];
         std::uint32_t status = static_cast<const volatile RxCompletion&>(c).status;
-        if (rxc::Phase::get(status) != q.cq_phase)
+        if (rxc::Phase::get(status) != hw::ring_phase(q.cq_head, q.config.depth))
             break;
         rte_mbuf* m;
         std::uint32_t hash;

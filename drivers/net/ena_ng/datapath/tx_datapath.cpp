@@ -75,7 +75,6 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     const bool fast_free = (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
     std::uint16_t head = q.cq_head;
     std::uint16_t next_to_clean = q.next_to_clean;
-    std::uint8_t phase = q.cq_phase;
     rte_mbuf* batch[kFreeBatch];
     unsigned batched = 0;
     std::uint32_t done = 0;
@@ -83,7 +82,7 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     ++q.stats.polls;
     while (done < budget) {
         const volatile hw::TxCompletion& c = ring[head & mask];
-        if (hw::tx_completion::Phase::get(c.flags) != phase)
+        if (hw::tx_completion::Phase::get(c.flags) != hw::ring_phase(head, depth))
             break;
         // The phase says the device finished this entry; read its body only after that.
         rte_io_rmb();
@@ -101,8 +100,7 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
         released = static_cast<std::uint16_t>(released + units[req_id]);
         free_req_ids[next_to_clean & mask] = req_id;
         ++next_to_clean;
-        if ((++head & mask) == 0)
-            phase ^= 1;
+        ++head;
         ++done;
         if (fast_free && m->nb_segs != 1) {
             rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
@@ -115,7 +113,6 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
         }
     }
     q.cq_head = head;
-    q.cq_phase = phase;
     q.next_to_clean = next_to_clean;
     q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
     free_batch(batch, batched, fast_free);
@@ -253,29 +250,18 @@ struct Slot {
 
 template <TxPlacement kPlacement>
 Slot descriptor_slot(const TxQueue& q, std::uint16_t start, unsigned index) {
-    unsigned unit = index;
-    unsigned offset = 0;
-    if constexpr (kPlacement == TxPlacement::kLlq) {
-        const hw::LlqLayout& layout = q.config.llq_layout;
-        if (index < layout.descs_before_header) {
-            unit = 0;
-            offset = index * hw::kTxDescSize;
-        } else {
-            const unsigned rest = index - layout.descs_before_header;
-            const unsigned per = layout.descs_per_continuation_entry();
-            unit = 1 + rest / per;
-            offset = (rest % per) * hw::kTxDescSize;
-        }
-    }
-    const unsigned slot = (start & q.mask) + unit;
-    // Every lap of the ring flips the phase the device expects.
-    const std::uint32_t phase = slot >= q.config.depth ? q.sq_phase ^ 1u : q.sq_phase;
+    // Host placement: one descriptor per ring unit. LLQ: the layout says which entry and where.
+    hw::LlqLayout::Position at{index, 0};
+    if constexpr (kPlacement == TxPlacement::kLlq)
+        at = q.config.llq_layout.descriptor_position(index);
+    const auto unit = static_cast<std::uint16_t>(start + at.entry);
+    const std::size_t slot = unit & q.mask;
     std::uint8_t* base;
     if constexpr (kPlacement == TxPlacement::kLlq)
-        base = q.io.llq_descriptors + static_cast<std::size_t>(slot & q.mask) * q.config.llq_layout.entry_size;
+        base = q.io.llq_descriptors + slot * q.config.llq_layout.entry_size;
     else
-        base = static_cast<std::uint8_t*>(q.sq_ring.va()) + static_cast<std::size_t>(slot & q.mask) * hw::kTxDescSize;
-    return {base + offset, phase};
+        base = static_cast<std::uint8_t*>(q.sq_ring.va()) + slot * hw::kTxDescSize;
+    return {base + at.offset, hw::ring_phase(unit, q.config.depth)};
 }
 
 inline void write_descriptor(const Slot& slot, std::uint32_t len_ctrl, std::uint32_t word1, std::uint32_t word2,
@@ -321,6 +307,7 @@ struct LlqRing {
     std::uint16_t* units;
     const std::uint16_t* free_req_ids;
     std::uint16_t mask;
+    std::uint16_t depth;
     std::uint16_t entry_size;
     std::uint16_t header_offset;
     std::uint16_t header_room;
@@ -331,7 +318,7 @@ struct LlqRing {
 
     explicit LlqRing(const TxQueue& q)
         : base(q.io.llq_descriptors), mbufs(q.mbufs), units(q.units), free_req_ids(q.free_req_ids), mask(q.mask),
-          entry_size(q.config.llq_layout.entry_size), header_offset(q.config.llq_layout.header_offset()),
+          depth(q.config.depth), entry_size(q.config.llq_layout.entry_size), header_offset(q.config.llq_layout.header_offset()),
           header_room(q.config.max_header_size), budget(q.config.max_entries_per_burst),
           meta_always(q.config.disable_meta_caching), l4_csum_partial(q.config.l4_csum_partial),
           descs_before_header(q.config.llq_layout.descs_before_header) {}
@@ -345,18 +332,15 @@ struct TxCursor {
     std::uint16_t next_to_use;
     std::uint16_t free;
     std::uint16_t since_doorbell;
-    std::uint8_t phase;
     std::uint16_t packets = 0;
     std::uint64_t bytes = 0;
 
     explicit TxCursor(const TxQueue& q)
-        : tail(q.sq_tail), next_to_use(q.next_to_use), free(q.free_units()), since_doorbell(q.entries_since_doorbell),
-          phase(q.sq_phase) {}
+        : tail(q.sq_tail), next_to_use(q.next_to_use), free(q.free_units()), since_doorbell(q.entries_since_doorbell) {}
     void store(TxQueue& q) {
         q.sq_tail = tail;
         q.next_to_use = next_to_use;
         q.entries_since_doorbell = since_doorbell;
-        q.sq_phase = phase;
         q.stats.packets += packets;
         q.stats.bytes += bytes;
         packets = 0;
@@ -384,7 +368,7 @@ template <bool kOffloads>
     hw::TxMetaDesc md{};
     if (meta) {
         md = meta_descriptor(m, kOffloads);
-        md.len_ctrl |= hw::tx_meta::Phase::make(c.phase);
+        md.len_ctrl |= hw::tx_meta::Phase::make(hw::ring_phase(c.tail, ring.depth));
     }
     if constexpr (kOffloads)
         offloads = offload_bits(m, ring.l4_csum_partial);
@@ -402,14 +386,13 @@ template <bool kOffloads>
         desc += hw::kTxDescSize;
     }
     const hw::TxDesc d{Length::make(data_len - pushed) | ReqIdHigh::make(req_id >> 10) | CompReq::make(1) |
-                           First::make(!meta) | Last::make(1) | Phase::make(c.phase),
+                           First::make(!meta) | Last::make(1) | Phase::make(hw::ring_phase(c.tail, ring.depth)),
                        ReqIdLow::make(req_id) | offloads, static_cast<std::uint32_t>(iova),
                        AddrHigh::make(iova >> 32) | HeaderLength::make(pushed)};
     std::memcpy(desc, &d, sizeof(d));
     push_header(m, entry + ring.header_offset, pushed);
 
-    if ((++c.tail & ring.mask) == 0)
-        c.phase ^= 1;
+    ++c.tail;
     --c.free;
     ++c.since_doorbell;
     ++c.packets;
@@ -507,10 +490,7 @@ template <TxPlacement kPlacement, bool kOffloads>
                          static_cast<std::uint32_t>(pieces[i].iova), word3);
     }
 
-    const unsigned end = (start & q.mask) + units;
     q.sq_tail = static_cast<std::uint16_t>(start + units);
-    if (end >= q.config.depth)
-        q.sq_phase ^= 1;
     q.entries_since_doorbell = static_cast<std::uint16_t>(q.entries_since_doorbell + units);
     ++q.stats.packets;
     q.stats.bytes += m->pkt_len;

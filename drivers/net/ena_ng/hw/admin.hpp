@@ -2,6 +2,8 @@
 // features and statistics. Every admin queue entry and completion is 64 bytes.
 #pragma once
 
+#include <span>
+
 #include "bits.hpp"
 
 namespace ena::hw {
@@ -503,6 +505,20 @@ struct RssHashKey {
     std::uint32_t key_parts;  // number of valid key words
     std::uint32_t reserved;
     std::uint32_t key[kRssKeyWords];
+
+    // Stores a key given in conventional order.
+    void set(std::span<const std::uint8_t, kRssKeySize> conventional) {
+        auto* bytes = reinterpret_cast<std::uint8_t*>(key);
+        for (std::size_t i = 0; i < kRssKeySize; ++i)
+            bytes[i] = conventional[kRssKeySize - 1 - i];
+        key_parts = kRssKeyWords;
+    }
+    // The key in conventional order.
+    void get(std::span<std::uint8_t, kRssKeySize> conventional) const {
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(key);
+        for (std::size_t i = 0; i < kRssKeySize; ++i)
+            conventional[i] = bytes[kRssKeySize - 1 - i];
+    }
 };
 static_assert(sizeof(RssHashKey) == 48);
 

@@ -7,3 +7,4 @@
 #include "io.hpp"
 #include "llq.hpp"
 #include "registers.hpp"
+#include "rings.hpp"

@@ -27,13 +27,22 @@ struct LlqLayout {
     constexpr std::uint16_t descs_per_continuation_entry() const {
         return stride == LlqStride::kSingleDescPerEntry ? 1 : static_cast<std::uint16_t>(entry_size / kTxDescSize);
     }
+    // Where descriptor `index` of a packet (meta descriptor first, when there is one) lands:
+    // `entry` counts from the packet's first entry, `offset` is bytes into that entry.
+    struct Position {
+        std::uint32_t entry;
+        std::uint32_t offset;
+    };
+    constexpr Position descriptor_position(std::uint32_t index) const {
+        if (index < descs_before_header)
+            return {0, index * kTxDescSize};
+        const std::uint32_t rest = index - descs_before_header;
+        const std::uint32_t per = descs_per_continuation_entry();
+        return {1 + rest / per, (rest % per) * kTxDescSize};
+    }
     // Entries used by a packet with `descs` descriptors (meta included).
     constexpr std::uint32_t entries_for(std::uint32_t descs) const {
-        if (descs <= descs_before_header)
-            return 1;
-        const std::uint32_t rest = descs - descs_before_header;
-        const std::uint32_t per = descs_per_continuation_entry();
-        return 1 + (rest + per - 1) / per;
+        return descs == 0 ? 1 : descriptor_position(descs - 1).entry + 1;
     }
 };
 
@@ -43,5 +52,8 @@ static_assert(kLlqNormal.header_room() == 96);
 static_assert(kLlqWide.header_room() == 224);
 static_assert(kLlqNormal.entries_for(2) == 1 && kLlqNormal.entries_for(3) == 2 && kLlqNormal.entries_for(10) == 2 &&
               kLlqNormal.entries_for(11) == 3);
+static_assert(kLlqNormal.descriptor_position(1).entry == 0 && kLlqNormal.descriptor_position(1).offset == 16 &&
+              kLlqNormal.descriptor_position(2).entry == 1 && kLlqNormal.descriptor_position(2).offset == 0 &&
+              kLlqNormal.descriptor_position(10).entry == 2 && kLlqWide.descriptor_position(17).offset == 240);
 
 }  // namespace ena::hw

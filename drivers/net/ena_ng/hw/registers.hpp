@@ -151,6 +151,24 @@ enum class ResetReason : std::uint32_t {
 };
 inline constexpr std::uint32_t kResetReasonCount = 21;
 
+// DEV_CTL value that starts a reset for `reason`. Its low nibble goes in ResetReason; with the
+// EXTENDED_RESET_REASONS capability the rest goes in ResetReasonExt, without it a reason that
+// does not fit the nibble is sent as kGeneric.
+constexpr std::uint32_t dev_ctl_reset(ResetReason reason, bool extended_reasons) {
+    auto code = static_cast<std::uint32_t>(reason);
+    if (code > 0xF && !extended_reasons)
+        code = static_cast<std::uint32_t>(ResetReason::kGeneric);
+    return dev_ctl::DevReset::make(1) | dev_ctl::ResetReason::make(code & 0xF) |
+           (extended_reasons ? dev_ctl::ResetReasonExt::make(code >> 4) : 0);
+}
+// The reason a DEV_CTL value carries (what dev_ctl_reset() packed).
+constexpr std::uint32_t reset_reason_code(std::uint32_t dev_ctl_value) {
+    return dev_ctl::ResetReason::get(dev_ctl_value) | dev_ctl::ResetReasonExt::get(dev_ctl_value) << 4;
+}
+static_assert(reset_reason_code(dev_ctl_reset(ResetReason::kDeviceRequest, true)) == 19);
+static_assert(reset_reason_code(dev_ctl_reset(ResetReason::kDeviceRequest, false)) == 13);
+static_assert(reset_reason_code(dev_ctl_reset(ResetReason::kMissingTxCompletion, false)) == 3);
+
 // IO queue register value layouts (offsets come back from CREATE_CQ).
 namespace cq_unmask {
 using RxDelay = Field<std::uint32_t, 0, 15>;

@@ -255,11 +255,7 @@ AdminStatus AdminCommands::get_hash_function(const ControlBuffer& buf, RssHashFu
     if (dst == nullptr)
         return AdminStatus::kMalformedRequest;
     RssHashKey key{};
-    key.key_parts = kRssKeyWords;
-    // The device keeps the key byte-reversed (see hw::RssHashKey).
-    auto* bytes = reinterpret_cast<std::uint8_t*>(key.key);
-    for (unsigned i = 0; i < kRssKeySize; ++i)
-        bytes[i] = core_.rss.key()[kRssKeySize - 1 - i];
+    key.set(core_.rss.key());
     std::memcpy(dst, &key, sizeof(key));
     return AdminStatus::kSuccess;
 }
@@ -276,9 +272,7 @@ AdminStatus AdminCommands::set_hash_function(const ControlBuffer& buf, const Rss
         std::memcpy(&given, src, sizeof(given));
         if (given.key_parts != kRssKeyWords)
             return AdminStatus::kIllegalParameter;
-        const auto* bytes = reinterpret_cast<const std::uint8_t*>(given.key);
-        for (unsigned i = 0; i < kRssKeySize; ++i)
-            key[i] = bytes[kRssKeySize - 1 - i];
+        given.get(key);
     }
     std::lock_guard rx(core_.rx_mutex);
     core_.rss.set_function(in.selected_func, in.init_val);

@@ -13,7 +13,7 @@ std::uint8_t* map_ring(DeviceCore& core, std::uint32_t caps_reg, std::uint32_t l
                        std::uint32_t& depth) {
     const std::uint32_t caps = core.registers.load(caps_reg);
     depth = queue_caps::Depth::get(caps);
-    if (!is_power_of_two(depth) || queue_caps::EntrySize::get(caps) != kAdminEntrySize)
+    if (!valid_ring_depth(depth) || queue_caps::EntrySize::get(caps) != kAdminEntrySize)
         return nullptr;
     const std::uint64_t base = core.registers.load_address(low, high);
     if (base % AdminCommands::kRingAlignment != 0)

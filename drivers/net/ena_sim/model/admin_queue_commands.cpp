@@ -18,7 +18,7 @@ constexpr bool cq_fits_direction(std::uint8_t entry_size, bool rx) {
 
 AdminStatus AdminCommands::create_cq(const CreateCqCommand& cmd, CreateCqResponse& resp) {
     const std::uint8_t words = cq_caps2::EntrySizeWords::get(cmd.cq_caps_2);
-    if (!valid_cq_entry_size(words) || !is_power_of_two(cmd.cq_depth))
+    if (!valid_cq_entry_size(words) || !valid_ring_depth(cmd.cq_depth))
         return AdminStatus::kMalformedRequest;
     if (cmd.cq_depth > std::max(core_.config.max_tx_depth, core_.config.max_rx_depth))
         return AdminStatus::kIllegalParameter;
@@ -74,7 +74,7 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
         return AdminStatus::kMalformedRequest;
     if (placement != PlacementPolicy::kHost && placement != PlacementPolicy::kDevice)
         return AdminStatus::kMalformedRequest;
-    if (!is_power_of_two(cmd.sq_depth))
+    if (!valid_ring_depth(cmd.sq_depth))
         return AdminStatus::kMalformedRequest;
     const bool rx = direction == SqDirection::kRx;
     const bool llq = placement == PlacementPolicy::kDevice;

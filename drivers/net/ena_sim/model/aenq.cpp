@@ -105,7 +105,7 @@ bool Aenq::post(hw::AenqEntry& e, std::uint64_t timestamp_ns) {
     const std::uint32_t depth = queue_caps::Depth::get(caps);
     const std::uint64_t base = regs.load_address(reg::kAenqBaseLow, reg::kAenqBaseHigh);
     std::uint8_t* ring = nullptr;
-    if (is_power_of_two(depth) && queue_caps::EntrySize::get(caps) == kAenqEntrySize)
+    if (valid_ring_depth(depth) && queue_caps::EntrySize::get(caps) == kAenqEntrySize)
         ring = core_.memory.map(base, std::size_t{depth} * kAenqEntrySize);
     // The driver's head doorbell is its consumed count plus the depth: entries below it are free.
     const std::uint16_t head = static_cast<std::uint16_t>(regs.load(reg::kAenqHeadDoorbell));

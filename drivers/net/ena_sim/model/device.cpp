@@ -27,10 +27,9 @@ const DeviceConfig& checked(const DeviceConfig& c) {
     auto fail = [&](const char* what) { throw std::invalid_argument(c.name + ": " + what); };
     if (c.max_io_queues == 0 || c.max_io_queues > 1024)
         fail("max_io_queues must be 1..1024");
-    if (!is_power_of_two(c.max_tx_depth) || !is_power_of_two(c.max_rx_depth) || c.max_tx_depth > 32768 ||
-        c.max_rx_depth > 32768)
+    if (!hw::valid_ring_depth(c.max_tx_depth) || !hw::valid_ring_depth(c.max_rx_depth))
         fail("queue depths must be powers of two up to 32768");
-    if (c.max_wide_llq_depth != 0 && !is_power_of_two(c.max_wide_llq_depth))
+    if (c.max_wide_llq_depth != 0 && !hw::valid_ring_depth(c.max_wide_llq_depth))
         fail("max_wide_llq_depth must be 0 or a power of two");
     if (c.max_tx_descs_per_packet < 2 || c.max_rx_descs_per_packet < 1)
         fail("per-packet descriptor limits too small");

@@ -57,11 +57,4 @@ private:
     std::uint64_t limit_;  // highest address the device's DMA width reaches
 };
 
-// Ring position helpers. Counters are free-running; depths are powers of two dividing 2^16, so
-// a 16-bit counter gives the same slot and phase as a wider one.
-constexpr std::uint32_t ring_slot(std::uint32_t counter, std::uint32_t depth) { return counter & (depth - 1); }
-// Phase starts at 1 and flips every time the ring wraps.
-constexpr std::uint32_t ring_phase(std::uint32_t counter, std::uint32_t depth) { return ((counter / depth) & 1u) ^ 1u; }
-constexpr bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
-
 }  // namespace ena::sim::detail

@@ -35,8 +35,8 @@ struct CompletionQueue {
     // Set when the driver writes Unmask to the CQ's unmask register; cleared when it fires.
     std::atomic<bool> armed{false};
 
-    std::uint8_t* next_entry() const { return ring + ring_slot(produced, depth) * entry_size; }
-    std::uint32_t phase() const { return ring_phase(produced, depth); }
+    std::uint8_t* next_entry() const { return ring + hw::ring_slot(produced, depth) * entry_size; }
+    std::uint32_t phase() const { return hw::ring_phase(produced, depth); }
 
     void clear() {
         exists = bound = interrupt_mode = false;

@@ -51,7 +51,7 @@ bool Device::Impl::handle_dev_ctl() {
     if (reset_held) {
         // Nothing runs while the reset is held; DEV_STS says so.
         in_reset = true;
-        core.last_reset_reason = dev_ctl::ResetReason::get(ctl) | dev_ctl::ResetReasonExt::get(ctl) << 4;
+        core.last_reset_reason = reset_reason_code(ctl);
         core.registers.store(reg::kDevSts, dev_sts::ResetInProgress::kMask);
     } else {
         complete_reset();

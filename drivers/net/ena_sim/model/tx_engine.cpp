@@ -120,25 +120,23 @@ bool TxEngine::read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& 
 bool TxEngine::read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt) {
     descs_.clear();
     const LlqLayout layout = *core_.llq_layout;
-    std::uint16_t entry = sq.head;
-    bool first = true;
-    while (entry != tail && pkt.units < sq.depth) {
-        const std::uint8_t* e = sq.ring + std::size_t{ring_slot(entry, sq.depth)} * layout.entry_size;
-        const std::uint32_t phase = ring_phase(entry, sq.depth);
-        if (first)
-            pkt.llq_entry = e;
-        const unsigned slots = first ? layout.descs_before_header : layout.descs_per_continuation_entry();
-        ++entry;
-        ++pkt.units;
-        first = false;
-        for (unsigned s = 0; s < slots; ++s) {
-            TxDesc d;
-            std::memcpy(&d, e + s * kTxDescSize, sizeof(d));
-            if (!keep_desc(pkt, d, phase))
-                return true;
+    for (std::uint32_t index = 0;; ++index) {
+        const LlqLayout::Position at = layout.descriptor_position(index);
+        if (at.entry == pkt.units) {
+            // The packet goes on in its next entry: it must be there, and inside the ring.
+            if (static_cast<std::uint16_t>(sq.head + pkt.units) == tail || pkt.units == sq.depth)
+                return pkt.descs > core_.config.max_tx_descs_per_packet || pkt.units == sq.depth;
+            ++pkt.units;
         }
+        const auto entry = static_cast<std::uint16_t>(sq.head + at.entry);
+        const std::uint8_t* e = sq.ring + std::size_t{ring_slot(entry, sq.depth)} * layout.entry_size;
+        if (index == 0)
+            pkt.llq_entry = e;
+        TxDesc d;
+        std::memcpy(&d, e + at.offset, sizeof(d));
+        if (!keep_desc(pkt, d, ring_phase(entry, sq.depth)))
+            return true;
     }
-    return pkt.descs > core_.config.max_tx_descs_per_packet || pkt.units == sq.depth;
 }
 
 void TxEngine::run_packet(SubmissionQueue& sq, const Packet& pkt) {
