@@ -3,7 +3,9 @@
 //
 // Synchronous engine: every register write runs the device at once and the driver's clock is
 // the device's virtual clock (sleeping advances it), so tests are deterministic. Threaded
-// engine: the process-wide engine thread polls the device; the driver uses real time. Deferred
+// engine: the process-wide engine thread polls the device; the driver uses real time, and its
+// control register writes are answered in its own thread (a busy machine may starve the engine
+// thread, never the control path). Deferred
 // engine (benchmarks): register writes only record work, which runs when the caller calls
 // Device::process() or when the driver sleeps waiting for the device (control path).
 // Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
@@ -53,8 +55,8 @@ std::mutex g_instances_lock;
 std::vector<std::unique_ptr<SimInstance>> g_instances;
 unsigned g_default_mac_serial = 0;
 
-// Synchronous mode: the device runs inside the driver's register writes and sleeps.
-void sync_after_register_write(void* ctx, std::uint32_t offset) { static_cast<Device*>(ctx)->on_register_write(offset); }
+// The device learns of every register write (what it does with it depends on its engine mode).
+void after_register_write(void* ctx, std::uint32_t offset) { static_cast<Device*>(ctx)->on_register_write(offset); }
 std::uint64_t sync_now_ns(void* ctx) { return static_cast<Device*>(ctx)->now_ns(); }
 void sync_sleep_us(void* ctx, unsigned microseconds) {
     static_cast<Device*>(ctx)->advance_time(std::uint64_t{microseconds} * 1000);
@@ -137,6 +139,9 @@ int probe(rte_vdev_device* vdev) {
     resources.dma_alloc = ng::memzone_dma_alloc;
     resources.dma_free = ng::memzone_dma_free;
     resources.ctx = &device;
+    // Deferred mode does its work only in process(): its datapath doorbells stay uncounted calls.
+    if (sim_args.mode != EngineMode::kDeferred)
+        resources.after_register_write = after_register_write;
     if (sim_args.mode == EngineMode::kThreaded) {
         resources.now_ns = ng::tsc_now_ns;
         resources.sleep_us = ng::tsc_sleep_us;
@@ -145,7 +150,6 @@ int probe(rte_vdev_device* vdev) {
             return rc;
         instance->on_engine = true;
     } else if (sim_args.mode == EngineMode::kSynchronous) {
-        resources.after_register_write = sync_after_register_write;
         resources.now_ns = sync_now_ns;
         resources.sleep_us = sync_sleep_us;
     } else {

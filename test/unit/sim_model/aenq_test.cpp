@@ -122,14 +122,19 @@ TEST_F(AenqTest, PhaseWrapsOverManyLaps) {
     EXPECT_EQ(drv.device().stats().aenq_events_dropped, 0u);
 }
 
-TEST_F(AenqTest, EventsBeforeTheHeadDoorbellAreDropped) {
+TEST(Aenq, TheWholeQueueIsFreeBeforeTheFirstHeadDoorbell) {
     TestDriver d;
-    d.setup_readless();
-    ASSERT_TRUE(d.reset());
-    d.init_admin();
-    d.write(reg::kAenqHeadDoorbell, 0);  // the driver has not released any entry yet
-    ASSERT_EQ(d.set_aenq_groups(aenq_group_bit(AenqGroup::kLinkChange)).status, AdminStatus::kSuccess);
+    d.init_admin(kAdminQueueDepth, kAenqDepth, /*write_aenq_head=*/false);
+    ASSERT_EQ(d.set_aenq_groups(aenq_group_bit(AenqGroup::kLinkChange) | aenq_group_bit(AenqGroup::kKeepAlive)).status,
+              AdminStatus::kSuccess);
+    // The initial link state, then keep-alives until the ring is full: depth events in all.
+    d.device().advance_time(std::uint64_t{kAenqDepth - 1} * 1000 * kMs);
+    EXPECT_EQ(d.device().stats().aenq_events_dropped, 0u);
+    d.device().advance_time(1000 * kMs);  // one more: no room, the driver has released nothing
     EXPECT_EQ(d.device().stats().aenq_events_dropped, 1u);
+    const auto events = d.poll_aenq();
+    ASSERT_EQ(events.size(), kAenqDepth);
+    EXPECT_EQ(events[0].common.group, static_cast<std::uint16_t>(AenqGroup::kLinkChange));
 }
 
 TEST_F(AenqTest, FatalErrorEvent) {

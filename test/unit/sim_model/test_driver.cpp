@@ -30,7 +30,8 @@ void TestDriver::write(std::uint32_t offset, std::uint32_t value) {
     // Release: descriptors and entries written before are visible to the device first.
     auto* reg = const_cast<std::uint32_t*>(reinterpret_cast<volatile std::uint32_t*>(device_->register_bar() + offset));
     std::atomic_ref<std::uint32_t>(*reg).store(value, std::memory_order_release);
-    device_->on_register_write(offset);
+    if (notify_writes_)
+        device_->on_register_write(offset);
 }
 
 void TestDriver::setup_readless() {
@@ -73,7 +74,7 @@ bool TestDriver::reset(ResetReason reason) {
     return !in_progress() && (readless(reg::kDevSts).value_or(0) & dev_sts::Ready::kMask);
 }
 
-void TestDriver::init_admin(std::uint16_t aq_depth, std::uint16_t aenq_depth) {
+void TestDriver::init_admin(std::uint16_t aq_depth, std::uint16_t aenq_depth, bool write_aenq_head) {
     setup_readless();
     ASSERT_TRUE(reset());
     aq_depth_ = aq_depth;
@@ -94,7 +95,8 @@ void TestDriver::init_admin(std::uint16_t aq_depth, std::uint16_t aenq_depth) {
     write(reg::kAenqBaseLow, static_cast<std::uint32_t>(aenq_));
     write(reg::kAenqBaseHigh, static_cast<std::uint32_t>(aenq_ >> 32));
     write(reg::kAenqCaps, queue_caps::Depth::make(aenq_depth) | queue_caps::EntrySize::make(kAenqEntrySize));
-    write(reg::kAenqHeadDoorbell, aenq_depth);  // every entry is free
+    if (write_aenq_head)
+        write(reg::kAenqHeadDoorbell, aenq_depth);  // every entry is free
 }
 
 void TestDriver::bring_up() {

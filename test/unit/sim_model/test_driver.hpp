@@ -83,6 +83,9 @@ public:
 
     Device& device() { return *device_; }
     HostMemory& memory() { return memory_; }
+    // Whether write() tells the device (Device::on_register_write), as our driver's resources do.
+    // Other drivers never do: with false the device sees writes only when it polls its BARs.
+    void set_notify_writes(bool notify) { notify_writes_ = notify; }
 
     // Registers.
     std::uint32_t read_direct(std::uint32_t offset) const;
@@ -93,7 +96,10 @@ public:
     bool reset(hw::ResetReason reason = hw::ResetReason::kNormal);
 
     // Bring-up: readless, reset, admin queue, AENQ (all groups the device supports), host info.
-    void init_admin(std::uint16_t aq_depth = hw::kAdminQueueDepth, std::uint16_t aenq_depth = hw::kAenqDepth);
+    // With write_aenq_head the AENQ head doorbell is written (every entry free), as DPDK's
+    // driver does at the end of its bring-up; Linux and FreeBSD write it later.
+    void init_admin(std::uint16_t aq_depth = hw::kAdminQueueDepth, std::uint16_t aenq_depth = hw::kAenqDepth,
+                    bool write_aenq_head = true);
     void bring_up();  // init_admin + AENQ config + MTU
 
     // Admin queue.
@@ -141,6 +147,7 @@ private:
 
     HostMemory memory_;
     std::unique_ptr<Device> device_;
+    bool notify_writes_ = true;
     std::uint64_t readless_iova_ = 0;
     std::uint16_t readless_seq_ = 0;
     hw::LlqLayout llq_layout_{};

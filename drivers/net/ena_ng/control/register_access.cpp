@@ -2,6 +2,7 @@
 
 #include <rte_io.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "hw/registers.hpp"
@@ -59,6 +60,7 @@ std::uint32_t RegisterAccess::read_through_memory(std::uint32_t offset) {
     write(hw::reg::kMmioRegRead,
           hw::mmio_reg_read::RequestId::make(id) | hw::mmio_reg_read::RegisterOffset::make(offset));
 
+    const std::uint64_t start = now_ns(*resources_);
     const Deadline deadline(*resources_, std::uint64_t{read_timeout_us_} * 1000);
     while (response->request_id != id) {
         if (deadline.expired()) {
@@ -70,6 +72,7 @@ std::uint32_t RegisterAccess::read_through_memory(std::uint32_t offset) {
         }
         sleep_us(*resources_, 1);
     }
+    longest_wait_ns_ = std::max(longest_wait_ns_, now_ns(*resources_) - start);
     // The device writes the request id last: read the rest only after seeing it.
     rte_io_rmb();
     if (response->register_offset != offset) {

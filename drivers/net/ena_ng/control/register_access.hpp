@@ -33,6 +33,8 @@ public:
         return reinterpret_cast<volatile std::uint32_t*>(resources_->registers + offset);
     }
     std::uint64_t read_failures() const { return read_failures_; }
+    // The longest a readless read waited for its answer so far (resources clock).
+    std::uint64_t longest_read_wait_ns() const { return longest_wait_ns_; }
 
 private:
     std::uint32_t read_through_memory(std::uint32_t offset);
@@ -43,6 +45,7 @@ private:
     std::uint16_t sequence_ = 0;
     std::uint32_t read_timeout_us_ = 200'000;
     std::uint64_t read_failures_ = 0;
+    std::uint64_t longest_wait_ns_ = 0;
     std::mutex read_lock_;  // one readless request in flight at a time
 };
 

@@ -14,6 +14,17 @@ void Aenq::reset() {
     next_keep_alive_ns_ = 0;
     conf_notified_ = false;
     last_conf_notification_ns_ = 0;
+    head_register_ = 0;
+    head_written_ = false;
+}
+
+std::uint16_t Aenq::driver_head(std::uint32_t depth) {
+    const std::uint32_t value = core_.registers.load(hw::reg::kAenqHeadDoorbell);
+    if (value != head_register_) {
+        head_register_ = value;
+        head_written_ = true;
+    }
+    return static_cast<std::uint16_t>(head_written_ ? value : depth);
 }
 
 void Aenq::set_enabled_groups(std::uint32_t groups) {
@@ -107,9 +118,7 @@ bool Aenq::post(hw::AenqEntry& e, std::uint64_t timestamp_ns) {
     std::uint8_t* ring = nullptr;
     if (valid_ring_depth(depth) && queue_caps::EntrySize::get(caps) == kAenqEntrySize)
         ring = core_.memory.map(base, std::size_t{depth} * kAenqEntrySize);
-    // The driver's head doorbell is its consumed count plus the depth: entries below it are free.
-    const std::uint16_t head = static_cast<std::uint16_t>(regs.load(reg::kAenqHeadDoorbell));
-    const std::uint16_t room = static_cast<std::uint16_t>(head - static_cast<std::uint16_t>(produced_));
+    const std::uint16_t room = static_cast<std::uint16_t>(driver_head(depth) - static_cast<std::uint16_t>(produced_));
     if (ring == nullptr || room == 0 || room > depth) {
         ++core_.stats.aenq_events_dropped;
         return false;

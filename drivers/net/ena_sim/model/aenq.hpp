@@ -32,11 +32,17 @@ public:
     bool post_conf_notification(hw::ConfNotification code);
     // Sends the keep-alives that fell due by now; true when any was due.
     bool run_timers();
+    // Notes a head doorbell write (every control pass looks, so none is missed in synchronous mode).
+    void observe_head() { driver_head(0); }
 
 private:
     bool post(hw::AenqEntry& entry);
     bool post(hw::AenqEntry& entry, std::uint64_t timestamp_ns);
     bool enabled(hw::AenqGroup g) const { return enabled_ & hw::aenq_group_bit(g); }
+    // The driver's head doorbell: entries it consumed plus the depth, so entries below it are
+    // free. The queue is empty with room for its whole depth from admin initialisation on:
+    // until the driver first writes the doorbell (some enable events before), head = depth.
+    std::uint16_t driver_head(std::uint32_t depth);
 
     DeviceCore& core_;
     std::uint32_t enabled_ = 0;
@@ -44,6 +50,8 @@ private:
     std::uint64_t next_keep_alive_ns_ = 0;
     bool conf_notified_ = false;
     std::uint64_t last_conf_notification_ns_ = 0;
+    std::uint32_t head_register_ = 0;  // AENQ_HEAD_DB as last seen
+    bool head_written_ = false;        // the driver wrote it since the last reset
 };
 
 }  // namespace ena::sim::detail

@@ -8,6 +8,32 @@
 
 namespace ena::sim {
 
+std::string validate_config(const DeviceConfig& c) {
+    if (c.max_io_queues == 0 || c.max_io_queues > 1024)
+        return "max_io_queues must be 1..1024";
+    if (!hw::valid_ring_depth(c.max_tx_depth) || !hw::valid_ring_depth(c.max_rx_depth))
+        return "queue depths must be powers of two up to 32768";
+    if (c.max_wide_llq_depth != 0 && !hw::valid_ring_depth(c.max_wide_llq_depth))
+        return "max_wide_llq_depth must be 0 or a power of two";
+    if (c.max_tx_descs_per_packet < 2 || c.max_rx_descs_per_packet < 1)
+        return "per-packet descriptor limits too small";
+    if (c.rss_table_log_size > 16)
+        return "rss_table_log_size must be at most 16";
+    if (c.max_mtu < 128 || c.max_mtu > 65535 - 64)
+        return "max_mtu out of range";
+    if (c.dma_addr_width < 32 || c.dma_addr_width > 64)
+        return "dma_addr_width must be 32..64";
+    constexpr unsigned kMaxReset = hw::caps::ResetTimeout::kMask >> hw::caps::ResetTimeout::kShift;
+    constexpr unsigned kMaxAdmin = hw::caps::AdminCmdTimeout::kMask >> hw::caps::AdminCmdTimeout::kShift;
+    if (c.reset_timeout_100ms == 0 || c.reset_timeout_100ms > kMaxReset)
+        return "reset_timeout_100ms " + std::to_string(c.reset_timeout_100ms) + " does not fit CAPS (1.." +
+               std::to_string(kMaxReset) + " x 100 ms)";
+    if (c.admin_timeout_100ms > kMaxAdmin)
+        return "admin_timeout_100ms " + std::to_string(c.admin_timeout_100ms) + " does not fit CAPS (0.." +
+               std::to_string(kMaxAdmin) + " x 100 ms; 0: the driver's default)";
+    return {};
+}
+
 namespace detail {
 
 namespace {
@@ -24,21 +50,8 @@ std::size_t llq_stride(const DeviceConfig& c) {
 }
 
 const DeviceConfig& checked(const DeviceConfig& c) {
-    auto fail = [&](const char* what) { throw std::invalid_argument(c.name + ": " + what); };
-    if (c.max_io_queues == 0 || c.max_io_queues > 1024)
-        fail("max_io_queues must be 1..1024");
-    if (!hw::valid_ring_depth(c.max_tx_depth) || !hw::valid_ring_depth(c.max_rx_depth))
-        fail("queue depths must be powers of two up to 32768");
-    if (c.max_wide_llq_depth != 0 && !hw::valid_ring_depth(c.max_wide_llq_depth))
-        fail("max_wide_llq_depth must be 0 or a power of two");
-    if (c.max_tx_descs_per_packet < 2 || c.max_rx_descs_per_packet < 1)
-        fail("per-packet descriptor limits too small");
-    if (c.rss_table_log_size > 16)
-        fail("rss_table_log_size must be at most 16");
-    if (c.max_mtu < 128 || c.max_mtu > 65535 - 64)
-        fail("max_mtu out of range");
-    if (c.dma_addr_width < 32 || c.dma_addr_width > 64)
-        fail("dma_addr_width must be 32..64");
+    if (const std::string error = validate_config(c); !error.empty())
+        throw std::invalid_argument(c.name + ": " + error);
     return c;
 }
 
@@ -68,14 +81,27 @@ Device::Impl::Impl(Device& self, const DeviceConfig& config, IovaTranslator iova
     power_on_registers();
 }
 
-bool Device::Impl::process_locked() {
+bool Device::Impl::process_control_locked() {
+    // A driver writes the readless address again right after it starts a reset: take those
+    // writes before looking at DEV_CTL, and apply them after, so that a rewrite seen in this
+    // pass is never undone by the reset seen with it.
+    const AddressWrites address = take_readless_address_writes();
     bool did = handle_dev_ctl();
+    did |= apply_readless_address_writes(address);
     did |= answer_readless();
     if (in_reset || core.fatal_error.load())
         return did;  // only reset and register reads work now
+    aenq.observe_head();
     did |= admin.service();
     did |= handle_rss_entry_update();
     did |= handle_cq_unmask();
+    return did;
+}
+
+bool Device::Impl::process_locked() {
+    bool did = process_control_locked();
+    if (in_reset || core.fatal_error.load())
+        return did;
     did |= tx.service();
     did |= aenq.run_timers();
     return did;
@@ -97,16 +123,48 @@ public:
             t_spare_vectors.swap(vectors_);
     }
     void take(detail::PendingInterrupts& pending) { pending.take(vectors_); }
-    void fire(const InterruptHandler& handler) {
-        for (std::uint32_t v : vectors_)
-            handler(v);
+    void fire(const detail::InterruptLine& line) {
+        if (!vectors_.empty())
+            line.deliver(vectors_);
     }
 
 private:
     std::vector<std::uint32_t> vectors_;
 };
 
+// Handlers currently running on this thread: set() must not wait for itself.
+thread_local unsigned t_handler_depth = 0;
+
 }  // namespace
+
+namespace detail {
+
+void InterruptLine::set(InterruptHandler handler) {
+    std::shared_ptr<const InterruptHandler> old;
+    {
+        std::lock_guard lock(mutex_);
+        old = std::exchange(handler_, handler ? std::make_shared<const InterruptHandler>(std::move(handler)) : nullptr);
+    }
+    // Every delivery holds a copy of the pointer while it calls the handler.
+    while (t_handler_depth == 0 && old && old.use_count() > 1)
+        std::this_thread::yield();
+}
+
+void InterruptLine::deliver(const std::vector<std::uint32_t>& vectors) const {
+    std::shared_ptr<const InterruptHandler> handler;
+    {
+        std::lock_guard lock(mutex_);
+        handler = handler_;
+    }
+    if (!handler)
+        return;
+    ++t_handler_depth;
+    for (std::uint32_t v : vectors)
+        (*handler)(v);
+    --t_handler_depth;
+}
+
+}  // namespace detail
 
 Device::Device(const DeviceConfig& config, IovaTranslator iova, EngineMode mode)
     : impl_(std::make_unique<Impl>(*this, config, iova, mode)) {}
@@ -129,9 +187,33 @@ std::size_t Device::register_bar_size() const { return impl_->core.registers.siz
 std::uint8_t* Device::llq_bar() { return impl_->core.llq_bar.get(); }
 std::size_t Device::llq_bar_size() const { return impl_->core.llq_bar_size; }
 
-void Device::on_register_write(std::uint32_t) {
-    if (impl_->core.mode == EngineMode::kSynchronous)
-        process();
+void Device::on_register_write(std::uint32_t offset) {
+    switch (impl_->core.mode) {
+        case EngineMode::kSynchronous:
+            process();
+            break;
+        case EngineMode::kThreaded:
+            // The engine thread polls everything; a control register the driver wrote is
+            // answered here and now, so a busy or starved engine never delays the control path.
+            if (offset == hw::reg::kMmioRegRead)
+                impl_->answer_readless();
+            else if (offset < hw::reg::kFixedRegisterEnd)
+                process_control();
+            break;
+        case EngineMode::kDeferred:
+            break;  // the caller runs process()
+    }
+}
+
+void Device::process_control() {
+    detail::DeviceCore& c = impl_->core;
+    IrqBatch irq;
+    {
+        std::lock_guard lock(c.process_mutex);
+        impl_->process_control_locked();
+        irq.take(c.irq_process);
+    }
+    irq.fire(c.interrupts);
 }
 
 bool Device::process() {
@@ -146,7 +228,7 @@ bool Device::process() {
         if (c.mode != EngineMode::kThreaded)
             wire = c.wire;
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
     // Without an Engine nothing else polls the wire. Outside the locks: the wire delivers
     // through receive_frame, whose interrupts must not fire under process_mutex.
     if (wire)
@@ -170,7 +252,7 @@ void Device::advance_time(std::uint64_t ns) {
         irq.take(c.irq_process);
         wire = c.wire;
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
     if (wire)
         wire->poll();  // as process() does
 }
@@ -200,7 +282,7 @@ void Device::receive_frame(std::span<const std::uint8_t> frame) {
         impl_->rx.deliver(frame);
         irq.take(c.irq_rx);
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
 }
 
 bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
@@ -212,7 +294,7 @@ bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
         taken = impl_->rx.deliver(frame, detail::RxEngine::NoRoom::kRefuse);
         irq.take(c.irq_rx);
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
     return taken;
 }
 
@@ -225,7 +307,7 @@ void Device::set_link(bool up) {
             impl_->aenq.post_link_change(up);
         irq.take(c.irq_process);
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
 }
 
 bool Device::link_up() const { return impl_->core.link_up.load(); }
@@ -240,7 +322,7 @@ void Device::raise_fatal_error() {
         c.registers.store(hw::reg::kDevSts, c.registers.load(hw::reg::kDevSts) | hw::dev_sts::FatalError::kMask);
         irq.take(c.irq_process);
     }
-    irq.fire(c.interrupt_handler);
+    irq.fire(c.interrupts);
 }
 
 DeviceStats Device::stats() const {
@@ -255,7 +337,7 @@ DeviceStats Device::stats() const {
     s.rx_overruns = r.overruns;
     s.rx_oversize_drops = r.oversize_drops;
     s.malformed_rx = r.malformed;
-    s.dma_errors += r.dma_errors;
+    s.dma_errors += r.dma_errors + c.readless_dma_errors.load();
     return s;
 }
 
@@ -336,12 +418,15 @@ std::uint32_t Device::pending_fault(Fault fault) const { return impl_->core.faul
 
 void Device::set_interrupt_handler(InterruptHandler handler) {
     detail::DeviceCore& c = impl_->core;
-    std::lock_guard lock(c.process_mutex);
-    std::lock_guard rx_lock(c.rx_mutex);
     const bool on = static_cast<bool>(handler);
-    c.interrupt_handler = std::move(handler);
-    c.irq_process.set_enabled(on);
-    c.irq_rx.set_enabled(on);
+    {
+        // No new vectors are queued once the handler is gone; a queued one finds it gone.
+        std::lock_guard lock(c.process_mutex);
+        std::lock_guard rx_lock(c.rx_mutex);
+        c.irq_process.set_enabled(on);
+        c.irq_rx.set_enabled(on);
+    }
+    c.interrupts.set(std::move(handler));
 }
 
 // --- Engine ----------------------------------------------------------------------------------

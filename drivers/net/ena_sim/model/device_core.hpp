@@ -71,6 +71,20 @@ private:
     std::array<std::atomic<std::uint32_t>, kFaultCount> counts_{};
 };
 
+// The interrupt handler the driver side installed. Deliveries copy it (outside the device's
+// locks) and call the copy, so replacing it never races with a delivery in flight: set()
+// returns once no delivery of the old handler is running (unless called from a handler).
+class InterruptLine {
+public:
+    void set(InterruptHandler handler);
+    // Calls the handler for each vector, in order.
+    void deliver(const std::vector<std::uint32_t>& vectors) const;
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const InterruptHandler> handler_;
+};
+
 // Interrupt vectors raised while a lock is held, delivered after it is released.
 class PendingInterrupts {
 public:
@@ -129,10 +143,17 @@ struct DeviceCore {
     std::atomic<bool> link_up;
     std::atomic<bool> fatal_error{false};
 
+    // Where readless answers go: latched from MMIO_RESP_LO/HI as the driver writes them and
+    // forgotten when a reset starts (drivers write it again after every DEV_RESET). Read
+    // without a lock so that a readless read is answered whatever else the device is doing.
+    static constexpr std::uint64_t kNoReadlessAddress = ~std::uint64_t{0};
+    std::atomic<std::uint64_t> readless_address{kNoReadlessAddress};
+    std::atomic<std::uint64_t> readless_dma_errors{0};
+
     DeviceStats stats;     // everything but the Rx-side counters (process_mutex)
     RxCounters rx_counters;  // (rx_mutex)
 
-    InterruptHandler interrupt_handler;
+    InterruptLine interrupts;
     PendingInterrupts irq_process;  // raised under process_mutex
     PendingInterrupts irq_rx;       // raised under rx_mutex
 

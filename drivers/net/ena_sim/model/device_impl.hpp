@@ -15,9 +15,19 @@ struct Device::Impl {
     // One pass over everything the driver may have written. process_mutex held.
     bool process_locked();
 
+    // The control registers alone (reset, readless, admin queue, RSS entry updates, CQ unmask):
+    // what a driver's register write needs answered before it goes on. process_mutex held.
+    bool process_control_locked();
+
     // Register handling (registers.cpp).
     void power_on_registers();
     void clear_driver_registers();
+    // Writes to MMIO_RESP_LO/HI taken since the last look (each half only when written).
+    struct AddressWrites {
+        std::optional<std::uint32_t> low, high;
+    };
+    AddressWrites take_readless_address_writes();
+    bool apply_readless_address_writes(const AddressWrites& writes);
     bool handle_dev_ctl();
     void complete_reset();
     bool answer_readless();

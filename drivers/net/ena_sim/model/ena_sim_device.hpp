@@ -69,8 +69,10 @@ struct DeviceConfig {
     std::uint8_t rss_table_log_size = 7;  // 128-entry indirection table
 
     std::uint8_t dma_addr_width = 48;
-    std::uint8_t reset_timeout_100ms = 50;  // CAPS reset timeout (5 s)
-    std::uint8_t admin_timeout_100ms = 30;  // CAPS admin command timeout (3 s)
+    // CAPS timeouts in units of 100 ms, in fields of 5 and 4 bits: at most 3.1 s and 1.5 s.
+    // The admin timeout 0 means "the driver's default"; the hardware hints report the same value.
+    std::uint8_t reset_timeout_100ms = 30;  // 3 s
+    std::uint8_t admin_timeout_100ms = 15;  // 1.5 s
     bool readless_mmio = true;
     std::uint32_t capabilities = 0x1f;  // hw::Capability bits: ENI stats, SRD, customer metrics, ext. reset reasons, CDESC MBZ
     std::uint32_t keep_alive_interval_ms = 1000;
@@ -83,6 +85,10 @@ struct DeviceConfig {
 
     std::string name = "ena_sim";  // for log lines
 };
+
+// Why `config` cannot be a device, or "" when it can. The Device constructor throws
+// std::invalid_argument with this text; callers that must not throw check first.
+std::string validate_config(const DeviceConfig& config);
 
 // Host memory access: map [iova, iova + len) to a pointer, or return nullptr when any part of
 // it is not mapped. Called on the device's hot path; keep it cheap.
@@ -135,7 +141,9 @@ inline constexpr std::uint32_t kFaultForever = 0xFFFFFFFF;
 // MSI-X: the device calls it with the CQ's vector when it writes a completion to a CQ created
 // in interrupt mode that the driver has unmasked (the CQ is masked again until the driver
 // writes its unmask register), and with vector 0 for admin completions and AENQ entries
-// unless INTR_MASK masks them. Never called with the raising device's locks held.
+// unless INTR_MASK masks them. Never called with the raising device's locks held. Replacing
+// the handler (set_interrupt_handler) is safe at any time: once it returns the old handler is
+// not running and is not called again (unless it is replaced from inside a handler).
 using InterruptHandler = std::function<void(std::uint32_t vector)>;
 
 // State of one IO queue as the device sees it (for tests and tools).
@@ -184,7 +192,11 @@ public:
     std::uint8_t* llq_bar();
     std::size_t llq_bar_size() const;
 
-    // The driver wrote the register at `offset` (synchronous mode: runs the device now).
+    // The driver wrote the register at `offset`. Synchronous mode: runs the device now.
+    // Threaded mode: answers a control register (readless read, DEV_CTL, admin doorbell, AENQ
+    // head, ...) now, in the caller's thread; IO doorbells are left to the engine. Deferred
+    // mode: nothing (the caller runs process()). A driver that never calls this still works in
+    // threaded mode, at the engine thread's pace.
     void on_register_write(std::uint32_t offset);
     // Run all work that is pending now; returns true when anything was done. In synchronous and
     // deferred mode this includes one poll of the device's own wire (after the device's work,
@@ -193,6 +205,8 @@ public:
     // buffers it posted) and whenever the caller runs process() or advance_time(). In threaded
     // mode the Engine polls the wire instead.
     bool process();
+    // The control registers alone (see on_register_write).
+    void process_control();
 
     // Time. Virtual in synchronous/deferred mode: advance_time() moves it, runs the work it
     // makes due (keep-alive events) and polls the wire as process() does.

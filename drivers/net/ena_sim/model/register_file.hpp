@@ -24,10 +24,11 @@ constexpr std::uint32_t cq_numa(std::uint16_t index) { return block(index) + 8; 
 static_assert(kBase >= hw::reg::kFixedRegisterEnd);
 }  // namespace queue_regs
 
-// Value of MMIO_REG_READ while no request is pending: the device writes it back after taking a
-// request, so that a repeated identical request (same id and offset after the 16-bit id wraps)
-// is still seen as new. Its offset field (0xFFFF) is no register a driver would read.
-inline constexpr std::uint32_t kReadlessIdle = 0xFFFFFFFF;
+// What the device writes back into a register whose writes it takes (MMIO_REG_READ,
+// RSS_IND_ENTRY_UPDATE, MMIO_RESP_LO/HI), so that the same value written again is seen as a new
+// write. No driver writes it: as MMIO_REG_READ its offset 0xFFFF names no register; as an address
+// half it is unaligned (low word) or beyond 48 bits (high word).
+inline constexpr std::uint32_t kRegisterTaken = 0xFFFFFFFF;
 
 class RegisterFile {
 public:

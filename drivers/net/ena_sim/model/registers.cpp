@@ -1,6 +1,7 @@
 // BAR0 behaviour: power-on values, device reset through DEV_CTL, readless register reads,
 // CQ unmask and one-entry RSS updates. Everything is detected by comparing registers with what
-// the device last consumed, so it works the same whoever runs process().
+// the device last consumed, so it works the same whoever runs process(). Readless answers need
+// no lock: they are given whatever else the device is doing.
 #include <cstring>
 
 #include "device_impl.hpp"
@@ -8,7 +9,7 @@
 namespace ena::sim {
 
 using namespace hw;
-using detail::kReadlessIdle;
+using detail::kRegisterTaken;
 namespace queue_regs = detail::queue_regs;
 
 namespace {
@@ -22,15 +23,20 @@ void Device::Impl::power_on_registers() {
     r.clear();
     r.store(reg::kVersion, version::Major::make(kSpecVersionMajor) | version::Minor::make(kSpecVersionMinor));
     r.store(reg::kControllerVersion, kControllerVersion);
+    // The configuration was checked to fit these fields (validate_config).
     r.store(reg::kCaps, caps::ResetTimeout::make(c.reset_timeout_100ms) | caps::DmaAddrWidth::make(c.dma_addr_width) |
                             caps::AdminCmdTimeout::make(c.admin_timeout_100ms));
     r.store(reg::kDevSts, dev_sts::Ready::kMask);
-    r.store(reg::kMmioRegRead, kReadlessIdle);
-    r.store(reg::kRssIndEntryUpdate, kReadlessIdle);
+    r.store(reg::kMmioRegRead, kRegisterTaken);
+    r.store(reg::kRssIndEntryUpdate, kRegisterTaken);
+    r.store(reg::kMmioRespLow, kRegisterTaken);
+    r.store(reg::kMmioRespHigh, kRegisterTaken);
+    core.readless_address = detail::DeviceCore::kNoReadlessAddress;
 }
 
-// Registers the driver programs go back to their power-on value on reset. The readless
-// response address stays: drivers rewrite it while the reset is held, before they can read.
+// Registers the driver programs go back to their power-on value when a reset finishes. The
+// readless response address is not among them: it was forgotten when the reset started, and
+// what the driver wrote since (while the reset was held) stays.
 void Device::Impl::clear_driver_registers() {
     detail::RegisterFile& r = core.registers;
     for (std::uint32_t off : {reg::kAqBaseLow, reg::kAqBaseHigh, reg::kAqCaps, reg::kAcqBaseLow, reg::kAcqBaseHigh,
@@ -38,9 +44,34 @@ void Device::Impl::clear_driver_registers() {
                               reg::kAenqBaseHigh, reg::kAenqHeadDoorbell, reg::kAenqTail, reg::kIntrMask,
                               reg::kPhcDoorbell})
         r.store(off, 0);
-    r.store(reg::kRssIndEntryUpdate, kReadlessIdle);
+    r.store(reg::kRssIndEntryUpdate, kRegisterTaken);
     for (std::uint32_t off = queue_regs::kBase; off < r.size(); off += 4)
         r.store(off, 0);
+}
+
+Device::Impl::AddressWrites Device::Impl::take_readless_address_writes() {
+    AddressWrites w;
+    detail::RegisterFile& r = core.registers;
+    for (const std::uint32_t offset : {reg::kMmioRespLow, reg::kMmioRespHigh}) {
+        const std::uint32_t v = r.load(offset);
+        if (v != kRegisterTaken && r.exchange_if(offset, v, kRegisterTaken))
+            (offset == reg::kMmioRespLow ? w.low : w.high) = v;
+    }
+    return w;
+}
+
+bool Device::Impl::apply_readless_address_writes(const AddressWrites& w) {
+    if (!w.low && !w.high)
+        return false;
+    std::uint64_t address = core.readless_address.load();
+    if (address == detail::DeviceCore::kNoReadlessAddress)
+        address = 0;  // a half not written since the reset reads as zero
+    if (w.low)
+        address = (address & ~std::uint64_t{0xFFFFFFFF}) | *w.low;
+    if (w.high)
+        address = (address & 0xFFFFFFFF) | std::uint64_t{*w.high} << 32;
+    core.readless_address = address;
+    return true;
 }
 
 bool Device::Impl::handle_dev_ctl() {
@@ -49,8 +80,10 @@ bool Device::Impl::handle_dev_ctl() {
     if (reset_held == in_reset)
         return false;
     if (reset_held) {
-        // Nothing runs while the reset is held; DEV_STS says so.
+        // Nothing runs while the reset is held; DEV_STS says so. The readless response address
+        // is forgotten now: drivers write it again before they read DEV_STS.
         in_reset = true;
+        core.readless_address = detail::DeviceCore::kNoReadlessAddress;
         core.last_reset_reason = reset_reason_code(ctl);
         core.registers.store(reg::kDevSts, dev_sts::ResetInProgress::kMask);
     } else {
@@ -85,18 +118,20 @@ void Device::Impl::complete_reset() {
 bool Device::Impl::answer_readless() {
     detail::RegisterFile& r = core.registers;
     const std::uint32_t request = r.load(reg::kMmioRegRead);
-    if (request == kReadlessIdle)
+    if (request == kRegisterTaken)
         return false;
-    if (!r.exchange_if(reg::kMmioRegRead, request, kReadlessIdle))
+    if (!r.exchange_if(reg::kMmioRegRead, request, kRegisterTaken))
         return true;  // a newer request arrived meanwhile: next pass
     if (!core.config.readless_mmio || core.faults.fire(Fault::kReadlessNoAnswer))
         return true;
     const std::uint16_t offset = static_cast<std::uint16_t>(mmio_reg_read::RegisterOffset::get(request));
     const std::uint32_t value = r.valid(offset) ? r.load(offset) : kRegisterReadFailed;
-    const std::uint64_t address = r.load_address(reg::kMmioRespLow, reg::kMmioRespHigh);
-    std::uint8_t* p = address % alignof(ReadlessResponse) == 0 ? core.memory.map(address, sizeof(ReadlessResponse)) : nullptr;
+    const std::uint64_t address = core.readless_address.load();
+    std::uint8_t* p = address != detail::DeviceCore::kNoReadlessAddress && address % alignof(ReadlessResponse) == 0
+                          ? core.memory.map(address, sizeof(ReadlessResponse))
+                          : nullptr;
     if (p == nullptr) {
-        ++core.stats.dma_errors;
+        ++core.readless_dma_errors;
         return true;
     }
     auto* resp = reinterpret_cast<ReadlessResponse*>(p);
@@ -128,9 +163,9 @@ bool Device::Impl::handle_cq_unmask() {
 bool Device::Impl::handle_rss_entry_update() {
     detail::RegisterFile& r = core.registers;
     const std::uint32_t v = r.load(reg::kRssIndEntryUpdate);
-    if (v == kReadlessIdle)
+    if (v == kRegisterTaken)
         return false;
-    if (!r.exchange_if(reg::kRssIndEntryUpdate, v, kReadlessIdle))
+    if (!r.exchange_if(reg::kRssIndEntryUpdate, v, kRegisterTaken))
         return true;
     const std::uint32_t index = rss_ind_entry_update::Index::get(v);
     const std::uint32_t cq = rss_ind_entry_update::CqIndex::get(v);
