@@ -15,18 +15,6 @@ namespace ena::ng {
 
 namespace {
 
-constexpr const char* kLlqPolicy = "llq_policy";
-constexpr const char* kMissTxcTo = "miss_txc_to";
-constexpr const char* kPollInterval = "control_path_poll_interval";
-constexpr const char* kFragBypass = "enable_frag_bypass";
-constexpr const char* kRssKey = "rss_key";
-constexpr const char* kLargeLlqHdr = "large_llq_hdr";
-constexpr const char* kNormalLlqHdr = "normal_llq_hdr";
-constexpr const char* kEnableLlq = "enable_llq";
-
-constexpr std::array<const char*, 8> kKeys = {kLlqPolicy,   kMissTxcTo,    kPollInterval, kFragBypass,
-                                              kRssKey,      kLargeLlqHdr,  kNormalLlqHdr, kEnableLlq};
-
 constexpr std::uint32_t kMaxMissTxcTo = 60;
 constexpr int kMinPollMs = 500;
 constexpr int kMaxPollMs = 1000;
@@ -44,55 +32,57 @@ std::optional<std::uint64_t> parse_unsigned(const char* text) {
     return value;
 }
 
-int bad_value(const char* key, const char* value, const char* accepted) {
-    log(g_log_init, RTE_LOG_ERR, "invalid value '%s' for devarg %s (accepted: %s)", value != nullptr ? value : "",
-        key, accepted);
+int bad_value(DriverDevarg devarg, const char* value) {
+    log(g_log_init, RTE_LOG_ERR, "invalid value '%s' for devarg %.*s (accepted: %.*s)", value != nullptr ? value : "",
+        static_cast<int>(spec(devarg).key.size()), spec(devarg).key.data(), static_cast<int>(spec(devarg).accepted.size()),
+        spec(devarg).accepted.data());
     return -EINVAL;
 }
 
-int parse_bool(const char* key, const char* value, bool& out) {
+int parse_bool(DriverDevarg devarg, const char* value, bool& out) {
     const auto parsed = parse_unsigned(value);
     if (!parsed || *parsed > 1)
-        return bad_value(key, value, "0 or 1");
+        return bad_value(devarg, value);
     out = *parsed == 1;
     return 0;
 }
 
-bool contains(std::span<const char* const> keys, const char* key) {
-    for (const char* k : keys)
-        if (k != nullptr && std::strcmp(k, key) == 0)
+bool contains(std::span<const DevargSpec> keys, std::string_view key) {
+    for (const DevargSpec& d : keys)
+        if (d.key == key)
             return true;
     return false;
 }
 
 std::string joined_keys() {
     std::string text;
-    for (const char* key : kKeys) {
+    for (const DevargSpec& d : kDriverDevargs) {
         if (!text.empty())
             text += ", ";
-        text += key;
+        text += d.key;
     }
     return text;
 }
 
 // What one of the old LLQ switches demands of the policy.
 struct LegacyLlqSwitch {
-    const char* key;
+    DriverDevarg devarg;
     bool value;
     bool allows(LlqPolicy policy) const {
-        if (std::strcmp(key, kEnableLlq) == 0)
+        if (devarg == DriverDevarg::kEnableLlq)
             return value ? policy != LlqPolicy::kOff : policy == LlqPolicy::kOff;
-        if (std::strcmp(key, kLargeLlqHdr) == 0)
+        if (devarg == DriverDevarg::kLargeLlqHdr)
             return value ? policy == LlqPolicy::kWide : policy != LlqPolicy::kWide;
         return value ? policy == LlqPolicy::kNormal : policy != LlqPolicy::kNormal;  // normal_llq_hdr
     }
+    const char* key() const { return spec(devarg).key.data(); }
 };
 
 }  // namespace
 
-std::span<const char* const> driver_arg_keys() { return kKeys; }
+bool is_driver_devarg(std::string_view key) { return contains(kDriverDevargs, key); }
 
-int parse_driver_args(const char* args, std::span<const char* const> other_keys, DriverArgs& out) {
+int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, DriverArgs& out) {
     out = DriverArgs{};
     if (args == nullptr || *args == '\0')
         return 0;
@@ -109,7 +99,7 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
     std::optional<LlqPolicy> policy;
     std::array<LegacyLlqSwitch, 3> legacy{};
     unsigned legacy_count = 0;
-    std::array<bool, kKeys.size()> seen{};
+    std::array<bool, kDriverDevargs.size()> seen{};
 
     for (unsigned i = 0; i < list->count; ++i) {
         const char* key = list->pairs[i].key;
@@ -117,9 +107,9 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
         if (contains(other_keys, key))
             continue;
         unsigned index = 0;
-        while (index < kKeys.size() && std::strcmp(kKeys[index], key) != 0)
+        while (index < kDriverDevargs.size() && kDriverDevargs[index].key != key)
             ++index;
-        if (index == kKeys.size()) {
+        if (index == kDriverDevargs.size()) {
             log(g_log_init, RTE_LOG_ERR, "unknown devarg '%s' (accepted: %s)", key, joined_keys().c_str());
             return -EINVAL;
         }
@@ -129,40 +119,54 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
         }
         seen[index] = true;
 
-        if (std::strcmp(key, kLlqPolicy) == 0) {
-            const auto parsed = parse_unsigned(value);
-            if (!parsed || *parsed > 3)
-                return bad_value(key, value,
-                                 "0 = LLQ off, 1 = device recommendation, 2 = 128-byte entries, 3 = 256-byte entries");
-            policy = static_cast<LlqPolicy>(*parsed);
-        } else if (std::strcmp(key, kMissTxcTo) == 0) {
-            const auto parsed = parse_unsigned(value);
-            if (!parsed || *parsed > kMaxMissTxcTo)
-                return bad_value(key, value, "0 (check disabled) to 60 seconds");
-            out.missing_tx_completion_timeout_s = static_cast<std::uint32_t>(*parsed);
-        } else if (std::strcmp(key, kPollInterval) == 0) {
-            const auto parsed = parse_unsigned(value);
-            if (!parsed || (*parsed != 0 && (*parsed < kMinPollMs || *parsed > kMaxPollMs)))
-                return bad_value(key, value, "0 (interrupt mode) or 500-1000 milliseconds");
-            out.control_path_poll_interval_ms = static_cast<int>(*parsed);
-        } else if (std::strcmp(key, kFragBypass) == 0) {
-            const int rc = parse_bool(key, value, out.enable_frag_bypass);
-            if (rc != 0)
-                return rc;
-        } else if (std::strcmp(key, kRssKey) == 0) {
-            if (value != nullptr && std::strcmp(value, "default") == 0)
-                out.random_rss_key = false;
-            else if (value != nullptr && std::strcmp(value, "random") == 0)
-                out.random_rss_key = true;
-            else
-                return bad_value(key, value, "default (the documented fixed key), random");
-        } else {  // large_llq_hdr, normal_llq_hdr, enable_llq
-            bool on = false;
-            const int rc = parse_bool(key, value, on);
-            if (rc != 0)
-                return rc;
-            legacy[legacy_count++] = LegacyLlqSwitch{kKeys[index], on};
+        const auto devarg = static_cast<DriverDevarg>(index);
+        int rc = 0;
+        switch (devarg) {
+            case DriverDevarg::kLlqPolicy: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || *parsed > 3)
+                    return bad_value(devarg, value);
+                policy = static_cast<LlqPolicy>(*parsed);
+                break;
+            }
+            case DriverDevarg::kMissTxcTo: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || *parsed > kMaxMissTxcTo)
+                    return bad_value(devarg, value);
+                out.missing_tx_completion_timeout_s = static_cast<std::uint32_t>(*parsed);
+                break;
+            }
+            case DriverDevarg::kControlPathPollInterval: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || (*parsed != 0 && (*parsed < kMinPollMs || *parsed > kMaxPollMs)))
+                    return bad_value(devarg, value);
+                out.control_path_poll_interval_ms = static_cast<int>(*parsed);
+                break;
+            }
+            case DriverDevarg::kEnableFragBypass:
+                rc = parse_bool(devarg, value, out.enable_frag_bypass);
+                break;
+            case DriverDevarg::kRssKey:
+                if (value != nullptr && std::strcmp(value, "default") == 0)
+                    out.random_rss_key = false;
+                else if (value != nullptr && std::strcmp(value, "random") == 0)
+                    out.random_rss_key = true;
+                else
+                    return bad_value(devarg, value);
+                break;
+            case DriverDevarg::kLargeLlqHdr:
+            case DriverDevarg::kNormalLlqHdr:
+            case DriverDevarg::kEnableLlq: {
+                bool on = false;
+                rc = parse_bool(devarg, value, on);
+                legacy[legacy_count++] = LegacyLlqSwitch{devarg, on};
+                break;
+            }
+            case DriverDevarg::kCount:
+                break;
         }
+        if (rc != 0)
+            return rc;
     }
 
     // The old switches are constraints on the policy: with llq_policy they must agree with it,
@@ -177,7 +181,8 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
     if (policy) {
         for (unsigned i = 0; i < legacy_count; ++i)
             if (!legacy[i].allows(*policy))
-                return conflict(legacy[i].key, legacy[i].value, kLlqPolicy, static_cast<int>(*policy));
+                return conflict(legacy[i].key(), legacy[i].value, spec(DriverDevarg::kLlqPolicy).key.data(),
+                                static_cast<int>(*policy));
     } else {
         constexpr std::array<LlqPolicy, 4> kPolicies = {LlqPolicy::kDeviceRecommendation, LlqPolicy::kOff,
                                                         LlqPolicy::kNormal, LlqPolicy::kWide};
@@ -187,7 +192,7 @@ int parse_driver_args(const char* args, std::span<const char* const> other_keys,
                 for (const LlqPolicy p : kPolicies)
                     compatible = compatible || (legacy[i].allows(p) && legacy[j].allows(p));
                 if (!compatible)
-                    return conflict(legacy[j].key, legacy[j].value, legacy[i].key, legacy[i].value ? 1 : 0);
+                    return conflict(legacy[j].key(), legacy[j].value, legacy[i].key(), legacy[i].value ? 1 : 0);
             }
         // Pairwise agreement is enough for these switches; take the first policy all allow.
         for (const LlqPolicy p : kPolicies) {

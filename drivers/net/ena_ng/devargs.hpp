@@ -1,14 +1,87 @@
 // The driver's devargs, with the upstream ENA PMD's names and meanings: the newest set
 // (llq_policy, miss_txc_to, control_path_poll_interval, enable_frag_bypass) and the DPDK 22.11-era
 // LLQ switches (large_llq_hdr, normal_llq_hdr, enable_llq), which map onto llq_policy.
+//
+// Each driver keeps its devargs in one table (kDriverDevargs here, the simulated device's in
+// ena_sim/sim_devargs.hpp): the parser finds keys in it, the PMD info string dpdk-pmdinfo.py
+// shows is built from it, and a test holds the user guide to it.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "control/llq_negotiation.hpp"
 
 namespace ena::ng {
+
+// A devarg as users see it: key, values as dpdk-pmdinfo.py shows them (key=<values>), and what
+// an error line says is accepted.
+struct DevargSpec {
+    std::string_view key;
+    std::string_view values;
+    std::string_view accepted;
+};
+
+enum class DriverDevarg : std::uint8_t {
+    kLlqPolicy,
+    kMissTxcTo,
+    kControlPathPollInterval,
+    kEnableFragBypass,
+    kRssKey,
+    kLargeLlqHdr,
+    kNormalLlqHdr,
+    kEnableLlq,
+    kCount,
+};
+
+inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::kCount)> kDriverDevargs = {{
+    {"llq_policy", "<0|1|2|3>", "0 = LLQ off, 1 = device recommendation, 2 = 128-byte entries, 3 = 256-byte entries"},
+    {"miss_txc_to", "<0-60>", "0 (check disabled) to 60 seconds"},
+    {"control_path_poll_interval", "<0|500-1000>", "0 (interrupt mode) or 500-1000 milliseconds"},
+    {"enable_frag_bypass", "<0|1>", "0 or 1"},
+    {"rss_key", "<default|random>", "default (the documented fixed key), random"},
+    {"large_llq_hdr", "<0|1>", "0 or 1"},
+    {"normal_llq_hdr", "<0|1>", "0 or 1"},
+    {"enable_llq", "<0|1>", "0 or 1"},
+}};
+constexpr const DevargSpec& spec(DriverDevarg d) { return kDriverDevargs[static_cast<std::size_t>(d)]; }
+static_assert(spec(DriverDevarg::kEnableLlq).key == "enable_llq", "kDriverDevargs follows DriverDevarg");
+
+// "key=<values> key=<values> ...", NUL-terminated, from devarg tables at compile time: the string
+// RTE_PMD_REGISTER_PARAM_STRING would embed (it takes a literal; this takes the tables).
+template <const auto&... Tables>
+consteval std::size_t param_string_size() {
+    std::size_t size = 0;
+    auto add = [&](const auto& table) {
+        for (const DevargSpec& d : table)
+            size += d.key.size() + 1 + d.values.size() + 1;  // "key=values" and a space or the NUL
+    };
+    (add(Tables), ...);
+    return size == 0 ? 1 : size;
+}
+template <const auto&... Tables>
+consteval std::array<char, param_string_size<Tables...>()> param_string() {
+    std::array<char, param_string_size<Tables...>()> text{};
+    std::size_t at = 0;
+    auto put = [&](std::string_view s) {
+        for (char c : s)
+            text[at++] = c;
+    };
+    auto add = [&](const auto& table) {
+        for (const DevargSpec& d : table) {
+            if (at != 0)
+                put(" ");
+            put(d.key);
+            put("=");
+            put(d.values);
+        }
+    };
+    (add(Tables), ...);
+    return text;
+}
 
 struct DriverArgs {
     LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
@@ -25,19 +98,12 @@ struct DriverArgs {
 
 inline constexpr int kDefaultControlPathPollMs = 1000;
 
-// The devargs as dpdk-pmdinfo.py shows them. A macro because PMD registration needs a string
-// literal, and net_ena_sim lists them after its own.
-#define ENA_NG_DRIVER_PARAMS                                                                      \
-    "llq_policy=<0|1|2|3> miss_txc_to=<0-60> control_path_poll_interval=<0|500-1000> "          \
-    "enable_frag_bypass=<0|1> rss_key=<default|random> large_llq_hdr=<0|1> normal_llq_hdr=<0|1> " \
-    "enable_llq=<0|1>"
+// Parses "key=value,key=value". Keys in `other_keys` belong to someone else (the simulated
+// device's own devargs) and are skipped. Returns 0, or -EINVAL after one error line that names
+// the key and the accepted values.
+int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, DriverArgs& out);
 
-// Parses "key=value,key=value". Keys listed in `other_keys` belong to someone else (the
-// simulated device's own devargs) and are skipped. Returns 0, or -EINVAL after one error line
-// that names the key and the accepted values.
-int parse_driver_args(const char* args, std::span<const char* const> other_keys, DriverArgs& out);
-
-// The keys parse_driver_args() accepts.
-std::span<const char* const> driver_arg_keys();
+// Whether `key` is one of the driver's devargs.
+bool is_driver_devarg(std::string_view key);
 
 }  // namespace ena::ng

@@ -1,7 +1,7 @@
 // PCI glue of net_ena_ng: registration (ids, kernel modules, devargs, PMD info) and probe/remove.
 // Probe turns the PCI device into DeviceResources (BAR0 registers, BAR2 LLQ memory, readless
-// support from the PCI revision, memzone DMA, TSC clock) and hands it to Port, exactly like
-// the simulated device's vdev glue does.
+// support from the PCI revision, memzone DMA, TSC clock) and makes the port with create_port(),
+// as the simulated device's vdev glue does.
 #include <bus_pci_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
@@ -12,10 +12,10 @@
 #include <cstdio>
 
 #include "devargs.hpp"
+#include "ena_ng_port.hpp"
 #include "hw/registers.hpp"
 #include "log.hpp"
 #include "memzone_dma.hpp"
-#include "port.hpp"
 
 namespace ena::ng {
 namespace {
@@ -43,13 +43,12 @@ bool llq_bar_write_combined(const rte_pci_device& pci) {
     return access(path, F_OK) == 0;
 }
 
+void copy_pci_info(rte_eth_dev* eth_dev, void* pci) { rte_eth_copy_pci_info(eth_dev, static_cast<rte_pci_device*>(pci)); }
+
 int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     const char* name = pci->device.name;
-    if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-        log(g_log_init, RTE_LOG_ERR, "%s: secondary processes are not supported yet", name);
-        return -ENOTSUP;
-    }
-    DeviceResources resources;
+    PortRequest request;
+    DeviceResources& resources = request.resources;
     resources.registers = bar_address(*pci, hw::kRegisterBar);
     resources.registers_size = pci->mem_resource[hw::kRegisterBar].len;
     if (resources.registers == nullptr) {
@@ -82,32 +81,16 @@ int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     resources.now_ns = tsc_now_ns;
     resources.sleep_us = tsc_sleep_us;
 
-    DriverArgs args;
-    const char* devargs = pci->device.devargs != nullptr ? pci->device.devargs->args : nullptr;
-    int rc = parse_driver_args(devargs, {}, args);
-    if (rc != 0)
-        return rc;
-
-    rte_eth_dev* eth_dev = rte_eth_dev_pci_allocate(pci, sizeof(Port));
-    if (eth_dev == nullptr)
-        return -ENOMEM;
-    rc = Port::create(eth_dev, resources, args);
-    if (rc != 0) {
-        rte_eth_dev_release_port(eth_dev);
-        return rc;
-    }
-    rte_eth_dev_probing_finish(eth_dev);
-    return 0;
+    request.device = &pci->device;
+    request.name = name;
+    request.devargs = pci->device.devargs != nullptr ? pci->device.devargs->args : nullptr;
+    request.fill_ethdev = copy_pci_info;
+    request.fill_ctx = pci;
+    std::uint16_t port_id = 0;
+    return create_port(request, &port_id);
 }
 
-int pci_uninit(rte_eth_dev* eth_dev) {
-    Port& port = Port::of(eth_dev);
-    if (eth_dev->data->dev_started)
-        port.stop();
-    return port.close();
-}
-
-int pci_remove(rte_pci_device* pci) { return rte_eth_dev_pci_generic_remove(pci, pci_uninit); }
+int pci_remove(rte_pci_device* pci) { return destroy_port(pci->device.name); }
 
 }  // namespace
 }  // namespace ena::ng
@@ -131,4 +114,5 @@ static rte_pci_driver ena_ng_pci_driver = {
 RTE_PMD_REGISTER_PCI(net_ena_ng, ena_ng_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_ena_ng, ena_ng_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_ena_ng, "* igb_uio | uio_pci_generic | vfio-pci");
-RTE_PMD_REGISTER_PARAM_STRING(net_ena_ng, ENA_NG_DRIVER_PARAMS);
+// What RTE_PMD_REGISTER_PARAM_STRING would embed, built from the devarg table the parser uses.
+[[gnu::used]] static constexpr auto __net_ena_ng_param_string_export = ena::ng::param_string<ena::ng::kDriverDevargs>();

@@ -14,14 +14,14 @@ namespace ena::ng {
 
 extern const eth_dev_ops kEthDevOps;  // ethdev_ops.cpp
 
-int create_port(rte_device* device, const char* name, const DeviceResources& resources, const char* devargs,
-                std::span<const char* const> foreign_keys, std::uint16_t* port_id) {
+int create_port(const PortRequest& request, std::uint16_t* port_id) {
+    const char* name = request.name;
     if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
         log(g_log_init, RTE_LOG_ERR, "%s: secondary processes are not supported yet", name);
         return -ENOTSUP;
     }
     DriverArgs args;
-    int rc = parse_driver_args(devargs, foreign_keys, args);
+    int rc = parse_driver_args(request.devargs, request.foreign_keys, args);
     if (rc != 0) {
         log(g_log_init, RTE_LOG_ERR, "%s: bad devargs, port not created", name);
         return rc;
@@ -31,15 +31,17 @@ int create_port(rte_device* device, const char* name, const DeviceResources& res
         log(g_log_init, RTE_LOG_ERR, "%s: cannot allocate an ethdev port (name in use or no free port)", name);
         return -ENOMEM;
     }
-    eth_dev->device = device;
-    eth_dev->data->numa_node = resources.numa_node;
-    eth_dev->data->dev_private =
-        rte_zmalloc_socket(name, sizeof(Port), RTE_CACHE_LINE_SIZE, resources.numa_node);
+    const int socket = request.resources.numa_node;
+    eth_dev->device = request.device;
+    eth_dev->data->numa_node = socket;
+    eth_dev->data->dev_private = rte_zmalloc_socket(name, sizeof(Port), RTE_CACHE_LINE_SIZE, socket);
     if (eth_dev->data->dev_private == nullptr) {
         rte_eth_dev_release_port(eth_dev);
         return -ENOMEM;
     }
-    rc = Port::create(eth_dev, resources, args);
+    if (request.fill_ethdev != nullptr)
+        request.fill_ethdev(eth_dev, request.fill_ctx);
+    rc = Port::create(eth_dev, request.resources, args);
     if (rc != 0) {
         rte_eth_dev_release_port(eth_dev);
         return rc;

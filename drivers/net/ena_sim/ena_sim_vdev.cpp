@@ -127,7 +127,8 @@ int probe(rte_vdev_device* vdev) {
     Device& device = *instance->device;
     device.attach_wire(std::move(wire));
 
-    ng::DeviceResources resources;
+    ng::PortRequest request;
+    ng::DeviceResources& resources = request.resources;
     resources.registers = device.register_bar();
     resources.registers_size = device.register_bar_size();
     resources.llq_memory = device.llq_bar();
@@ -162,8 +163,12 @@ int probe(rte_vdev_device* vdev) {
         std::lock_guard guard(g_instances_lock);
         g_instances.push_back(std::move(instance));
     }
+    request.device = &vdev->device;
+    request.name = name;
+    request.devargs = sim_args.driver_args.c_str();
+    request.foreign_keys = kSimDevargs;
     std::uint16_t port_id = 0;
-    rc = ng::create_port(&vdev->device, name, resources, sim_args.driver_args.c_str(), sim_arg_keys(), &port_id);
+    rc = ng::create_port(request, &port_id);
     if (rc != 0) {
         remove_instance(raw->name.c_str());
         sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);
@@ -209,13 +214,7 @@ static rte_vdev_driver ena_sim_vdev_driver = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_ena_sim, ena_sim_vdev_driver);
-RTE_PMD_REGISTER_PARAM_STRING(net_ena_sim,
-                              "mac=<xx:xx:xx:xx:xx:xx> "
-                              "queues=<1-128> "
-                              "llq=<none|normal|wide> "
-                              "mtu=<128-9216> "
-                              "link=<up|down> "
-                              "wire=<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]> "
-                              "engine=<threaded|sync|deferred> "
-                              "engine_cpu=<cpu> "
-                              "llq_tx_burst=<0-65535> " ENA_NG_DRIVER_PARAMS);
+// What RTE_PMD_REGISTER_PARAM_STRING would embed: the device's devargs, then the driver's (the
+// vdev passes those on), from the tables the parsers use.
+[[gnu::used]] static constexpr auto __net_ena_sim_param_string_export =
+    ena::ng::param_string<ena::sim::glue::kSimDevargs, ena::ng::kDriverDevargs>();

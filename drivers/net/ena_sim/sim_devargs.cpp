@@ -11,17 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "ena_ng_port.hpp"
 #include "sim_log.hpp"
 
 namespace ena::sim::glue {
 
 namespace {
-
-constexpr std::array<const char*, 9> kKeys = {"mac",  "queues", "llq",        "mtu",         "link",
-                                              "wire", "engine", "engine_cpu", "llq_tx_burst"};
-constexpr unsigned kWireKey = 5;
-static_assert(std::string_view(kKeys[kWireKey]) == "wire");
 
 constexpr unsigned kMaxQueues = 128;
 constexpr unsigned kMinMtu = 128;
@@ -39,91 +33,130 @@ std::optional<unsigned> parse_number(const char* text) {
     return value;
 }
 
-int bad_value(const char* device, const char* key, const char* value, const char* accepted) {
-    sim_log(RTE_LOG_ERR, "%s: invalid value '%s' for devarg %s (accepted: %s)", device, value != nullptr ? value : "",
-            key, accepted);
+int bad_value(const char* device, SimDevarg devarg, const char* value, const std::string& why = {}) {
+    const ng::DevargSpec& d = spec(devarg);
+    sim_log(RTE_LOG_ERR, "%s: invalid value '%s' for devarg %.*s%s%s (accepted: %.*s)", device,
+            value != nullptr ? value : "", static_cast<int>(d.key.size()), d.key.data(), why.empty() ? "" : ": ",
+            why.c_str(), static_cast<int>(d.accepted.size()), d.accepted.data());
     return -EINVAL;
 }
 
 std::string accepted_keys() {
     std::string text;
-    for (const char* key : kKeys) {
+    for (const ng::DevargSpec& d : kSimDevargs) {
         if (!text.empty())
             text += ", ";
-        text += key;
+        text += d.key;
     }
     text += "; driver keys: ";
     bool first = true;
-    for (const char* key : ena::ng::driver_arg_keys()) {
+    for (const ng::DevargSpec& d : ng::kDriverDevargs) {
         if (!first)
             text += ", ";
-        text += key;
+        text += d.key;
         first = false;
     }
     return text;
 }
 
-int parse_one(const char* device, const char* key, const char* value, SimArgs& out) {
+// A CPU this process may run on (the engine thread is pinned there).
+bool usable_cpu(unsigned cpu, std::string& why) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+        why = std::string("cannot read this process's CPUs: ") + std::strerror(errno);
+        return false;
+    }
+    if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed)) {
+        why = "no such CPU for this process (" + std::to_string(CPU_COUNT(&allowed)) + " usable)";
+        return false;
+    }
+    return true;
+}
+
+int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& out) {
     DeviceConfig& config = out.config;
-    if (std::strcmp(key, "mac") == 0) {
-        rte_ether_addr mac{};
-        if (value == nullptr || rte_ether_unformat_addr(value, &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac))
-            return bad_value(device, key, value, "a unicast MAC address xx:xx:xx:xx:xx:xx");
-        std::memcpy(config.mac.data(), mac.addr_bytes, config.mac.size());
-        out.mac_given = true;
-    } else if (std::strcmp(key, "queues") == 0) {
-        const auto n = parse_number(value);
-        if (!n || *n < 1 || *n > kMaxQueues)
-            return bad_value(device, key, value, "1-128 queue pairs");
-        config.max_io_queues = static_cast<std::uint16_t>(*n);
-    } else if (std::strcmp(key, "llq") == 0) {
-        if (value != nullptr && std::strcmp(value, "none") == 0)
-            config.llq = LlqOffer::kNone;
-        else if (value != nullptr && std::strcmp(value, "normal") == 0)
-            config.llq = LlqOffer::kNormal;
-        else if (value != nullptr && std::strcmp(value, "wide") == 0)
-            config.llq = LlqOffer::kWide;
-        else
-            return bad_value(device, key, value, "none, normal, wide");
-    } else if (std::strcmp(key, "mtu") == 0) {
-        const auto n = parse_number(value);
-        if (!n || *n < kMinMtu || *n > kMaxMtu)
-            return bad_value(device, key, value, "128-9216 (the device's maximum MTU)");
-        config.max_mtu = *n;
-    } else if (std::strcmp(key, "link") == 0) {
-        if (value != nullptr && std::strcmp(value, "up") == 0)
-            config.link_up = true;
-        else if (value != nullptr && std::strcmp(value, "down") == 0)
-            config.link_up = false;
-        else
-            return bad_value(device, key, value, "up, down");
-    } else if (std::strcmp(key, "wire") == 0) {
-        std::string spec = value != nullptr ? value : "";
-        // Specs with commas come bracketed: wire=[pcap:rx=a.pcap,tx=b.pcap].
-        if (spec.size() >= 2 && spec.front() == '[' && spec.back() == ']')
-            spec = spec.substr(1, spec.size() - 2);
-        if (spec.empty())
-            return bad_value(device, key, value, "loopback, vpc:NAME, tap:IFNAME, [pcap:rx=FILE,tx=FILE]");
-        out.wire = spec;
-    } else if (std::strcmp(key, "engine") == 0) {
-        if (value != nullptr && std::strcmp(value, "threaded") == 0)
-            out.mode = EngineMode::kThreaded;
-        else if (value != nullptr && std::strcmp(value, "sync") == 0)
-            out.mode = EngineMode::kSynchronous;
-        else if (value != nullptr && std::strcmp(value, "deferred") == 0)
-            out.mode = EngineMode::kDeferred;
-        else
-            return bad_value(device, key, value, "threaded, sync, deferred");
-    } else if (std::strcmp(key, "engine_cpu") == 0) {
-        const auto n = parse_number(value);
-        if (!n || *n >= CPU_SETSIZE)
-            return bad_value(device, key, value, "a CPU number");
-        out.engine_cpu = static_cast<int>(*n);
-    } else {  // llq_tx_burst
-        const auto n = parse_number(value);
-        if (!n || *n > 0xFFFF)
-            return bad_value(device, key, value, "0 (no limit) to 65535 bytes of LLQ entries per doorbell");
-        config.llq_max_tx_burst_bytes = static_cast<std::uint16_t>(*n);
+    auto is = [&](const char* text) { return value != nullptr && std::strcmp(value, text) == 0; };
+    switch (devarg) {
+        case SimDevarg::kMac: {
+            rte_ether_addr mac{};
+            if (value == nullptr || rte_ether_unformat_addr(value, &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac))
+                return bad_value(device, devarg, value);
+            std::memcpy(config.mac.data(), mac.addr_bytes, config.mac.size());
+            out.mac_given = true;
+            break;
+        }
+        case SimDevarg::kQueues: {
+            const auto n = parse_number(value);
+            if (!n || *n < 1 || *n > kMaxQueues)
+                return bad_value(device, devarg, value);
+            config.max_io_queues = static_cast<std::uint16_t>(*n);
+            break;
+        }
+        case SimDevarg::kLlq:
+            if (is("none"))
+                config.llq = LlqOffer::kNone;
+            else if (is("normal"))
+                config.llq = LlqOffer::kNormal;
+            else if (is("wide"))
+                config.llq = LlqOffer::kWide;
+            else
+                return bad_value(device, devarg, value);
+            break;
+        case SimDevarg::kMtu: {
+            const auto n = parse_number(value);
+            if (!n || *n < kMinMtu || *n > kMaxMtu)
+                return bad_value(device, devarg, value);
+            config.max_mtu = *n;
+            break;
+        }
+        case SimDevarg::kLink:
+            if (is("up"))
+                config.link_up = true;
+            else if (is("down"))
+                config.link_up = false;
+            else
+                return bad_value(device, devarg, value);
+            break;
+        case SimDevarg::kWire: {
+            std::string wire = value != nullptr ? value : "";
+            // Specs with commas come bracketed: wire=[pcap:rx=a.pcap,tx=b.pcap].
+            if (wire.size() >= 2 && wire.front() == '[' && wire.back() == ']')
+                wire = wire.substr(1, wire.size() - 2);
+            if (wire.empty())
+                return bad_value(device, devarg, value);
+            out.wire = wire;
+            break;
+        }
+        case SimDevarg::kEngine:
+            if (is("threaded"))
+                out.mode = EngineMode::kThreaded;
+            else if (is("sync"))
+                out.mode = EngineMode::kSynchronous;
+            else if (is("deferred"))
+                out.mode = EngineMode::kDeferred;
+            else
+                return bad_value(device, devarg, value);
+            break;
+        case SimDevarg::kEngineCpu: {
+            const auto n = parse_number(value);
+            std::string why;
+            if (!n)
+                return bad_value(device, devarg, value);
+            if (!usable_cpu(*n, why))
+                return bad_value(device, devarg, value, why);
+            out.engine_cpu = static_cast<int>(*n);
+            break;
+        }
+        case SimDevarg::kLlqTxBurst: {
+            const auto n = parse_number(value);
+            if (!n || *n > 0xFFFF)
+                return bad_value(device, devarg, value);
+            config.llq_max_tx_burst_bytes = static_cast<std::uint16_t>(*n);
+            break;
+        }
+        case SimDevarg::kCount:
+            break;
     }
     return 0;
 }
@@ -164,24 +197,22 @@ WireSplit split_off_wire(std::string_view args) {
 
 }  // namespace
 
-std::span<const char* const> sim_arg_keys() { return kKeys; }
-
 int parse_sim_args(const char* device, const char* args, SimArgs& out) {
     out = SimArgs{};
     out.config.name = device;
     if (args == nullptr || *args == '\0')
         return 0;
-    std::array<bool, kKeys.size()> seen{};
+    std::array<bool, kSimDevargs.size()> seen{};
     const WireSplit split = split_off_wire(args);
     if (split.wires.size() > 1) {
         sim_log(RTE_LOG_ERR, "%s: devarg wire given more than once", device);
         return -EINVAL;
     }
     if (!split.wires.empty()) {
-        const int rc = parse_one(device, "wire", split.wires[0].c_str(), out);
+        const int rc = parse_one(device, SimDevarg::kWire, split.wires[0].c_str(), out);
         if (rc != 0)
             return rc;
-        seen[kWireKey] = true;
+        seen[static_cast<std::size_t>(SimDevarg::kWire)] = true;
     }
     out.driver_args = split.rest;
     if (split.rest.empty())
@@ -200,13 +231,10 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
     for (unsigned i = 0; i < list->count; ++i) {
         const char* key = list->pairs[i].key;
         unsigned index = 0;
-        while (index < kKeys.size() && std::strcmp(kKeys[index], key) != 0)
+        while (index < kSimDevargs.size() && kSimDevargs[index].key != key)
             ++index;
-        if (index == kKeys.size()) {
-            bool driver_key = false;
-            for (const char* k : ena::ng::driver_arg_keys())
-                driver_key = driver_key || std::strcmp(k, key) == 0;
-            if (driver_key)
+        if (index == kSimDevargs.size()) {
+            if (ng::is_driver_devarg(key))
                 continue;  // the driver parses it
             sim_log(RTE_LOG_ERR, "%s: unknown devarg '%s' (accepted: %s)", device, key, accepted_keys().c_str());
             return -EINVAL;
@@ -216,7 +244,7 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
             return -EINVAL;
         }
         seen[index] = true;
-        const int rc = parse_one(device, key, list->pairs[i].value, out);
+        const int rc = parse_one(device, static_cast<SimDevarg>(index), list->pairs[i].value, out);
         if (rc != 0)
             return rc;
     }

@@ -81,7 +81,8 @@ constexpr std::array kBadDevargs = {
     BadDevarg{"mtu=9217", "invalid value '9217' for devarg mtu"},
     BadDevarg{"link=sideways", "invalid value 'sideways' for devarg link (accepted: up, down)"},
     BadDevarg{"engine=turbo", "invalid value 'turbo' for devarg engine (accepted: threaded, sync, deferred)"},
-    BadDevarg{"engine_cpu=first", "invalid value 'first' for devarg engine_cpu (accepted: a CPU number)"},
+    BadDevarg{"engine_cpu=first", "invalid value 'first' for devarg engine_cpu (accepted: a CPU this process may run on)"},
+    BadDevarg{"engine_cpu=99", "invalid value '99' for devarg engine_cpu: no such CPU for this process"},
     BadDevarg{"wire=nowhere", "invalid value 'nowhere' for devarg wire"},
     BadDevarg{"llq_tx_burst=70000", "invalid value '70000' for devarg llq_tx_burst (accepted: 0 (no limit) to 65535 bytes of LLQ entries per doorbell)"},
     BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst; "
@@ -129,7 +130,7 @@ TEST(DriverDevargs, ValuesAreKept) {
 }
 
 TEST(DriverDevargs, ForeignKeysAreSkipped) {
-    const char* foreign[] = {"mac", "queues"};
+    const ena::ng::DevargSpec foreign[] = {{"mac", "<mac>", "a MAC"}, {"queues", "<n>", "a number"}};
     ena::ng::DriverArgs args;
     EXPECT_EQ(ena::ng::parse_driver_args("mac=02:00:00:00:00:09,queues=3,llq_policy=2", foreign, args), 0);
     EXPECT_EQ(args.llq_policy, ena::ng::LlqPolicy::kNormal);

@@ -41,7 +41,8 @@ void common_first_half(TestDriver& d) {
     const auto caps = d.readless(reg::kCaps);
     ASSERT_TRUE(caps.has_value());
     EXPECT_EQ(caps::DmaAddrWidth::get(*caps), 48u);
-    d.init_admin(kAdminQueueDepth, kAenqDepth, /*write_aenq_head=*/false);
+    ASSERT_EQ(d.readless(reg::kDevSts).value_or(0) & dev_sts::Ready::kMask, dev_sts::Ready::kMask);
+    d.init_admin_rings(kAdminQueueDepth, kAenqDepth, /*write_aenq_head=*/false);
     d.write(reg::kIntrMask, 1);  // admin in polling mode
     const std::uint64_t info = d.memory().alloc(kHostInfoPageSize, 4096);
     SetFeatureCommand host{};
@@ -67,7 +68,7 @@ bool link_up_announced(const std::vector<AenqEntry>& events) {
 }
 
 void linux_order(TestDriver& d) {
-    common_first_half(d);
+    ASSERT_NO_FATAL_FAILURE(common_first_half(d));
     ASSERT_EQ(d.set_aenq_groups(kLinuxGroups).status, AdminStatus::kSuccess);
     ASSERT_EQ(d.set_llq(kLlqWide).status, AdminStatus::kSuccess);
     // Management interrupt set up: interrupts on, then the head doorbell (every entry free).
@@ -76,7 +77,7 @@ void linux_order(TestDriver& d) {
 }
 
 void dpdk_2211_order(TestDriver& d) {
-    common_first_half(d);
+    ASSERT_NO_FATAL_FAILURE(common_first_half(d));
     ASSERT_EQ(d.set_llq(kLlqNormal).status, AdminStatus::kSuccess);
     ASSERT_EQ(d.get_feature(FeatureId::kRssIndirectionTableConfig).status, AdminStatus::kSuccess);
     d.write(reg::kIntrMask, 0);
@@ -100,7 +101,7 @@ std::vector<AenqEntry> collect_events(TestDriver& d) {
 
 TEST(DriverOrders, LinuxAndFreeBsdEnableLinkEventsBeforeTheHeadDoorbellAndSeeLinkUp) {
     TestDriver d;
-    linux_order(d);
+    ASSERT_NO_FATAL_FAILURE(linux_order(d));
     EXPECT_TRUE(link_up_announced(collect_events(d)));
     EXPECT_EQ(d.device().stats().aenq_events_dropped, 0u);
     EXPECT_EQ(d.device().enabled_aenq_groups(), kLinuxGroups);
@@ -108,7 +109,7 @@ TEST(DriverOrders, LinuxAndFreeBsdEnableLinkEventsBeforeTheHeadDoorbellAndSeeLin
 
 TEST(DriverOrders, Dpdk2211WritesTheHeadDoorbellFirstAndSeesLinkUp) {
     TestDriver d;
-    dpdk_2211_order(d);
+    ASSERT_NO_FATAL_FAILURE(dpdk_2211_order(d));
     EXPECT_TRUE(link_up_announced(collect_events(d)));
     EXPECT_EQ(d.device().stats().aenq_events_dropped, 0u);
 }
@@ -133,12 +134,12 @@ protected:
 };
 
 TEST_F(PolledDevice, LinuxOrderComesUpWithLinkUp) {
-    linux_order(d);
+    ASSERT_NO_FATAL_FAILURE(linux_order(d));
     EXPECT_TRUE(link_up_announced(collect_events(d)));
 }
 
 TEST_F(PolledDevice, Dpdk2211OrderComesUpWithLinkUp) {
-    dpdk_2211_order(d);
+    ASSERT_NO_FATAL_FAILURE(dpdk_2211_order(d));
     EXPECT_TRUE(link_up_announced(collect_events(d)));
 }
 
@@ -203,7 +204,7 @@ TEST(CapsTimeouts, ValuesThatDoNotFitAreRefusedWithAClearMessage) {
 // Admin completions raise vector 0 from the engine thread while the test replaces the handler
 // over and over: once set_interrupt_handler returns, the old handler never runs again.
 TEST_F(PolledDevice, ReplacingTheInterruptHandlerWhileInterruptsFireIsSafe) {
-    linux_order(d);
+    ASSERT_NO_FATAL_FAILURE(linux_order(d));
     std::atomic<bool> stop{false};
     std::thread commands([&] {
         while (!stop.load())

@@ -11,6 +11,9 @@ using namespace hw;
 
 namespace {
 
+// How long a threaded device may take to answer: generous, for a loaded machine.
+constexpr auto kThreadedWait = std::chrono::seconds(5);
+
 template <typename T>
 T load_acquire(const T* p) {
     return std::atomic_ref<T>(*const_cast<T*>(p)).load(std::memory_order_acquire);
@@ -46,7 +49,8 @@ std::optional<std::uint32_t> TestDriver::readless(std::uint32_t offset) {
     ++readless_seq_;
     resp.request_id = static_cast<std::uint16_t>(readless_seq_ + 0xDEAD);
     write(reg::kMmioRegRead, mmio_reg_read::RegisterOffset::make(offset) | mmio_reg_read::RequestId::make(readless_seq_));
-    for (int i = 0; i < 200000; ++i) {
+    const auto give_up = std::chrono::steady_clock::now() + kThreadedWait;
+    while (std::chrono::steady_clock::now() < give_up) {
         if (load_acquire(&resp.request_id) == readless_seq_) {
             if (resp.register_offset != offset)
                 return std::nullopt;
@@ -77,6 +81,10 @@ bool TestDriver::reset(ResetReason reason) {
 void TestDriver::init_admin(std::uint16_t aq_depth, std::uint16_t aenq_depth, bool write_aenq_head) {
     setup_readless();
     ASSERT_TRUE(reset());
+    init_admin_rings(aq_depth, aenq_depth, write_aenq_head);
+}
+
+void TestDriver::init_admin_rings(std::uint16_t aq_depth, std::uint16_t aenq_depth, bool write_aenq_head) {
     aq_depth_ = aq_depth;
     aq_ = memory_.alloc(std::size_t{aq_depth} * kAdminEntrySize);
     acq_ = memory_.alloc(std::size_t{aq_depth} * kAdminEntrySize);
@@ -135,7 +143,8 @@ std::optional<AdminCompletion> TestDriver::poll_admin() {
 AdminResult TestDriver::admin(const AdminEntry& entry) {
     post_admin(entry);
     const std::uint16_t id = static_cast<std::uint16_t>((command_id_ - 1) & admin_desc::CommandId::kMask);
-    for (int i = 0; i < 1'000'000; ++i) {
+    const auto give_up = std::chrono::steady_clock::now() + kThreadedWait;
+    while (std::chrono::steady_clock::now() < give_up) {
         if (auto c = poll_admin()) {
             EXPECT_EQ(c->common.command_id, id);
             EXPECT_EQ(c->common.sq_head_index, aq_tail_);

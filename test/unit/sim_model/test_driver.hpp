@@ -100,6 +100,8 @@ public:
     // driver does at the end of its bring-up; Linux and FreeBSD write it later.
     void init_admin(std::uint16_t aq_depth = hw::kAdminQueueDepth, std::uint16_t aenq_depth = hw::kAenqDepth,
                     bool write_aenq_head = true);
+    // init_admin without the readless set-up and reset before it: the rings alone.
+    void init_admin_rings(std::uint16_t aq_depth, std::uint16_t aenq_depth, bool write_aenq_head);
     void bring_up();  // init_admin + AENQ config + MTU
 
     // Admin queue.
