@@ -104,6 +104,6 @@ inline constexpr int kDefaultControlPathPollMs = 1000;
 int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, DriverArgs& out);
 
 // Whether `key` is one of the driver's devargs.
-bool is_driver_devarg(std::string_view key);
+[[gnu::visibility("default")]] bool is_driver_devarg(std::string_view key);
 
 }  // namespace ena::ng

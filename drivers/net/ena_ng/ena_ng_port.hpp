@@ -41,6 +41,6 @@ struct PortRequest {
 [[gnu::visibility("default")]] int destroy_port(const char* name);
 
 // The driver state of `port_id`, or nullptr when that port is not an ena_ng port.
-[[gnu::visibility("default")]] Port* find_port(std::uint16_t port_id);
+Port* find_port(std::uint16_t port_id);
 
 }  // namespace ena::ng

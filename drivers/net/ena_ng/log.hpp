@@ -19,6 +19,7 @@ extern int g_log_rx;
 [[gnu::format(printf, 3, 4)]] void log(int type, std::uint32_t level, const char* format, ...);
 
 // The same with another prefix and a va_list, for the simulated device's glue and its own type.
-void log_with_prefix(int type, std::uint32_t level, const char* prefix, const char* format, va_list args);
+[[gnu::visibility("default")]] void log_with_prefix(int type, std::uint32_t level, const char* prefix,
+                                                  const char* format, va_list args);
 
 }  // namespace ena::ng

@@ -88,7 +88,7 @@ struct DeviceConfig {
 
 // Why `config` cannot be a device, or "" when it can. The Device constructor throws
 // std::invalid_argument with this text; callers that must not throw check first.
-std::string validate_config(const DeviceConfig& config);
+[[gnu::visibility("default")]] std::string validate_config(const DeviceConfig& config);
 
 // Host memory access: map [iova, iova + len) to a pointer, or return nullptr when any part of
 // it is not mapped. Called on the device's hot path; keep it cheap.
@@ -161,8 +161,8 @@ struct QueueState {
 };
 
 // Where frames go after the device. A Wire is shared by the devices attached to it.
-class Device;
-class Wire {
+class [[gnu::visibility("default")]] Device;
+class [[gnu::visibility("default")]] Wire {
 public:
     virtual ~Wire() = default;
     // The device sent a frame (already offloaded: checksums filled, TSO segmented).
@@ -176,7 +176,7 @@ public:
     virtual void detach(Device&) {}
 };
 
-class Device {
+class [[gnu::visibility("default")]] Device {
 public:
     Device(const DeviceConfig& config, IovaTranslator iova, EngineMode mode);
     ~Device();
@@ -253,7 +253,7 @@ public:
 
     void set_interrupt_handler(InterruptHandler handler);
 
-    struct Impl;
+    struct [[gnu::visibility("hidden")]] Impl;
 
 private:
     std::unique_ptr<Impl> impl_;
@@ -262,7 +262,7 @@ private:
 // One engine serves every threaded device of the process, as one Nitro card serves several
 // ENIs. It does not create threads itself (the caller decides where the loop runs: a DPDK
 // control thread, or std::thread in tests); run() loops until stop() is called.
-class Engine {
+class [[gnu::visibility("default")]] Engine {
 public:
     // A device must be removed before it is destroyed.
     void add(Device& device);
@@ -282,7 +282,7 @@ private:
 // --- Wires ----------------------------------------------------------------------------------------
 
 // Frames go back to the device that sent them.
-class LoopbackWire final : public Wire {
+class [[gnu::visibility("default")]] LoopbackWire final : public Wire {
 public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
 };
@@ -291,7 +291,7 @@ public:
 // (like instances in one subnet). As in a VPC, a unicast frame reaches only the port that owns
 // its destination MAC (none: the frame is gone); broadcast and multicast frames reach every
 // other port; nothing comes back to the sender.
-class VpcWire final : public Wire {
+class [[gnu::visibility("default")]] VpcWire final : public Wire {
 public:
     // The segment called `name`, created on first use; it lives while someone holds it.
     static std::shared_ptr<VpcWire> join(std::string_view name);
@@ -316,7 +316,7 @@ private:
 // with register_wire_type ("tap:IFNAME", "pcap:..."). Returns nullptr and fills `error` when
 // the spec is unknown or the wire cannot be built.
 using WireFactory = std::function<std::shared_ptr<Wire>(std::string_view argument, std::string* error)>;
-bool register_wire_type(std::string_view scheme, WireFactory factory);  // false: scheme taken
-std::shared_ptr<Wire> make_wire(std::string_view spec, std::string* error = nullptr);
+[[gnu::visibility("default")]] bool register_wire_type(std::string_view scheme, WireFactory factory);  // false: scheme taken
+[[gnu::visibility("default")]] std::shared_ptr<Wire> make_wire(std::string_view spec, std::string* error = nullptr);
 
 }  // namespace ena::sim
