@@ -61,8 +61,7 @@ int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
         log(g_log_init, RTE_LOG_WARNING, "%s: LLQ memory BAR%u is not mapped: Tx uses host memory (slower on ENA)",
             name, hw::kLlqBar);
     } else {
-        resources.llq_write_combined = llq_bar_write_combined(*pci);
-        if (!resources.llq_write_combined)
+        if (!llq_bar_write_combined(*pci))
             log(g_log_init, RTE_LOG_WARNING,
                 "%s: LLQ memory BAR%u is not mapped write-combined (kernel driver %s): LLQ writes will be slow; bind "
                 "igb_uio with wc_activate=1 or a write-combining vfio-pci",

@@ -30,8 +30,6 @@ namespace {
 constexpr std::uint16_t kRefillThresholdDivider = 8;
 constexpr std::uint16_t kRefillThresholdMax = 256;
 
-bool is_power_of_2(unsigned value) { return value != 0 && (value & (value - 1)) == 0; }
-
 std::uint64_t rx_offload_capabilities(const DeviceFeatures& features) {
     const std::uint32_t rx = features.offloads.rx_supported;
     std::uint64_t capa = RTE_ETH_RX_OFFLOAD_SCATTER;  // the device always may split frames over buffers
@@ -65,7 +63,7 @@ int check_queue_request(const char* name, const char* kind, std::uint16_t queue,
             max_queues - 1);
         return -EINVAL;
     }
-    if (!is_power_of_2(descriptors) || descriptors < kMinRingSize || descriptors > max_depth) {
+    if (!std::has_single_bit(descriptors) || descriptors < kMinRingSize || descriptors > max_depth) {
         log(g_log_driver, RTE_LOG_ERR, "%s: %s queue %u: %u descriptors (accepted: a power of 2 from %u to %u%s)", name,
             kind, queue, descriptors, kMinRingSize, max_depth, depth_note);
         return -EINVAL;

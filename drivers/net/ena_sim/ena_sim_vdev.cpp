@@ -133,7 +133,6 @@ int probe(rte_vdev_device* vdev) {
     resources.registers_size = device.register_bar_size();
     resources.llq_memory = device.llq_bar();
     resources.llq_memory_size = device.llq_bar_size();
-    resources.llq_write_combined = true;  // plain memory: nothing to combine
     resources.readless_mmio = sim_args.config.readless_mmio;
     resources.numa_node = vdev->device.numa_node;
     resources.name = instance->name.c_str();

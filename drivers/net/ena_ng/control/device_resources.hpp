@@ -23,7 +23,6 @@ struct DeviceResources {
     // BAR2: LLQ device memory; nullptr when the device has none (host-memory Tx only).
     std::uint8_t* llq_memory = nullptr;
     std::size_t llq_memory_size = 0;
-    bool llq_write_combined = false;
 
     bool readless_mmio = true;    // device answers register reads through host memory
     int numa_node = -1;           // SOCKET_ID_ANY when unknown

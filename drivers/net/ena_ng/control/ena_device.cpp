@@ -4,6 +4,7 @@
 #include <rte_log.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -14,16 +15,6 @@
 namespace ena::ng {
 
 namespace {
-
-constexpr std::uint32_t prev_power_of_2(std::uint32_t value) {
-    if (value == 0)
-        return 0;
-    std::uint32_t result = 1;
-    while (result <= value / 2)
-        result <<= 1;
-    return result;
-}
-static_assert(prev_power_of_2(1000) == 512 && prev_power_of_2(1024) == 1024 && prev_power_of_2(1) == 1);
 
 constexpr unsigned kMinDmaWidth = 32;
 constexpr unsigned kMaxDmaWidth = 48;
@@ -366,9 +357,9 @@ int EnaDevice::get_device_features() {
     }
     features_.max_io_queues = static_cast<std::uint16_t>(
         std::min<std::uint32_t>({kMaxIoQueues, max_rx, max_tx_sq, max_tx_cq}));
-    features_.max_rx_depth = prev_power_of_2(rx_depth);
+    features_.max_rx_depth = std::bit_floor(rx_depth);
     // Placement may lower the Tx values below once LLQ is negotiated.
-    features_.max_tx_depth = prev_power_of_2(std::min(tx_sq_depth, tx_cq_depth));
+    features_.max_tx_depth = std::bit_floor(std::min(tx_sq_depth, tx_cq_depth));
     tx_cq_depth_ = tx_cq_depth;
 
     rc = get_feature(hw::FeatureId::kAenqConfig, response);
@@ -471,7 +462,7 @@ int EnaDevice::negotiate_llq(LlqPolicy policy) {
     }
     features_.llq = choice;
     if (choice.placement == TxPlacement::kLlq)
-        features_.max_tx_depth = prev_power_of_2(std::min(tx_cq_depth_, choice.max_depth));
+        features_.max_tx_depth = std::bit_floor(std::min(tx_cq_depth_, choice.max_depth));
     if (features_.max_tx_depth == 0 || features_.max_rx_depth == 0 || features_.max_io_queues == 0) {
         log(g_log_init, RTE_LOG_ERR, "%s: device offers no usable IO queues (queues %u, Tx depth %u, Rx depth %u)",
             name, features_.max_io_queues, features_.max_tx_depth, features_.max_rx_depth);
@@ -555,7 +546,6 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
         }
         case hw::AenqGroup::kFatalError:
             ++counters_.fatal_errors;
-            summary.fatal_error = true;
             log(g_log_driver, RTE_LOG_ERR, "%s: device reported a fatal error (syndrome 0x%x)", name,
                 entry.common.syndrome);
             break;

@@ -109,7 +109,6 @@ struct EventCounters {
 struct EventSummary {
     unsigned processed = 0;
     bool link_changed = false;
-    bool fatal_error = false;
 };
 
 struct BasicStats {

@@ -1,5 +1,6 @@
 #include "control/llq_negotiation.hpp"
 
+#include <bit>
 #include <initializer_list>
 
 namespace ena::ng {
@@ -7,8 +8,6 @@ namespace ena::ng {
 namespace {
 
 constexpr std::uint16_t bit(hw::LlqEntrySize size) { return static_cast<std::uint16_t>(size); }
-
-bool single_bit(std::uint16_t value) { return value != 0 && (value & (value - 1)) == 0; }
 
 // First supported entry size in the order the ENA interface documents for fallbacks.
 std::uint16_t fallback_entry_size(std::uint16_t supported) {
@@ -71,7 +70,7 @@ LlqChoice choose_llq(const hw::LlqFeature& offer, bool device_has_llq, bool llq_
         wanted = bit(hw::LlqEntrySize::k256);
     } else if (policy == LlqPolicy::kDeviceRecommendation &&
                offer.feature_version >= hw::kLlqFeatureVersionRecommendsEntrySize &&
-               single_bit(offer.entry_size_recommended) && (sizes & offer.entry_size_recommended)) {
+               std::has_single_bit(offer.entry_size_recommended) && (sizes & offer.entry_size_recommended)) {
         wanted = offer.entry_size_recommended;
     }
     if (sizes & wanted) {

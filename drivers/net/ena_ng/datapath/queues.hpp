@@ -104,6 +104,7 @@ public:
     std::uint16_t next_to_clean = 0;  // request ids returned
     std::uint16_t entries_since_doorbell = 0;  // accelerated LLQ burst budget
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
+    bool header_overflow_reported = false;
     rte_mbuf** mbufs = nullptr;       // depth entries, indexed by request id
     std::uint16_t* units = nullptr;   // ring units each request id holds, indexed by request id
     std::uint16_t* free_req_ids = nullptr;  // depth entries

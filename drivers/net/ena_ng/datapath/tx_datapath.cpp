@@ -272,6 +272,20 @@ inline void write_descriptor(const Slot& slot, std::uint32_t len_ctrl, std::uint
 
 enum class Verdict { kQueued, kNoRoom, kDropped };
 
+// A packet whose declared headers exceed the LLQ header room: counted, and said once per queue,
+// since the user can fix it (wide LLQ) and would otherwise only see a counter move.
+[[gnu::cold]] void report_header_overflow(TxQueue& q, std::uint32_t header_length) {
+    ++q.stats.header_overflow;
+    ++q.stats.errors;
+    if (q.header_overflow_reported)
+        return;
+    q.header_overflow_reported = true;
+    log(g_log_tx, RTE_LOG_WARNING,
+        "%s: Tx queue %u: a packet declares %u bytes of headers, more than the %u-byte LLQ header room; the device "
+        "would drop it, so the driver does (tx_q%u_header_overflow). 256-byte entries (llq_policy=3) give 224 bytes",
+        q.device->resources().name, q.config.index, header_length, q.config.max_header_size, q.config.index);
+}
+
 // Copies the first `length` bytes of a one-segment packet into an LLQ entry in 16-byte chunks.
 // The last chunk may copy up to 15 bytes past the header: the device reads only header_length
 // bytes, the entry has room (the header room is a multiple of 16), and the mbuf is checked to
@@ -412,8 +426,7 @@ template <TxPlacement kPlacement, bool kOffloads>
         // The device parses headers only from the pushed bytes: a packet whose declared headers
         // exceed the entry's room would be dropped there without a trace, so count it here.
         if (unlikely(declared_header_length(m) > cfg.max_header_size)) {
-            ++q.stats.header_overflow;
-            ++q.stats.errors;
+            report_header_overflow(q, declared_header_length(m));
             rte_pktmbuf_free(m);
             return Verdict::kDropped;
         }
