@@ -55,9 +55,11 @@ std::uint64_t tx_offload_capabilities(const DeviceFeatures& features) {
     return capa;
 }
 
-// Queue index and ring size a queue setup asks for; one error line naming the bad value.
+// What a queue setup asks for, checked: queue index, ring size, no deferred start. One error
+// line naming the bad value.
 int check_queue_request(const char* name, const char* kind, std::uint16_t queue, std::uint16_t descriptors,
-                        std::uint16_t max_queues, std::uint32_t max_depth, const char* depth_note) {
+                        std::uint16_t max_queues, std::uint32_t max_depth, const char* depth_note,
+                        bool deferred_start) {
     if (queue >= max_queues) {
         log(g_log_driver, RTE_LOG_ERR, "%s: %s queue %u does not exist (accepted: 0-%u)", name, kind, queue,
             max_queues - 1);
@@ -68,7 +70,20 @@ int check_queue_request(const char* name, const char* kind, std::uint16_t queue,
             kind, queue, descriptors, kMinRingSize, max_depth, depth_note);
         return -EINVAL;
     }
+    if (deferred_start) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: %s queue %u: deferred start is not supported", name, kind, queue);
+        return -EINVAL;
+    }
     return 0;
+}
+
+// Frees the queue in ethdev's slot `queue` (if any) and empties the slot.
+template <typename Queue>
+void release_queue(void** slots, std::uint16_t count, std::uint16_t queue) {
+    if (slots == nullptr || queue >= count)
+        return;
+    destroy_on_socket(static_cast<Queue*>(slots[queue]));
+    slots[queue] = nullptr;
 }
 
 // Builds the queue on its socket with its rings and hands it to ethdev.
@@ -187,15 +202,11 @@ void Port::tear_down() {
 }
 
 void Port::release_queues() {
-    rte_eth_dev_data* data = eth_dev_->data;
-    for (std::uint16_t q = 0; q < data->nb_rx_queues && data->rx_queues != nullptr; ++q) {
-        destroy_on_socket(static_cast<RxQueue*>(data->rx_queues[q]));
-        data->rx_queues[q] = nullptr;
-    }
-    for (std::uint16_t q = 0; q < data->nb_tx_queues && data->tx_queues != nullptr; ++q) {
-        destroy_on_socket(static_cast<TxQueue*>(data->tx_queues[q]));
-        data->tx_queues[q] = nullptr;
-    }
+    const rte_eth_dev_data* data = eth_dev_->data;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
+        rx_queue_release(q);
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
+        tx_queue_release(q);
 }
 
 TxQueue* Port::tx_queue(std::uint16_t queue) const {
@@ -381,7 +392,7 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     if (!device_.initialised())
         return -EIO;
     if (const int rc = check_queue_request(name, "Rx", queue, descriptors, features.max_io_queues,
-                                           features.max_rx_depth, "");
+                                           features.max_rx_depth, "", conf != nullptr && conf->rx_deferred_start);
         rc != 0)
         return rc;
     if (pool == nullptr) {
@@ -393,10 +404,6 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
         log(g_log_driver, RTE_LOG_ERR,
             "%s: Rx queue %u: mempool %s has %u-byte data rooms (need at least %u: %u headroom + %u data)", name, queue,
             pool->name, room, RTE_PKTMBUF_HEADROOM + kMinRxBufferSize, RTE_PKTMBUF_HEADROOM, kMinRxBufferSize);
-        return -EINVAL;
-    }
-    if (conf != nullptr && conf->rx_deferred_start) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue %u: deferred start is not supported", name, queue);
         return -EINVAL;
     }
     RxQueueConfig config;
@@ -430,13 +437,10 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
         return -EIO;
     if (const int rc = check_queue_request(name, "Tx", queue, descriptors, features.max_io_queues,
                                            features.max_tx_depth,
-                                           features.llq.placement == TxPlacement::kLlq ? ", the LLQ limit" : "");
+                                           features.llq.placement == TxPlacement::kLlq ? ", the LLQ limit" : "",
+                                           conf != nullptr && conf->tx_deferred_start);
         rc != 0)
         return rc;
-    if (conf != nullptr && conf->tx_deferred_start) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Tx queue %u: deferred start is not supported", name, queue);
-        return -EINVAL;
-    }
     TxQueueConfig config;
     config.index = queue;
     config.depth = descriptors;
@@ -467,19 +471,11 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
 }
 
 void Port::rx_queue_release(std::uint16_t queue) {
-    rte_eth_dev_data* data = eth_dev_->data;
-    if (data->rx_queues == nullptr || queue >= data->nb_rx_queues)
-        return;
-    destroy_on_socket(static_cast<RxQueue*>(data->rx_queues[queue]));
-    data->rx_queues[queue] = nullptr;
+    release_queue<RxQueue>(eth_dev_->data->rx_queues, eth_dev_->data->nb_rx_queues, queue);
 }
 
 void Port::tx_queue_release(std::uint16_t queue) {
-    rte_eth_dev_data* data = eth_dev_->data;
-    if (data->tx_queues == nullptr || queue >= data->nb_tx_queues)
-        return;
-    destroy_on_socket(static_cast<TxQueue*>(data->tx_queues[queue]));
-    data->tx_queues[queue] = nullptr;
+    release_queue<TxQueue>(eth_dev_->data->tx_queues, eth_dev_->data->nb_tx_queues, queue);
 }
 
 int Port::start() {

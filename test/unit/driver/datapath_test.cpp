@@ -380,6 +380,38 @@ TEST(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
     free_all(got);
 }
 
+TEST(RxRefill, AQueueStartsEvenWithAnEmptyPoolAndFillsAsMbufsComeBack) {
+    rte_mempool* pool = rte_pktmbuf_pool_create("datapath_empty_pool", 600, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                SOCKET_ID_ANY);
+    ASSERT_NE(pool, nullptr);
+    std::vector<rte_mbuf*> taken(600);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool, taken.data(), 600), 0);
+    {
+        auto port = SimPort::create(std::string(kSyncArgs) + ",wire=loopback");
+        ASSERT_NE(port, nullptr);
+        ASSERT_EQ(port->configure(1, 1), 0);
+        ASSERT_EQ(rte_eth_rx_queue_setup(port->id, 0, 512, SOCKET_ID_ANY, nullptr, pool), 0);
+        ASSERT_EQ(rte_eth_tx_queue_setup(port->id, 0, 512, SOCKET_ID_ANY, nullptr), 0);
+        {
+            LogCapture log;
+            ASSERT_EQ(rte_eth_dev_start(port->id), 0);  // as a partial fill would: the bursts retry
+            EXPECT_NE(log.text().find("Rx queue 0 started with 0 of 511 buffers"), std::string::npos) << log.text();
+        }
+        free_all(taken);
+        rte_mbuf* none[1];
+        EXPECT_EQ(rte_eth_rx_burst(port->id, 0, none, 1), 0);  // this burst posts the buffers
+        EXPECT_EQ(port->driver()->rx_queue(0)->free_slots(), 0);
+        rte_mbuf* m = make_chain(tx_pool(), make_frame(FrameSpec{}), 1);
+        auto got = send_and_receive(*port, m);
+        EXPECT_EQ(got.size(), 1u);
+        free_all(got);
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+        ASSERT_EQ(rte_eth_dev_close(port->id), 0);
+    }
+    EXPECT_EQ(rte_mempool_avail_count(pool), 600u);
+    rte_mempool_free(pool);
+}
+
 TEST(RxRefill, MempoolShortageIsCountedAndRetried) {
     rte_mempool* small = rte_pktmbuf_pool_create("datapath_small_pool", 600, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                                  SOCKET_ID_ANY);

@@ -24,8 +24,8 @@ eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
 // eth_dev_ops::tx_done_cleanup: frees up to `free_count` completed packets (0: all).
 int tx_done_cleanup(void* queue, std::uint32_t free_count);
 
-// RxQueue::start(), after the IO queue exists: post the initial buffers. Returns 0 or -errno.
-int rx_queue_post_initial(RxQueue& queue);
+// RxQueue::start(), after the IO queue exists: post the initial buffers, as many as the pool has.
+void rx_queue_post_initial(RxQueue& queue);
 
 // What runs, for rx/tx_burst_mode_get (testpmd "show rxq info", "show port info").
 void describe_rx_path(const RxQueue& queue, char* text, std::size_t size);

@@ -24,70 +24,49 @@ DoorbellNotify doorbell_notify(const DeviceResources& resources, volatile std::u
 
 }  // namespace
 
-// --- Tx ---------------------------------------------------------------------------------------
-
-TxQueue::~TxQueue() {
-    stop();
+IoQueue::~IoQueue() {
+    destroy();
     rte_free(mbufs);
-    rte_free(units);
     rte_free(free_req_ids);
 }
 
-int TxQueue::allocate() {
+int IoQueue::allocate(std::uint16_t index, std::uint16_t depth, int socket, std::size_t sq_bytes, std::size_t cq_bytes) {
     const DeviceResources& resources = device->resources();
-    const std::uint16_t depth = config.depth;
-    ena_qid = hw::tx_queue_id(config.index);
+    const bool tx = direction_ == hw::SqDirection::kTx;
+    const char* kind = tx ? "tx" : "rx";
+    depth_ = depth;
+    ena_qid = tx ? hw::tx_queue_id(index) : hw::rx_queue_id(index);
     mask = static_cast<std::uint16_t>(depth - 1);
     char name[24];
     int rc = 0;
-    if (config.placement == TxPlacement::kHost) {
-        std::snprintf(name, sizeof(name), "txq%u_sq", config.index);
-        rc = sq_ring.allocate(resources, name, std::size_t{depth} * sizeof(hw::TxDesc), kRingAlign, config.socket);
+    if (sq_bytes != 0) {
+        std::snprintf(name, sizeof(name), "%sq%u_sq", kind, index);
+        rc = sq_ring.allocate(resources, name, sq_bytes, kRingAlign, socket);
     }
     if (rc == 0) {
-        std::snprintf(name, sizeof(name), "txq%u_cq", config.index);
-        rc = cq_ring.allocate(resources, name, std::size_t{depth} * sizeof(hw::TxCompletion), kRingAlign,
-                              config.socket);
+        std::snprintf(name, sizeof(name), "%sq%u_cq", kind, index);
+        rc = cq_ring.allocate(resources, name, cq_bytes, kRingAlign, socket);
     }
     if (rc == 0) {
-        mbufs = array_on_socket<rte_mbuf*>(depth, config.socket);
-        units = array_on_socket<std::uint16_t>(depth, config.socket);
-        free_req_ids = array_on_socket<std::uint16_t>(depth, config.socket);
-        if (mbufs == nullptr || units == nullptr || free_req_ids == nullptr)
+        mbufs = array_on_socket<rte_mbuf*>(depth, socket);
+        free_req_ids = array_on_socket<std::uint16_t>(depth, socket);
+        if (mbufs == nullptr || free_req_ids == nullptr)
             rc = -ENOMEM;
     }
     if (rc != 0)
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot allocate Tx queue %u (%u descriptors): %d", resources.name,
-            config.index, depth, rc);
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot allocate %s queue %u (%u descriptors): %d", resources.name,
+            tx ? "Tx" : "Rx", index, depth, rc);
     return rc;
 }
 
-int TxQueue::start() {
-    if (started_)
-        return 0;
+int IoQueue::create(const IoQueueSpec& spec) {
     sq_ring.zero();
     // Stale completions from the previous run would look valid to a fresh phase.
     cq_ring.zero();
-    sq_tail = 0;
-    sq_released = 0;
-    cq_head = 0;
-    next_to_use = 0;
-    next_to_clean = 0;
-    entries_since_doorbell = 0;
-    halted = false;
-    for (std::uint16_t i = 0; i < config.depth; ++i) {
+    for (std::uint16_t i = 0; i < depth_; ++i) {
         free_req_ids[i] = i;
         mbufs[i] = nullptr;
-        units[i] = 0;
     }
-    IoQueueSpec spec;
-    spec.direction = hw::SqDirection::kTx;
-    spec.depth = config.depth;
-    spec.placement = config.placement;
-    spec.sq_ring_iova = sq_ring.iova();
-    spec.cq_ring_iova = cq_ring.iova();
-    spec.cq_entry_words = sizeof(hw::TxCompletion) / 4;
-    spec.numa_node = config.socket;
     const int rc = device->create_io_queue(spec, io);
     if (rc != 0)
         return rc;
@@ -96,67 +75,87 @@ int TxQueue::start() {
     return 0;
 }
 
-void TxQueue::stop() {
+void IoQueue::destroy() {
     if (!started_)
         return;
-    device->destroy_io_queue(io, hw::SqDirection::kTx);
+    device->destroy_io_queue(io, direction_);
     io = IoQueueHandles{};
     started_ = false;
-    for (std::uint16_t i = 0; i < config.depth; ++i) {
+    for (std::uint16_t i = 0; i < depth_; ++i) {
         rte_pktmbuf_free(mbufs[i]);
         mbufs[i] = nullptr;
     }
+}
+
+// --- Tx ---------------------------------------------------------------------------------------
+
+TxQueue::~TxQueue() {
+    stop();
+    rte_free(units);
+}
+
+int TxQueue::allocate() {
+    const std::uint16_t depth = config.depth;
+    const std::size_t sq_bytes = config.placement == TxPlacement::kHost ? std::size_t{depth} * sizeof(hw::TxDesc) : 0;
+    int rc = IoQueue::allocate(config.index, depth, config.socket, sq_bytes, std::size_t{depth} * sizeof(hw::TxCompletion));
+    if (rc == 0) {
+        units = array_on_socket<std::uint16_t>(depth, config.socket);
+        if (units == nullptr)
+            rc = -ENOMEM;
+    }
+    return rc;
+}
+
+int TxQueue::start() {
+    if (started())
+        return 0;
+    sq_tail = 0;
+    sq_released = 0;
+    cq_head = 0;
+    next_to_use = 0;
+    next_to_clean = 0;
+    entries_since_doorbell = 0;
+    halted = false;
+    for (std::uint16_t i = 0; i < config.depth; ++i)
+        units[i] = 0;
+    IoQueueSpec spec;
+    spec.direction = hw::SqDirection::kTx;
+    spec.depth = config.depth;
+    spec.placement = config.placement;
+    spec.sq_ring_iova = sq_ring.iova();
+    spec.cq_ring_iova = cq_ring.iova();
+    spec.cq_entry_words = sizeof(hw::TxCompletion) / 4;
+    spec.numa_node = config.socket;
+    return create(spec);
 }
 
 // --- Rx ---------------------------------------------------------------------------------------
 
 RxQueue::~RxQueue() {
     stop();
-    rte_free(mbufs);
-    rte_free(free_req_ids);
     rte_free(refill_scratch);
 }
 
 int RxQueue::allocate() {
-    const DeviceResources& resources = device->resources();
     const std::uint16_t depth = config.depth;
-    ena_qid = hw::rx_queue_id(config.index);
-    mask = static_cast<std::uint16_t>(depth - 1);
-    char name[24];
-    std::snprintf(name, sizeof(name), "rxq%u_sq", config.index);
-    int rc = sq_ring.allocate(resources, name, std::size_t{depth} * sizeof(hw::RxDesc), kRingAlign, config.socket);
+    int rc = IoQueue::allocate(config.index, depth, config.socket, std::size_t{depth} * sizeof(hw::RxDesc),
+                               std::size_t{depth} * sizeof(hw::RxCompletion));
     if (rc == 0) {
-        std::snprintf(name, sizeof(name), "rxq%u_cq", config.index);
-        rc = cq_ring.allocate(resources, name, std::size_t{depth} * sizeof(hw::RxCompletion), kRingAlign,
-                              config.socket);
-    }
-    if (rc == 0) {
-        mbufs = array_on_socket<rte_mbuf*>(depth, config.socket);
-        free_req_ids = array_on_socket<std::uint16_t>(depth, config.socket);
         refill_scratch = array_on_socket<rte_mbuf*>(depth, config.socket);
-        if (mbufs == nullptr || free_req_ids == nullptr || refill_scratch == nullptr)
+        if (refill_scratch == nullptr)
             rc = -ENOMEM;
     }
-    if (rc != 0)
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot allocate Rx queue %u (%u descriptors): %d", resources.name,
-            config.index, depth, rc);
     return rc;
 }
 
 int RxQueue::start() {
-    if (started_)
+    if (started())
         return 0;
-    sq_ring.zero();
-    cq_ring.zero();
     sq_tail = 0;
     cq_head = 0;
     next_to_use = 0;
     next_to_clean = 0;
     halted = false;
-    for (std::uint16_t i = 0; i < config.depth; ++i) {
-        free_req_ids[i] = i;
-        mbufs[i] = nullptr;
-    }
     IoQueueSpec spec;
     spec.direction = hw::SqDirection::kRx;
     spec.depth = config.depth;
@@ -165,30 +164,11 @@ int RxQueue::start() {
     spec.cq_ring_iova = cq_ring.iova();
     spec.cq_entry_words = sizeof(hw::RxCompletion) / 4;
     spec.numa_node = config.socket;
-    int rc = device->create_io_queue(spec, io);
+    const int rc = create(spec);
     if (rc != 0)
         return rc;
-    notify = doorbell_notify(device->resources(), io.sq_doorbell);
-    started_ = true;
-    rc = datapath::rx_queue_post_initial(*this);
-    if (rc != 0) {
-        log(g_log_rx, RTE_LOG_ERR, "%s: cannot post the first buffers of Rx queue %u: %d", device->resources().name,
-            config.index, rc);
-        stop();
-    }
-    return rc;
-}
-
-void RxQueue::stop() {
-    if (!started_)
-        return;
-    device->destroy_io_queue(io, hw::SqDirection::kRx);
-    io = IoQueueHandles{};
-    started_ = false;
-    for (std::uint16_t i = 0; i < config.depth; ++i) {
-        rte_pktmbuf_free(mbufs[i]);
-        mbufs[i] = nullptr;
-    }
+    datapath::rx_queue_post_initial(*this);
+    return 0;
 }
 
 }  // namespace ena::ng

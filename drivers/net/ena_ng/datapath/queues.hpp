@@ -73,30 +73,57 @@ struct TxQueueConfig {
     rte_eth_txconf conf{};
 };
 
-class TxQueue {
+// What every IO queue has: rings in host memory, the IO queue on the device, the buffer of
+// each request id in flight and the free request ids. TxQueue and RxQueue add their own state.
+class IoQueue {
 public:
-    TxQueue(EnaDevice& device, const TxQueueConfig& config) : device(&device), config(config) {}
+    IoQueue(EnaDevice& device, hw::SqDirection direction) : device(&device), direction_(direction) {}
+    ~IoQueue();
+    IoQueue(const IoQueue&) = delete;
+    IoQueue& operator=(const IoQueue&) = delete;
+
+    bool started() const { return started_; }
+
+    // --- datapath state --------------------------------------------------------------------
+    EnaDevice* device;
+    std::uint16_t ena_qid = 0;  // Tx: 2 * index, Rx: 2 * index + 1
+    std::uint16_t mask = 0;     // depth - 1
+    DmaBuffer sq_ring;          // host-memory descriptors (none for LLQ Tx)
+    DmaBuffer cq_ring;          // completions
+    IoQueueHandles io;          // doorbell, LLQ descriptor memory (BAR2), CQ registers
+    DoorbellNotify notify;      // after each doorbell write (simulated device)
+    rte_mbuf** mbufs = nullptr;             // depth entries, indexed by request id
+    std::uint16_t* free_req_ids = nullptr;  // depth entries
+
+protected:
+    // Host rings (sq_bytes 0: none) and the per-request tables. Returns 0 or -errno, with one
+    // line naming the queue.
+    int allocate(std::uint16_t index, std::uint16_t depth, int socket, std::size_t sq_bytes, std::size_t cq_bytes);
+    // Fresh rings and request ids, then the IO queue on the device.
+    int create(const IoQueueSpec& spec);
+    // Destroys the IO queue and frees the mbufs still held.
+    void destroy();
+
+private:
+    hw::SqDirection direction_;
+    std::uint16_t depth_ = 0;
+    bool started_ = false;
+};
+
+class TxQueue : public IoQueue {
+public:
+    TxQueue(EnaDevice& device, const TxQueueConfig& config) : IoQueue(device, hw::SqDirection::kTx), config(config) {}
     ~TxQueue();
-    TxQueue(const TxQueue&) = delete;
-    TxQueue& operator=(const TxQueue&) = delete;
 
     // Allocates the host rings and buffer tables. Returns 0 or -errno.
     int allocate();
     // Creates the IO queue on the device and resets the ring state.
     int start();
     // Destroys the IO queue and frees the mbufs still in flight.
-    void stop();
-    bool started() const { return started_; }
+    void stop() { destroy(); }
 
     // --- datapath state --------------------------------------------------------------------
-    EnaDevice* device;
     TxQueueConfig config;
-    std::uint16_t ena_qid = 0;  // 2 * index
-    std::uint16_t mask = 0;     // depth - 1
-    DmaBuffer sq_ring;          // host placement: depth hw::TxDesc
-    DmaBuffer cq_ring;          // depth hw::TxCompletion
-    IoQueueHandles io;                   // doorbell, LLQ descriptor memory (BAR2), CQ registers
-    DoorbellNotify notify;               // after each doorbell write (simulated device)
     std::uint16_t sq_tail = 0;           // free-running ring units written: LLQ entries or descriptors
     std::uint16_t sq_released = 0;       // free-running ring units the device has completed
     std::uint16_t cq_head = 0;
@@ -105,15 +132,10 @@ public:
     std::uint16_t entries_since_doorbell = 0;  // accelerated LLQ burst budget
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     bool header_overflow_reported = false;
-    rte_mbuf** mbufs = nullptr;       // depth entries, indexed by request id
     std::uint16_t* units = nullptr;   // ring units each request id holds, indexed by request id
-    std::uint16_t* free_req_ids = nullptr;  // depth entries
     TxQueueStats stats;
 
     std::uint16_t free_units() const { return static_cast<std::uint16_t>(config.depth - (sq_tail - sq_released)); }
-
-private:
-    bool started_ = false;
 };
 
 struct RxQueueConfig {
@@ -130,47 +152,32 @@ struct RxQueueConfig {
     rte_eth_rxconf conf{};
 };
 
-class RxQueue {
+class RxQueue : public IoQueue {
 public:
-    RxQueue(EnaDevice& device, const RxQueueConfig& config) : device(&device), config(config) {}
+    RxQueue(EnaDevice& device, const RxQueueConfig& config) : IoQueue(device, hw::SqDirection::kRx), config(config) {}
     ~RxQueue();
-    RxQueue(const RxQueue&) = delete;
-    RxQueue& operator=(const RxQueue&) = delete;
 
     int allocate();
     // Creates the IO queue on the device, resets the ring state and posts buffers.
     int start();
     // Destroys the IO queue and frees the posted mbufs.
-    void stop();
-    bool started() const { return started_; }
+    void stop() { destroy(); }
 
     // --- datapath state --------------------------------------------------------------------
-    EnaDevice* device;
     RxQueueConfig config;
-    std::uint16_t ena_qid = 0;  // 2 * index + 1
-    std::uint16_t mask = 0;
-    DmaBuffer sq_ring;  // depth hw::RxDesc
-    DmaBuffer cq_ring;  // depth hw::RxCompletion
-    IoQueueHandles io;
-    DoorbellNotify notify;
     std::uint16_t sq_tail = 0;
     std::uint16_t cq_head = 0;
     std::uint16_t next_to_use = 0;    // request ids posted
     std::uint16_t next_to_clean = 0;  // request ids completed
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     std::uint64_t mbuf_rearm = 0;     // data_off, refcnt, nb_segs, port of a fresh Rx mbuf
-    rte_mbuf** mbufs = nullptr;             // depth entries, indexed by request id
-    std::uint16_t* free_req_ids = nullptr;  // depth entries
-    rte_mbuf** refill_scratch = nullptr;    // depth entries: a bulk allocation lands here
+    rte_mbuf** refill_scratch = nullptr;  // depth entries: a bulk allocation lands here
     RxQueueStats stats;
 
     // Buffers the driver may still post (one slot stays empty, as on every ENA driver).
     std::uint16_t free_slots() const {
         return static_cast<std::uint16_t>(config.depth - 1 - static_cast<std::uint16_t>(next_to_use - next_to_clean));
     }
-
-private:
-    bool started_ = false;
 };
 
 }  // namespace ena::ng

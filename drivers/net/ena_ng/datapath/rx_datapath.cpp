@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "datapath/datapath.hpp"
+#include "log.hpp"
 #include "port.hpp"
 #include "datapath/queues.hpp"
 
@@ -296,15 +297,18 @@ eth_rx_burst_t select_rx_burst(const Port& port) {
     return hash ? rx_burst<false, true> : rx_burst<false, false>;
 }
 
-int rx_queue_post_initial(RxQueue& queue) {
+void rx_queue_post_initial(RxQueue& queue) {
     queue.mbuf_rearm = rearm_value(queue.config.port_id);
     const std::uint16_t wanted = queue.free_slots();
     const std::uint16_t posted = refill(queue, wanted);
-    if (posted == 0)
-        return -ENOMEM;
+    // A short pool is what every burst handles too: the queue starts with what it got and the
+    // rest is posted as mbufs come back.
+    if (posted < wanted)
+        log(g_log_rx, RTE_LOG_WARNING,
+            "%s: Rx queue %u started with %u of %u buffers (mempool %s is short); the rest is posted on later bursts",
+            queue.device->resources().name, queue.config.index, posted, wanted, queue.config.pool->name);
     // Flush this lcore's mempool cache so that other lcores see the pool as it really is.
     rte_mempool_cache_flush(rte_mempool_default_cache(queue.config.pool, rte_lcore_id()), queue.config.pool);
-    return 0;
 }
 
 void describe_rx_path(const RxQueue& queue, char* text, std::size_t size) {
