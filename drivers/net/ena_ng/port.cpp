@@ -125,6 +125,8 @@ Port::~Port() { tear_down(); }
 int Port::create(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args) {
     auto* port = new (eth_dev->data->dev_private) Port(eth_dev, resources, args);
     eth_dev->dev_ops = &kEthDevOps;
+    eth_dev->rx_descriptor_status = datapath::rx_descriptor_status;
+    eth_dev->tx_descriptor_status = datapath::tx_descriptor_status;
     const int rc = port->bring_up();
     if (rc != 0) {
         port->~Port();

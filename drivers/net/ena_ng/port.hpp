@@ -20,8 +20,15 @@ inline constexpr std::uint16_t kDefaultRingSize = 1024;
 inline constexpr std::uint32_t kMinMtu = 128;
 inline constexpr std::uint32_t kMinRxBufferSize = 1400;
 inline constexpr std::uint32_t kMaxRssTableSize = RTE_ETH_RSS_RETA_SIZE_512;
-inline constexpr std::uint64_t kRssHashTypes = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-                                               RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+// RSS hash types: every packet class the device tells apart (hashing L3 addresses, with L4 ports
+// for TCP and UDP), and the source/destination-only modifiers.
+inline constexpr std::uint64_t kRssDefaultHashTypes =
+    RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+    RTE_ETH_RSS_NONFRAG_IPV4_OTHER | RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP |
+    RTE_ETH_RSS_NONFRAG_IPV6_OTHER | RTE_ETH_RSS_IPV6_EX | RTE_ETH_RSS_IPV6_TCP_EX;
+inline constexpr std::uint64_t kRssHashTypes = kRssDefaultHashTypes | RTE_ETH_RSS_L2_PAYLOAD | RTE_ETH_RSS_L3_SRC_ONLY |
+                                               RTE_ETH_RSS_L3_DST_ONLY | RTE_ETH_RSS_L4_SRC_ONLY |
+                                               RTE_ETH_RSS_L4_DST_ONLY;
 // The default RSS key (conventional byte order): the key of Microsoft's RSS verification suite,
 // which most NICs and tools use, so a flow's queue can be computed offline (rte_softrss).
 inline constexpr std::array<std::uint8_t, hw::kRssKeySize> kDefaultRssKey = {
@@ -115,6 +122,8 @@ private:
     int configure_rss();
     int apply_rss();
     int apply_rss_table();
+    // One warning per port when RSS spreads over several queues but hashes nothing.
+    void warn_if_rss_hashes_nothing(std::uint64_t rss_hf);
     unsigned metric_count() const;
     unsigned xstats_count() const;
     int read_device_xstats(DeviceXstats& out);
@@ -133,6 +142,7 @@ private:
     std::uint64_t missed_baseline_ = 0;
     std::array<std::uint8_t, hw::kRssKeySize> rss_key_{};
     std::uint64_t rss_hf_ = 0;
+    bool rss_nothing_warned_ = false;
     std::array<std::uint16_t, kMaxRssTableSize> reta_{};  // Rx queue of each table entry
     DeviceXstats xstats_baseline_{};                       // xstats_reset(): device counters then
 };

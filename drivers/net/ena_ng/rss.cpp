@@ -14,19 +14,47 @@ namespace ena::ng {
 
 namespace {
 
-constexpr std::uint16_t kAllTupleFields =
-    hw::rss_field::kL3Sa | hw::rss_field::kL3Da | hw::rss_field::kL4Sp | hw::rss_field::kL4Dp;
+// Which requested hash types cover each packet class the device tells apart: types that hash
+// the L3 addresses of the class, and types that hash its L4 ports as well.
+struct ClassRule {
+    hw::RssProto proto;
+    std::uint64_t l3_types;
+    std::uint64_t l4_types;
+};
+constexpr ClassRule kClassRules[] = {
+    {hw::RssProto::kTcp4, RTE_ETH_RSS_IPV4, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
+    {hw::RssProto::kUdp4, RTE_ETH_RSS_IPV4, RTE_ETH_RSS_NONFRAG_IPV4_UDP},
+    {hw::RssProto::kIp4, RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER, 0},
+    {hw::RssProto::kIp4Frag, RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4, 0},
+    {hw::RssProto::kTcp6, RTE_ETH_RSS_IPV6, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
+    {hw::RssProto::kUdp6, RTE_ETH_RSS_IPV6, RTE_ETH_RSS_NONFRAG_IPV6_UDP},
+    {hw::RssProto::kIp6, RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER, 0},
+    {hw::RssProto::kTcp6Ex, RTE_ETH_RSS_IPV6_EX, RTE_ETH_RSS_IPV6_TCP_EX},
+    {hw::RssProto::kIp6Ex, RTE_ETH_RSS_IPV6_EX, 0},
+};
 
 hw::RssHashControl hash_control_for(std::uint64_t rss_hf) {
+    using namespace hw::rss_field;
+    std::uint16_t l3 = kL3Sa | kL3Da;
+    if ((rss_hf & (RTE_ETH_RSS_L3_SRC_ONLY | RTE_ETH_RSS_L3_DST_ONLY)) == RTE_ETH_RSS_L3_SRC_ONLY)
+        l3 = kL3Sa;
+    else if ((rss_hf & (RTE_ETH_RSS_L3_SRC_ONLY | RTE_ETH_RSS_L3_DST_ONLY)) == RTE_ETH_RSS_L3_DST_ONLY)
+        l3 = kL3Da;
+    std::uint16_t l4 = kL4Sp | kL4Dp;
+    if ((rss_hf & (RTE_ETH_RSS_L4_SRC_ONLY | RTE_ETH_RSS_L4_DST_ONLY)) == RTE_ETH_RSS_L4_SRC_ONLY)
+        l4 = kL4Sp;
+    else if ((rss_hf & (RTE_ETH_RSS_L4_SRC_ONLY | RTE_ETH_RSS_L4_DST_ONLY)) == RTE_ETH_RSS_L4_DST_ONLY)
+        l4 = kL4Dp;
     hw::RssHashControl control{};
-    auto select = [&](hw::RssProto proto, std::uint64_t type) {
-        if (rss_hf & type)
-            control.selected[static_cast<unsigned>(proto)].fields = kAllTupleFields;
-    };
-    select(hw::RssProto::kTcp4, RTE_ETH_RSS_NONFRAG_IPV4_TCP);
-    select(hw::RssProto::kUdp4, RTE_ETH_RSS_NONFRAG_IPV4_UDP);
-    select(hw::RssProto::kTcp6, RTE_ETH_RSS_NONFRAG_IPV6_TCP);
-    select(hw::RssProto::kUdp6, RTE_ETH_RSS_NONFRAG_IPV6_UDP);
+    for (const ClassRule& rule : kClassRules) {
+        std::uint16_t& fields = control.selected[static_cast<unsigned>(rule.proto)].fields;
+        if (rss_hf & rule.l4_types)
+            fields = static_cast<std::uint16_t>(l3 | l4);
+        else if (rss_hf & rule.l3_types)
+            fields = l3;
+    }
+    if (rss_hf & RTE_ETH_RSS_L2_PAYLOAD)
+        control.selected[static_cast<unsigned>(hw::RssProto::kNotIp)].fields = kL2Da | kL2Sa;
     return control;
 }
 
@@ -40,6 +68,7 @@ void Port::init_rss_state() {
         rss_key_ = kDefaultRssKey;
     }
     rss_hf_ = 0;
+    rss_nothing_warned_ = false;
     reta_.fill(0);
 }
 
@@ -59,11 +88,24 @@ int Port::configure_rss() {
     }
     // Without RSS every frame goes to queue 0, but the device still hashes flows so that the
     // RSS hash offload stays meaningful.
-    rss_hf_ = rss ? conf.rss_hf & kRssHashTypes : kRssHashTypes;
+    rss_hf_ = rss ? conf.rss_hf & kRssHashTypes : kRssDefaultHashTypes;
+    if (rss)
+        warn_if_rss_hashes_nothing(rss_hf_);
     const std::uint16_t queues = std::max<std::uint16_t>(data->nb_rx_queues, 1);
     for (std::size_t i = 0; i < reta_.size(); ++i)
         reta_[i] = rss ? static_cast<std::uint16_t>(i % queues) : 0;
     return 0;
+}
+
+void Port::warn_if_rss_hashes_nothing(std::uint64_t rss_hf) {
+    if ((rss_hf & (kRssDefaultHashTypes | RTE_ETH_RSS_L2_PAYLOAD)) != 0 || eth_dev_->data->nb_rx_queues < 2 ||
+        rss_nothing_warned_)
+        return;
+    rss_nothing_warned_ = true;
+    log(g_log_driver, RTE_LOG_WARNING,
+        "%s: RSS over %u Rx queues with no hash type (rss_hf 0x%" PRIx64 "): every frame lands on queue 0; the device "
+        "hashes 0x%" PRIx64 " (e.g. RTE_ETH_RSS_IP, RTE_ETH_RSS_TCP, RTE_ETH_RSS_UDP)",
+        resources_.name, eth_dev_->data->nb_rx_queues, rss_hf, kRssHashTypes);
 }
 
 int Port::apply_rss_table() {
@@ -186,6 +228,7 @@ int Port::rss_hash_update(const rte_eth_rss_conf* conf) {
     if (conf->rss_key != nullptr)
         std::memcpy(rss_key_.data(), conf->rss_key, hw::kRssKeySize);
     rss_hf_ = conf->rss_hf;
+    warn_if_rss_hashes_nothing(rss_hf_);
     if (eth_dev_->data->dev_started == 0)
         return 0;
     const int rc = apply_rss();

@@ -125,7 +125,11 @@ int probe(rte_vdev_device* vdev) {
     instance->mode = sim_args.mode;
     instance->device = std::make_unique<Device>(sim_args.config, dpdk_iova_translator(), sim_args.mode);
     Device& device = *instance->device;
-    device.attach_wire(std::move(wire));
+    if (std::string refused; !device.attach_wire(std::move(wire), &refused)) {
+        sim_log(RTE_LOG_ERR, "%s: cannot join wire %s: %s; choose another mac=", name, sim_args.wire.c_str(),
+                refused.c_str());
+        return -EADDRINUSE;
+    }
 
     ng::PortRequest request;
     ng::DeviceResources& resources = request.resources;
@@ -175,6 +179,12 @@ int probe(rte_vdev_device* vdev) {
     }
     sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s)", name, port_id,
             engine_name(sim_args.mode), sim_args.wire.c_str());
+    if (sim_args.mode == EngineMode::kDeferred)
+        sim_log(RTE_LOG_WARNING,
+                "%s: engine=deferred: the device works only when the application calls ena::sim::Device::process() "
+                "(benchmarks such as app/ena-perf do); without that the link comes up and no frame moves. For an "
+                "application use engine=threaded (the default) or engine=sync",
+                name);
     return 0;
 }
 

@@ -659,5 +659,115 @@ TEST(Rss, FlowsLandOnTheQueueTheTableNamesWithTheirHash) {
     EXPECT_EQ(rte_eth_dev_rss_reta_update(port->id, reta, 128), -EINVAL);
 }
 
+// testpmd --rxq=4 asks for RTE_ETH_RSS_IP masked by what the port offers: the device hashes the
+// IP addresses of every IPv4 and IPv6 packet, TCP and UDP ones included, so flows spread.
+TEST(Rss, TestpmdsDefaultIpHashingSpreadsFlowsByAddress) {
+    constexpr std::uint16_t kQueues = 4;
+    auto probe = SimPort::create(kSyncArgs);
+    ASSERT_NE(probe, nullptr);
+    rte_eth_dev_info info{};
+    ASSERT_EQ(rte_eth_dev_info_get(probe->id, &info), 0);
+    const std::uint64_t ip_types = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+    EXPECT_EQ(ip_types & (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6), RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6);
+    probe.reset();
+
+    rte_eth_conf conf{};
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = ip_types;
+    auto port = loop_port("", conf, kQueues, 1);
+    ASSERT_NE(port, nullptr);
+    std::uint8_t key[40];
+    rte_eth_rss_conf rss{};
+    rss.rss_key = key;
+    rss.rss_key_len = sizeof(key);
+    ASSERT_EQ(rte_eth_dev_rss_hash_conf_get(port->id, &rss), 0);
+    EXPECT_EQ(rss.rss_hf, ip_types);
+    std::map<std::uint16_t, unsigned> per_queue;
+    for (std::uint16_t flow = 0; flow < 64; ++flow) {
+        FrameSpec spec;
+        spec.kind = flow % 2 ? FrameKind::kTcp4 : FrameKind::kUdp4;
+        spec.src_ip4 = 0xC6120100u + flow;  // 198.18.1.x
+        rte_mbuf* m = make_chain(tx_pool(), make_frame(spec), 1);
+        ASSERT_EQ(rte_eth_tx_burst(port->id, 0, &m, 1), 1);
+        // Addresses only: the hash of the L3 pair (rte_softrss over 8 bytes).
+        rte_ipv4_tuple tuple{};
+        tuple.src_addr = spec.src_ip4;
+        tuple.dst_addr = spec.dst_ip4;
+        const std::uint32_t hash = rte_softrss(reinterpret_cast<std::uint32_t*>(&tuple), RTE_THASH_V4_L3_LEN, key);
+        bool found = false;
+        for (std::uint16_t q = 0; q < kQueues && !found; ++q) {
+            rte_mbuf* got = nullptr;
+            if (rte_eth_rx_burst(port->id, q, &got, 1) == 1) {
+                found = true;
+                ++per_queue[q];
+                EXPECT_EQ(q, hash % 128 % kQueues) << "flow " << flow;  // round-robin table
+                rte_pktmbuf_free(got);
+            }
+        }
+        EXPECT_TRUE(found) << "flow " << flow;
+    }
+    EXPECT_EQ(per_queue.size(), kQueues);
+}
+
+TEST(Rss, RssOverSeveralQueuesWithNoHashTypeIsSaidOnce) {
+    rte_eth_conf conf{};
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = 0;  // what testpmd's mask leaves of a type the port lacks
+    LogCapture log;
+    auto port = loop_port("", conf, 4, 1);
+    ASSERT_NE(port, nullptr);
+    rte_eth_rss_conf update{};
+    ASSERT_EQ(rte_eth_dev_rss_hash_update(port->id, &update), 0);
+    const std::string text = log.text();
+    const std::string line = "RSS over 4 Rx queues with no hash type";
+    EXPECT_NE(text.find(line), std::string::npos) << text;
+    EXPECT_EQ(text.find(line), text.rfind(line)) << text;
+}
+
+// --- descriptor status ------------------------------------------------------------------------
+
+TEST(DescriptorStatus, RxSaysWhatIsReceivedPostedAndHeld) {
+    auto port = loop_port("");
+    ASSERT_NE(port, nullptr);
+    constexpr std::uint16_t kDepth = 512;  // setup_queues' ring size; one slot stays empty
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, 0), RTE_ETH_RX_DESC_AVAIL);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, kDepth - 2), RTE_ETH_RX_DESC_AVAIL);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, kDepth - 1), RTE_ETH_RX_DESC_UNAVAIL);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, kDepth), -EINVAL);
+    for (int i = 0; i < 3; ++i) {
+        rte_mbuf* m = make_chain(tx_pool(), make_frame(FrameSpec{}), 1);
+        ASSERT_EQ(rte_eth_tx_burst(port->id, 0, &m, 1), 1);
+    }
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, 0), RTE_ETH_RX_DESC_DONE);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, 2), RTE_ETH_RX_DESC_DONE);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, 3), RTE_ETH_RX_DESC_AVAIL);
+    rte_mbuf* got[8];
+    ASSERT_EQ(rte_eth_rx_burst(port->id, 0, got, 8), 3);
+    rte_pktmbuf_free_bulk(got, 3);
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, 0), RTE_ETH_RX_DESC_AVAIL);
+    // Below the refill threshold the three buffers stay with the driver.
+    EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, kDepth - 4), RTE_ETH_RX_DESC_UNAVAIL);
+}
+
+TEST(DescriptorStatus, TxSaysWhatTheDeviceHasDone) {
+    auto port = SimPort::create("engine=deferred,control_path_poll_interval=0,wire=loopback");
+    ASSERT_NE(port, nullptr);
+    ASSERT_EQ(port->configure_and_start(), 0);
+    constexpr std::uint16_t kDepth = 512;
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth - 1), RTE_ETH_TX_DESC_DONE);
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth), -EINVAL);
+    for (int i = 0; i < 3; ++i) {
+        rte_mbuf* m = make_chain(tx_pool(), make_frame(FrameSpec{}), 1);
+        ASSERT_EQ(rte_eth_tx_burst(port->id, 0, &m, 1), 1);
+    }
+    // Three LLQ entries in flight: the last three places before the tail come round again.
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth - 4), RTE_ETH_TX_DESC_DONE);
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth - 3), RTE_ETH_TX_DESC_FULL);
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth - 1), RTE_ETH_TX_DESC_FULL);
+    port->device->process();  // the device sends them and posts their completions
+    EXPECT_EQ(rte_eth_tx_descriptor_status(port->id, 0, kDepth - 1), RTE_ETH_TX_DESC_DONE);
+    ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+}
+
 }  // namespace
 }  // namespace ena::test

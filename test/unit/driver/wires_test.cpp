@@ -313,5 +313,23 @@ TEST(TapWire, CarriesFramesBothWaysAndTheInterfaceLivesAsLongAsThePort) {
     }).join();
 }
 
+// A VPC addresses interfaces by MAC: a second port with a MAC the segment has would never
+// receive anything, so it is refused, and the first keeps working.
+TEST(VpcWire, ASecondPortWithTheSameMacIsRefusedWithAClearLine) {
+    auto first = SimPort::create(std::string(kSyncArgs) + ",wire=vpc:same_mac,mac=02:00:00:00:99:01");
+    ASSERT_NE(first, nullptr);
+    LogCapture log;
+    int rc = 0;
+    auto second = SimPort::create(std::string(kSyncArgs) + ",wire=vpc:same_mac,mac=02:00:00:00:99:01", &rc);
+    EXPECT_EQ(second, nullptr);
+    EXPECT_EQ(rc, -EADDRINUSE);
+    EXPECT_NE(log.text().find("cannot join wire vpc:same_mac: MAC 02:00:00:00:99:01 is taken on vpc segment "
+                              "'same_mac' by " + first->name),
+              std::string::npos)
+        << log.text();
+    auto other = SimPort::create(std::string(kSyncArgs) + ",wire=vpc:same_mac,mac=02:00:00:00:99:02");
+    EXPECT_NE(other, nullptr);
+}
+
 }  // namespace
 }  // namespace ena::test

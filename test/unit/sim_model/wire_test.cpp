@@ -156,7 +156,10 @@ public:
         }
         return n;
     }
-    void attach(Device& d) override { device = &d; }
+    bool attach(Device& d, std::string*) override {
+        device = &d;
+        return true;
+    }
     void detach(Device&) override { device = nullptr; }
 
     std::deque<Frame> frames;

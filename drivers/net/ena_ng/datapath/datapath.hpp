@@ -24,6 +24,10 @@ eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
 // eth_dev_ops::tx_done_cleanup: frees up to `free_count` completed packets (0: all).
 int tx_done_cleanup(void* queue, std::uint32_t free_count);
 
+// rte_eth_rx/tx_descriptor_status: where the descriptor `offset` places after the next one stands.
+int rx_descriptor_status(void* queue, std::uint16_t offset);
+int tx_descriptor_status(void* queue, std::uint16_t offset);
+
 // RxQueue::start(), after the IO queue exists: post the initial buffers, as many as the pool has.
 void rx_queue_post_initial(RxQueue& queue);
 

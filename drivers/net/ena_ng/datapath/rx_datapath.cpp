@@ -162,7 +162,7 @@ inline void set_packet_info(RxQueue& q, rte_mbuf* m, std::uint32_t status, std::
             flags |= RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
         }
     }
-    // The device hashes TCP/UDP flows only; other frames carry no meaningful hash.
+    // As the built-in PMD does, the hash is handed on for TCP and UDP flows only.
     if constexpr (kHash) {
         if (l4_known) {
             flags |= RTE_MBUF_F_RX_RSS_HASH;
@@ -295,6 +295,21 @@ eth_rx_burst_t select_rx_burst(const Port& port) {
     if (checksum)
         return hash ? rx_burst<true, true> : rx_burst<true, false>;
     return hash ? rx_burst<false, true> : rx_burst<false, false>;
+}
+
+int rx_descriptor_status(void* queue, std::uint16_t offset) {
+    const RxQueue& q = *static_cast<const RxQueue*>(queue);
+    if (offset >= q.config.depth)
+        return -EINVAL;
+    const auto posted = static_cast<std::uint16_t>(q.next_to_use - q.next_to_clean);
+    if (offset >= posted)
+        return RTE_ETH_RX_DESC_UNAVAIL;  // not posted: the driver holds it
+    // Completions arrive in the order buffers are used: the one `offset` ahead of the head.
+    const auto position = static_cast<std::uint16_t>(q.cq_head + offset);
+    const auto* ring = q.cq_ring.as<const hw::RxCompletion>();
+    const std::uint32_t status = static_cast<const volatile hw::RxCompletion&>(ring[position & q.mask]).status;
+    return rxc::Phase::get(status) == hw::ring_phase(position, q.config.depth) ? RTE_ETH_RX_DESC_DONE
+                                                                              : RTE_ETH_RX_DESC_AVAIL;
 }
 
 void rx_queue_post_initial(RxQueue& queue) {

@@ -635,6 +635,27 @@ int tx_done_cleanup(void* queue, std::uint32_t free_count) {
     return static_cast<int>(process_completions(q, free_count == 0 ? q.config.depth : free_count));
 }
 
+int tx_descriptor_status(void* queue, std::uint16_t offset) {
+    const TxQueue& q = *static_cast<const TxQueue*>(queue);
+    if (offset >= q.config.depth)
+        return -EINVAL;
+    // Ring units free now, then those the completions the device posted (not yet processed)
+    // give back, in order: the unit `offset` past the tail is done once that many are.
+    std::uint32_t done = q.free_units();
+    const auto* ring = q.cq_ring.as<const hw::TxCompletion>();
+    for (std::uint16_t head = q.cq_head; done <= offset && !q.halted; ++head) {
+        const volatile hw::TxCompletion& c = ring[head & q.mask];
+        if (hw::tx_completion::Phase::get(c.flags) != hw::ring_phase(head, q.config.depth))
+            break;
+        rte_io_rmb();
+        const std::uint16_t req_id = c.req_id;
+        if (req_id >= q.config.depth || q.mbufs[req_id] == nullptr)
+            break;  // the burst path will see it and stop the queue
+        done += q.units[req_id];
+    }
+    return done > offset ? RTE_ETH_TX_DESC_DONE : RTE_ETH_TX_DESC_FULL;
+}
+
 void describe_tx_path(const TxQueue& queue, char* text, std::size_t size) {
     const TxQueueConfig& cfg = queue.config;
     const char* offloads = (cfg.offloads & kOffloadCapaMask) != 0 ? ", offloads" : "";

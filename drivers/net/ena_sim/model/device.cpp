@@ -257,16 +257,17 @@ void Device::advance_time(std::uint64_t ns) {
         wire->poll();  // as process() does
 }
 
-void Device::attach_wire(std::shared_ptr<Wire> wire) {
+bool Device::attach_wire(std::shared_ptr<Wire> wire, std::string* error) {
+    if (wire && !wire->attach(*this, error))
+        return false;
     std::shared_ptr<Wire> old;
     {
         std::lock_guard lock(impl_->core.process_mutex);
         old = std::exchange(impl_->core.wire, wire);
     }
-    if (old)
+    if (old && old != wire)
         old->detach(*this);
-    if (wire)
-        wire->attach(*this);
+    return true;
 }
 
 Wire* Device::wire() const {

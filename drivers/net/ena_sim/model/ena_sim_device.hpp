@@ -172,7 +172,8 @@ public:
     // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
     // advance_time), possibly from several threads: a wire that polls keeps its own state safe.
     virtual std::size_t poll() { return 0; }
-    virtual void attach(Device&) {}
+    // A device joins the wire. False (with the reason in *error) when the wire cannot take it.
+    virtual bool attach(Device&, std::string* /*error*/) { return true; }
     virtual void detach(Device&) {}
 };
 
@@ -213,8 +214,9 @@ public:
     std::uint64_t now_ns() const;
     void advance_time(std::uint64_t ns);
 
-    // Wire side.
-    void attach_wire(std::shared_ptr<Wire> wire);
+    // Wire side. Returns false, keeping the wire it had, when `wire` refuses the device (the
+    // reason in *error): a VPC segment takes one port per MAC address.
+    bool attach_wire(std::shared_ptr<Wire> wire, std::string* error = nullptr);
     // A frame arrives from the wire: RSS picks the Rx queue; without a posted buffer the frame
     // is dropped and counted as an Rx drop. Safe to call from another device's processing.
     void receive_frame(std::span<const std::uint8_t> frame);
@@ -298,7 +300,8 @@ public:
     ~VpcWire() override;
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
-    void attach(Device& device) override;
+    // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
+    bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
 
     const std::string& name() const { return name_; }

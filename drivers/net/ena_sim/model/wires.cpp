@@ -1,5 +1,6 @@
 // Loopback and VPC wires, and the factory that turns a wire spec into a Wire.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "ena_sim_device.hpp"
@@ -80,10 +81,27 @@ VpcWire::~VpcWire() {
         r.segments.erase(it);
 }
 
-void VpcWire::attach(Device& device) {
+bool VpcWire::attach(Device& device, std::string* error) {
     std::lock_guard lock(mutex_);
-    if (std::find(ports_.begin(), ports_.end(), &device) == ports_.end())
-        ports_.push_back(&device);
+    if (std::find(ports_.begin(), ports_.end(), &device) != ports_.end())
+        return true;
+    const std::uint64_t mac = mac_at(device.config().mac.data());
+    for (const Device* port : ports_) {
+        if (mac_at(port->config().mac.data()) != mac)
+            continue;
+        if (error != nullptr) {
+            char text[160];
+            const auto& m = device.config().mac;
+            std::snprintf(text, sizeof(text),
+                          "MAC %02x:%02x:%02x:%02x:%02x:%02x is taken on vpc segment '%s' by %s (a VPC addresses "
+                          "each interface by its own MAC)",
+                          m[0], m[1], m[2], m[3], m[4], m[5], name_.c_str(), port->config().name.c_str());
+            *error = text;
+        }
+        return false;
+    }
+    ports_.push_back(&device);
+    return true;
 }
 
 void VpcWire::detach(Device& device) {

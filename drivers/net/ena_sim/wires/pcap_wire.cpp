@@ -162,9 +162,10 @@ PcapWire::~PcapWire() {
         std::fclose(tx_);
 }
 
-void PcapWire::attach(Device& device) {
+bool PcapWire::attach(Device& device, std::string*) {
     std::lock_guard lock(rx_mutex_);
     device_ = &device;
+    return true;
 }
 
 void PcapWire::detach(Device& device) {

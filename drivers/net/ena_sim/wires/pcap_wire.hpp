@@ -35,7 +35,7 @@ public:
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     std::size_t poll() override;
-    void attach(Device& device) override;
+    bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
 
     std::uint64_t frames_replayed() const { return frames_replayed_.load(std::memory_order_relaxed); }

@@ -86,9 +86,10 @@ TapWire::TapWire(int fd, std::string ifname) : fd_(fd), ifname_(std::move(ifname
 
 TapWire::~TapWire() { ::close(fd_); }  // the interface goes away with its last file descriptor
 
-void TapWire::attach(Device& device) {
+bool TapWire::attach(Device& device, std::string*) {
     std::lock_guard lock(rx_mutex_);
     device_ = &device;
+    return true;
 }
 
 void TapWire::detach(Device& device) {

@@ -30,7 +30,7 @@ public:
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     std::size_t poll() override;
-    void attach(Device& device) override;
+    bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
 
     // The interface's name (as the kernel chose it for a "%d" pattern).
