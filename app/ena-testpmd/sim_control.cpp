@@ -7,6 +7,8 @@
 //   sim fault <port> <kind> [count]      make the next <count> occurrences misbehave
 //                                        (default 1; "forever"; 0 clears)
 //   sim stats <port>                     the device's own counters
+#include <rte_ethdev.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -42,9 +44,19 @@ ena::sim::Device* device_of(std::uint16_t port) {
         return nullptr;
     }
     ena::sim::Device* device = ena::sim::find_device(port);
-    if (device == nullptr)
+    if (device != nullptr)
+        return device;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port, &info) == 0 && std::strcmp(info.driver_name, "net_ena_sim") == 0)
+        // A second copy of the library (-d to another folder) probed this port: its devices are
+        // not the ones the copy linked into ena-testpmd knows.
+        std::fprintf(stderr,
+                     "Port %u is a net_ena_sim port of another copy of librte_net_ena_sim.so (loaded with -d?): "
+                     "ena-testpmd links the simulator already; run it without -d, or with -d to its own build/drivers\n",
+                     port);
+    else
         std::fprintf(stderr, "Port %u is not a simulated ENA port (net_ena_sim): no simulator to drive\n", port);
-    return device;
+    return nullptr;
 }
 
 struct SimLink {
