@@ -1,9 +1,10 @@
 // ena-testpmd: the state every part of the application shares, and the entry points each part
 // offers the others. One App lives for the whole process (app()).
 //
-// Threads: the main lcore runs the command line (and the --stats-period loop); forwarding runs
-// on worker lcores and touches only the forwarding context (forwarding.hpp); ethdev events come
-// on the EAL interrupt thread. Everything that changes ports or forwarding holds control_mutex.
+// Threads: the main lcore runs the command line, the --stats-period loop and whatever changes
+// ports or forwarding (an --auto-reset too: the event only marks the port, the main lcore's loop
+// recovers it); forwarding runs on worker lcores and touches only the forwarding context
+// (engines.hpp); ethdev events are printed on the EAL interrupt thread.
 #pragma once
 
 #include <rte_ethdev.h>
@@ -13,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,8 +88,7 @@ struct App {
     std::array<rte_mempool*, RTE_MAX_NUMA_NODES> pools{};
     std::vector<unsigned> fwd_lcore_ids;  // worker lcores available for forwarding, in order
     bool forwarding = false;
-    std::atomic<bool> quit{false};
-    std::recursive_mutex control_mutex;  // commands, auto-reset, exit
+    std::atomic<bool> quit{false};  // SIGINT/SIGTERM
 };
 
 App& app();
@@ -113,7 +112,8 @@ void config_all_queues(std::string_view what, std::uint16_t value);  // rxq|txq|
 bool queue_setting_ok(std::string_view what, unsigned value);        // against every port's limits
 bool all_ports_started();
 bool all_ports_stopped();
-void reconfigure_all_queues();  // after `port config all ...` or `set txpkts`
+void reconfigure_all_queues();  // after `port config all ...`
+void service_auto_resets();     // main lcore: recover the ports that raised a reset event
 rte_mempool* pool_for(std::uint16_t port);
 
 // --- display.cpp (testpmd's views)

@@ -1,5 +1,5 @@
 // rte_cmdline glue for C++: a command instance with its token list sized at compile time, and
-// the callback that runs a command's handler with the parsed result under the control mutex.
+// the callback that runs a command's handler with the parsed result.
 #pragma once
 
 #include <cmdline.h>
@@ -10,7 +10,6 @@
 
 #include <cstddef>
 #include <cstdio>
-#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -36,14 +35,11 @@ static_assert(offsetof(Command<1>, tokens) == offsetof(cmdline_parse_inst_t, tok
 // Handlers take the parse result, and the cmdline too when they need it (quit).
 template <class Result, auto Handler>
 void run_handler(void* parsed, cmdline* cl, void*) {
-    {
-        std::lock_guard lock(app().control_mutex);
-        const Result& result = *static_cast<const Result*>(parsed);
-        if constexpr (std::is_invocable_v<decltype(Handler), const Result&, cmdline*>)
-            Handler(result, cl);
-        else
-            Handler(result);
-    }
+    const Result& result = *static_cast<const Result*>(parsed);
+    if constexpr (std::is_invocable_v<decltype(Handler), const Result&, cmdline*>)
+        Handler(result, cl);
+    else
+        Handler(result);
     std::fflush(stdout);
     std::fflush(stderr);
 }

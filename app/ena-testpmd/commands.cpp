@@ -4,7 +4,11 @@
 #include <cmdline_rdline.h>
 #include <cmdline_socket.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -392,8 +396,19 @@ void run_prompt() {
         return;
     }
     g_prompt.store(cl);
-    if (!app().quit.load())
-        cmdline_interact(cl);
+    // Not cmdline_interact(): between keystrokes the main lcore also recovers ports (--auto-reset).
+    while (!app().quit.load()) {
+        service_auto_resets();
+        pollfd input{STDIN_FILENO, POLLIN, 0};
+        const int n = poll(&input, 1, 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n <= 0)
+            continue;
+        const int status = cmdline_poll(cl);  // one character: edit, complete, or run a line
+        if (status < 0 || status == RDLINE_EXITED)
+            break;
+    }
     g_prompt.store(nullptr);
     cmdline_stdin_exit(cl);
 }

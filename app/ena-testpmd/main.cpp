@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <mutex>
+#include <poll.h>
 #include <unistd.h>
 
 #include "app.hpp"
@@ -76,28 +76,31 @@ void wait_until_told_to_stop() {
         while (!app().quit.load()) {
             const std::uint64_t now = rte_get_timer_cycles();
             if (now - last >= interval) {
-                std::lock_guard lock(app().control_mutex);
                 print_periodic_stats();
                 last = now;
             }
+            service_auto_resets();
             rte_delay_us_sleep(100 * 1000);
         }
         return;
     }
     std::printf("Press enter to exit\n");
     std::fflush(stdout);
-    char c;
     while (!app().quit.load()) {
-        const ssize_t n = read(STDIN_FILENO, &c, 1);
-        if (n >= 0)
-            break;  // a character or end of input
-        if (errno != EINTR)
+        service_auto_resets();
+        pollfd input{STDIN_FILENO, POLLIN, 0};
+        const int n = poll(&input, 1, 100);
+        if (n < 0 && errno != EINTR)
             rte_exit(EXIT_FAILURE, "Read failed: %s\n", std::strerror(errno));
+        if (n > 0) {
+            char c;
+            if (read(STDIN_FILENO, &c, 1) >= 0 || errno != EINTR)
+                break;  // a character, end of input, or an error
+        }
     }
 }
 
 void shut_down() {
-    std::lock_guard lock(app().control_mutex);
     if (app().forwarding)
         stop_forwarding();
     app().settings.link_check = false;
@@ -165,16 +168,12 @@ int run(int argc, char** argv) {
     if (set.interactive) {
         if (set.auto_start) {
             std::printf("Start automatic packet forwarding\n");
-            std::lock_guard lock(app().control_mutex);
             start_forwarding(0);
         }
         run_prompt();
     } else {
         std::printf("No commandline core given, start packet forwarding\n");
-        {
-            std::lock_guard lock(app().control_mutex);
-            start_forwarding(set.tx_first ? 1 : 0);
-        }
+        start_forwarding(set.tx_first ? 1 : 0);
         wait_until_told_to_stop();
     }
     shut_down();

@@ -1,7 +1,6 @@
 // Ports: configuration from the settings, start/stop/close/reset with testpmd's messages, MTU
 // and queue settings, mbuf pools, and ethdev events (printed as testpmd prints them; with
 // --auto-reset a port that raises RTE_ETH_EVENT_INTR_RESET is recovered without the user).
-#include <rte_alarm.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -18,9 +17,8 @@ namespace ena::testpmd {
 
 namespace {
 
-constexpr std::uint64_t kAutoResetRetryUs = 100 * 1000;
-
-std::array<std::atomic<bool>, RTE_MAX_ETHPORTS> g_reset_scheduled;
+// Ports that raised a reset event with --auto-reset on, for the main lcore to recover.
+std::array<std::atomic<bool>, RTE_MAX_ETHPORTS> g_reset_pending;
 
 const char* event_name(rte_eth_event_type type) {
     switch (type) {
@@ -72,20 +70,6 @@ void recover_port(std::uint16_t port) {
     std::fflush(stderr);
 }
 
-// Runs on the EAL interrupt thread. A command may hold the control mutex (and may be waiting
-// for this very thread, inside ethdev): never block on it, try again a little later instead.
-void auto_reset_alarm(void* arg) {
-    const auto port = static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(arg));
-    std::unique_lock lock(app().control_mutex, std::try_to_lock);
-    if (!lock.owns_lock()) {
-        if (rte_eal_alarm_set(kAutoResetRetryUs, &auto_reset_alarm, arg) != 0)
-            std::fprintf(stderr, "Port %u: cannot schedule the auto-reset\n", port);
-        return;
-    }
-    g_reset_scheduled[port].store(false);
-    recover_port(port);
-}
-
 int on_event(std::uint16_t port, rte_eth_event_type type, void*, void*) {
     const char* name = event_name(type);
     if (name == nullptr) {
@@ -99,12 +83,9 @@ int on_event(std::uint16_t port, rte_eth_event_type type, void*, void*) {
         app().ports[port].status = PortStatus::kClosed;
         std::printf("Port %u is closed\n", port);
     } else if (type == RTE_ETH_EVENT_INTR_RESET && app().settings.auto_reset && port < RTE_MAX_ETHPORTS) {
-        // Not from this callback: the driver raising the event may hold its own locks.
-        if (!g_reset_scheduled[port].exchange(true) &&
-            rte_eal_alarm_set(1000, &auto_reset_alarm, reinterpret_cast<void*>(std::uintptr_t{port})) != 0) {
-            g_reset_scheduled[port].store(false);
-            std::fprintf(stderr, "Port %u: cannot schedule the auto-reset\n", port);
-        }
+        // Not from this callback: the driver raising the event may hold its own locks, and
+        // ports and forwarding belong to the main lcore.
+        g_reset_pending[port].store(true);
     }
     return 0;
 }
@@ -302,6 +283,12 @@ bool queue_setting_ok(std::string_view what, unsigned value) {
     if (what == "rxd" || what == "txd")
         return ring_size_ok(what == "rxd" ? "rxd" : "txd", value);
     return false;
+}
+
+void service_auto_resets() {
+    for (std::uint16_t port = 0; port < RTE_MAX_ETHPORTS; ++port)
+        if (g_reset_pending[port].load(std::memory_order_relaxed) && g_reset_pending[port].exchange(false))
+            recover_port(port);
 }
 
 bool port_id_invalid(std::uint16_t port, bool warn) {
