@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "allowance.hpp"
+
 namespace ena::testpmd {
 
 // testpmd's names for "all ports" and its burst ceiling, so that the same numbers mean the same.
@@ -74,10 +76,8 @@ struct PortState {
     rte_eth_stats fwd_base{};
     // `show port stats` throughput since the previous show.
     std::uint64_t shown_ns = 0, shown_ipackets = 0, shown_opackets = 0, shown_ibytes = 0, shown_obytes = 0;
-    // `show port allowance`: values and time of the previous sample (taken at port start too).
-    std::vector<std::uint64_t> allowance_values;
-    std::vector<bool> allowance_present;
-    std::uint64_t allowance_ns = 0;
+    // `show port allowance`: the previous sample (taken at port start too).
+    AllowanceSample allowance;
     bool allowance_sampled_at_start = true;
 };
 

@@ -9,7 +9,8 @@
   back in the tx capture with the MACs exchanged, ARP requests and ICMP echo requests answered
   byte for byte (other frames not answered).
 - sim link raises the link state change event line and `show port info` follows the link;
-  sim commands on a port that is not simulated say so.
+  sim fault arms a fault the device then holds pending (and clears it); sim commands on a port
+  that is not simulated say so.
 - show port allowance / show port llq print their fields; a port whose driver has no ENI
   counters gets "not reported by this device".
 - A bad command gets testpmd's error and the prompt goes on.
@@ -270,7 +271,9 @@ def test_icmpecho_answers_arp_and_echo_requests_and_nothing_else(tmp_path):
 def test_sim_link_raises_the_link_state_change_event_and_port_info_follows_the_link():
     run = run_ena_testpmd(eal_args(*two_ports("lsc"), "--vdev=net_null0"),
                           ["sim link 0 down", "sleep 1.5", "show port info 0", "sim link 0 up", "sleep 1.5",
-                           "show port info 0", "sim link 2 down", "sim stats 0", "sim fault 0 keep_alive_stop 0"],
+                           "show port info 0", "sim link 2 down", "sim stats 0",
+                           "sim fault 0 too_many_rx_descs 2", "sim fault 0 bad_tx_req_id forever", "sim stats 0",
+                           "sim fault 0 too_many_rx_descs 0", "sim fault 0 bad_tx_req_id 0", "sim stats 0"],
                           timeout=60)
     assert run.returncode == 0, run.output
     assert run.output.count("Port 0: link state change event") == 2, run.output
@@ -280,7 +283,15 @@ def test_sim_link_raises_the_link_state_change_event_and_port_info_follows_the_l
     assert "Port 2: link state change event" not in run.output, run.output
     assert re.search(r"^\s+link: up$", run.reply("sim stats 0"), re.M), run.output
     assert re.search(r"^\s+keep_alives_sent\s+[1-9]\d*$", run.reply("sim stats 0"), re.M), run.output
-    assert "Port 0: fault keep_alive_stop cleared" in run.reply("sim fault 0 keep_alive_stop 0"), run.output
+    # Faults armed are pending in the device (no traffic runs to consume them), and cleared.
+    assert "armed for the next 2 occurrence(s)" in run.reply("sim fault 0 too_many_rx_descs 2"), run.output
+    assert "armed until cleared" in run.reply("sim fault 0 bad_tx_req_id forever"), run.output
+    armed = run.reply("sim stats 0", 1)
+    assert re.search(r"^\s+fault too_many_rx_descs\s+2 pending$", armed, re.M), armed
+    assert re.search(r"^\s+fault bad_tx_req_id\s+pending until cleared$", armed, re.M), armed
+    assert "Port 0: fault too_many_rx_descs cleared" in run.reply("sim fault 0 too_many_rx_descs 0"), run.output
+    assert "fault " not in run.reply("sim stats 0", 2).replace("sim stats", ""), run.output
+    assert "fault " not in run.reply("sim stats 0", 0).replace("sim stats", ""), run.output
 
 
 def allowance_rows(text):
