@@ -165,15 +165,16 @@ def _runtime_dirs(eal_args):
             yield base / m.group(1)
 
 
-def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=None):
-    """Start dpdk-testpmd interactively, type each command at its prompt, then quit.
+def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=None, binary=None):
+    """Start dpdk-testpmd (or binary, a program with the same prompt) interactively, type each
+    command at its prompt, then quit.
 
     Two commands are ours, not testpmd's: "sleep N" waits N seconds (e.g. between start and
     stop); "# text" prints "# text" to echo (a caption for a demo) and sends nothing.
     timeout bounds the whole run; on expiry testpmd is killed. echo: a stream to copy output to.
     Returns a TestpmdRun; run.reply(command) is testpmd's answer to one command.
     """
-    binary = shutil.which("dpdk-testpmd")
+    binary = binary or shutil.which("dpdk-testpmd")
     if binary is None:
         raise FileNotFoundError("dpdk-testpmd not on PATH (Debian package dpdk)")
     argv = [*eal_args, "--", "-i", *app_args]
