@@ -115,9 +115,16 @@ const char* mq_mode_name(unsigned mode) {
 }  // namespace
 
 Port::Port(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args)
-    : eth_dev_(eth_dev), resources_(resources), args_(args) {
+    : data_(eth_dev->data), args_(args) {
     std::snprintf(name_, sizeof(name_), "%s", resources.name != nullptr ? resources.name : "ena_ng");
-    resources_.name = name_;
+    attach_process(resources);
+}
+
+void Port::attach_process(const DeviceResources& resources) {
+    DeviceResources& mine = process_resources(data_->port_id);
+    mine = resources;
+    mine.name = name_;  // in the shared port, so every process names the device alike
+    mine.slot = data_->port_id;
 }
 
 Port::~Port() { tear_down(); }
@@ -137,16 +144,16 @@ int Port::create(rte_eth_dev* eth_dev, const DeviceResources& resources, const D
 }
 
 int Port::bring_up() {
-    rte_eth_dev_data* data = eth_dev_->data;
+    rte_eth_dev_data* data = data_;
     InitOptions options;
     options.llq_policy = args_.llq_policy;
     options.host.os_version_string = rte_version();
     options.host.os_version = RTE_VERSION;
     options.host.num_cpus = static_cast<std::uint16_t>(rte_lcore_count());
-    options.host.bdf = resources_.pci_bdf;
-    int rc = device_.init(resources_, options);
+    options.host.bdf = resources().pci_bdf;
+    int rc = device_.init(data_->port_id, options);
     if (rc != 0) {
-        log(g_log_init, RTE_LOG_ERR, "%s: device bring-up failed: %d", resources_.name, rc);
+        log(g_log_init, RTE_LOG_ERR, "%s: device bring-up failed: %d", resources().name, rc);
         return rc;
     }
     const DeviceFeatures& features = device_.features();
@@ -161,7 +168,7 @@ int Port::bring_up() {
     std::memcpy(data->mac_addrs[0].addr_bytes, features.attributes.mac_addr, RTE_ETHER_ADDR_LEN);
     if (!rte_is_valid_assigned_ether_addr(&data->mac_addrs[0]))
         log(g_log_init, RTE_LOG_WARNING, "%s: device reports MAC " RTE_ETHER_ADDR_PRT_FMT ", which is not a unicast address",
-            resources_.name, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]));
+            resources().name, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]));
 
     data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
     if (features.aenq_enabled_groups & hw::aenq_group_bit(hw::AenqGroup::kLinkChange))
@@ -182,7 +189,7 @@ int Port::bring_up() {
         log(g_log_init, RTE_LOG_NOTICE,
             "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
             "device events are processed only when the application calls in (link state without LSC, statistics)",
-            resources_.name);
+            resources().name);
     } else {
         poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
     }
@@ -192,7 +199,7 @@ int Port::bring_up() {
     char version[64];
     fw_version_get(version, sizeof(version));
     log(g_log_init, RTE_LOG_INFO, "%s: port %u up: MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue pairs, %s, firmware %s",
-        resources_.name, data->port_id, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]), features.max_io_queues,
+        resources().name, data->port_id, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]), features.max_io_queues,
         features.llq.placement == TxPlacement::kLlq ? "LLQ" : "host-memory Tx", version);
     return 0;
 }
@@ -204,7 +211,7 @@ void Port::tear_down() {
 }
 
 void Port::release_queues() {
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
         rx_queue_release(q);
     for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
@@ -212,12 +219,12 @@ void Port::release_queues() {
 }
 
 TxQueue* Port::tx_queue(std::uint16_t queue) const {
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     return queue < data->nb_tx_queues ? static_cast<TxQueue*>(data->tx_queues[queue]) : nullptr;
 }
 
 RxQueue* Port::rx_queue(std::uint16_t queue) const {
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     return queue < data->nb_rx_queues ? static_cast<RxQueue*>(data->rx_queues[queue]) : nullptr;
 }
 
@@ -230,7 +237,7 @@ void Port::start_alarm() {
     const int rc = rte_eal_alarm_set(std::uint64_t{poll_interval_ms_} * 1000, &Port::on_alarm, this);
     if (rc != 0) {
         alarm_running_.store(false, std::memory_order_release);
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot arm the control-path alarm (%u ms): %d", resources_.name,
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot arm the control-path alarm (%u ms): %d", resources().name,
             poll_interval_ms_, rc);
     }
 }
@@ -250,7 +257,7 @@ void Port::on_alarm(void* arg) {
     if (port->alarm_running_.load(std::memory_order_acquire) &&
         rte_eal_alarm_set(std::uint64_t{port->poll_interval_ms_} * 1000, &Port::on_alarm, port) != 0)
         log(g_log_driver, RTE_LOG_ERR, "%s: cannot re-arm the control-path alarm; device events are no longer polled",
-            port->resources_.name);
+            port->resources().name);
 }
 
 void Port::poll_control_path() {
@@ -268,9 +275,9 @@ void Port::update_link(bool raise_event) {
     link.link_speed = device_.features().link.speed != 0 ? device_.features().link.speed : RTE_ETH_SPEED_NUM_NONE;
     link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
     link.link_autoneg = RTE_ETH_LINK_FIXED;
-    rte_eth_linkstatus_set(eth_dev_, &link);
-    if (raise_event && eth_dev_->data->dev_conf.intr_conf.lsc != 0)
-        rte_eth_dev_callback_process(eth_dev_, RTE_ETH_EVENT_INTR_LSC, nullptr);
+    rte_eth_linkstatus_set(eth_dev(), &link);
+    if (raise_event && data_->dev_conf.intr_conf.lsc != 0)
+        rte_eth_dev_callback_process(eth_dev(), RTE_ETH_EVENT_INTR_LSC, nullptr);
 }
 
 std::uint16_t Port::rss_table_size() const {
@@ -283,10 +290,10 @@ std::uint16_t Port::rss_table_size() const {
 int Port::configure() {
     if (!device_.initialised())
         return -EIO;
-    rte_eth_dev_data* data = eth_dev_->data;
+    rte_eth_dev_data* data = data_;
     rte_eth_conf& conf = data->dev_conf;
     const DeviceFeatures& features = device_.features();
-    const char* name = resources_.name;
+    const char* name = resources().name;
 
     if (data->nb_rx_queues > features.max_io_queues || data->nb_tx_queues > features.max_io_queues) {
         log(g_log_driver, RTE_LOG_ERR, "%s: %u Rx / %u Tx queues requested (accepted: up to %u each)", name,
@@ -390,7 +397,7 @@ int Port::infos_get(rte_eth_dev_info* info) {
 int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_rxconf* conf,
                          rte_mempool* pool) {
     const DeviceFeatures& features = device_.features();
-    const char* name = resources_.name;
+    const char* name = resources().name;
     if (!device_.initialised())
         return -EIO;
     if (const int rc = check_queue_request(name, "Rx", queue, descriptors, features.max_io_queues,
@@ -415,7 +422,7 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.pool = pool;
     config.buffer_size = static_cast<std::uint16_t>(std::min<std::uint32_t>(room - RTE_PKTMBUF_HEADROOM, UINT16_MAX));
     config.max_sgl = features.max_rx_sgl;
-    config.port_id = eth_dev_->data->port_id;
+    config.port_id = data_->port_id;
     config.check_mbz = features.has(hw::Capability::kCdescMbz);
     if (conf != nullptr)
         config.conf = *conf;
@@ -423,18 +430,18 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
                                 ? config.conf.rx_free_thresh
                                 : std::min<std::uint16_t>(descriptors / kRefillThresholdDivider, kRefillThresholdMax);
     config.conf.rx_free_thresh = config.free_threshold;
-    config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.rxmode.offloads;
+    config.offloads = config.conf.offloads | data_->dev_conf.rxmode.offloads;
 
-    return install_queue<RxQueue>(device_, config, eth_dev_->data->rx_queues[queue]);
+    return install_queue<RxQueue>(device_, config, data_->rx_queues[queue]);
 }
 
 int Port::queue_socket(unsigned socket) const {
-    return socket == static_cast<unsigned>(SOCKET_ID_ANY) ? eth_dev_->data->numa_node : static_cast<int>(socket);
+    return socket == static_cast<unsigned>(SOCKET_ID_ANY) ? data_->numa_node : static_cast<int>(socket);
 }
 
 int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf) {
     const DeviceFeatures& features = device_.features();
-    const char* name = resources_.name;
+    const char* name = resources().name;
     if (!device_.initialised())
         return -EIO;
     if (const int rc = check_queue_request(name, "Tx", queue, descriptors, features.max_io_queues,
@@ -467,22 +474,22 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
             : static_cast<std::uint16_t>(std::max<int>(descriptors - descriptors / kRefillThresholdDivider,
                                                        descriptors - kRefillThresholdMax));
     config.conf.tx_free_thresh = config.free_threshold;
-    config.offloads = config.conf.offloads | eth_dev_->data->dev_conf.txmode.offloads;
+    config.offloads = config.conf.offloads | data_->dev_conf.txmode.offloads;
 
-    return install_queue<TxQueue>(device_, config, eth_dev_->data->tx_queues[queue]);
+    return install_queue<TxQueue>(device_, config, data_->tx_queues[queue]);
 }
 
 void Port::rx_queue_release(std::uint16_t queue) {
-    release_queue<RxQueue>(eth_dev_->data->rx_queues, eth_dev_->data->nb_rx_queues, queue);
+    release_queue<RxQueue>(data_->rx_queues, data_->nb_rx_queues, queue);
 }
 
 void Port::tx_queue_release(std::uint16_t queue) {
-    release_queue<TxQueue>(eth_dev_->data->tx_queues, eth_dev_->data->nb_tx_queues, queue);
+    release_queue<TxQueue>(data_->tx_queues, data_->nb_tx_queues, queue);
 }
 
 int Port::start() {
-    rte_eth_dev_data* data = eth_dev_->data;
-    const char* name = resources_.name;
+    rte_eth_dev_data* data = data_;
+    const char* name = resources().name;
     if (!device_.initialised()) {
         log(g_log_driver, RTE_LOG_ERR, "%s: device is not initialised (a reset failed?); cannot start", name);
         return -EIO;
@@ -531,9 +538,10 @@ int Port::start() {
         return rc;
     }
 
-    eth_dev_->rx_pkt_burst = datapath::select_rx_burst(*this);
-    eth_dev_->tx_pkt_burst = datapath::select_tx_burst(*this);
-    eth_dev_->tx_pkt_prepare = datapath::select_tx_prepare(*this);
+    rte_eth_dev* dev = eth_dev();
+    dev->rx_pkt_burst = datapath::select_rx_burst(*this);
+    dev->tx_pkt_burst = datapath::select_tx_burst(*this);
+    dev->tx_pkt_prepare = datapath::select_tx_prepare(*this);
     for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
         data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
     for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
@@ -545,7 +553,7 @@ int Port::start() {
 }
 
 int Port::stop() {
-    rte_eth_dev_data* data = eth_dev_->data;
+    rte_eth_dev_data* data = data_;
     for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q) {
         if (TxQueue* tx = tx_queue(q))
             tx->stop();
@@ -573,7 +581,7 @@ int Port::reset() {
     const int rc = bring_up();
     if (rc != 0)
         log(g_log_driver, RTE_LOG_ERR, "%s: re-initialisation after reset failed: %d; the port is unusable until the "
-            "next successful reset", resources_.name, rc);
+            "next successful reset", resources().name, rc);
     return rc;
 }
 
@@ -584,13 +592,13 @@ int Port::link_update(int) {
     link.link_speed = device_.features().link.speed != 0 ? device_.features().link.speed : RTE_ETH_SPEED_NUM_NONE;
     link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
     link.link_autoneg = RTE_ETH_LINK_FIXED;
-    return rte_eth_linkstatus_set(eth_dev_, &link);
+    return rte_eth_linkstatus_set(eth_dev(), &link);
 }
 
 int Port::mtu_set(std::uint16_t mtu) {
     const std::uint32_t max_mtu = device_.features().attributes.max_mtu;
     if (mtu < kMinMtu || mtu > max_mtu) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: MTU %u out of range (accepted: %u-%u)", resources_.name, mtu, kMinMtu,
+        log(g_log_driver, RTE_LOG_ERR, "%s: MTU %u out of range (accepted: %u-%u)", resources().name, mtu, kMinMtu,
             max_mtu);
         return -EINVAL;
     }
@@ -598,7 +606,7 @@ int Port::mtu_set(std::uint16_t mtu) {
         return -EIO;
     const int rc = device_.set_mtu(mtu);
     if (rc != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: device refused MTU %u: %d", resources_.name, mtu, rc);
+        log(g_log_driver, RTE_LOG_ERR, "%s: device refused MTU %u: %d", resources().name, mtu, rc);
         return rc;
     }
     device_mtu_ = mtu;
@@ -612,7 +620,7 @@ int Port::stats_get(rte_eth_stats* stats) {
     BasicStats basic;
     const int rc = device_.get_basic_stats(basic);
     if (rc != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources_.name, rc);
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources().name, rc);
         return rc;
     }
     stats->ipackets = basic.rx_packets - stats_baseline_.rx_packets;
@@ -622,7 +630,7 @@ int Port::stats_get(rte_eth_stats* stats) {
     const EventCounters events = device_.event_counters();
     stats->imissed = events.rx_drops + events.rx_overruns - missed_baseline_;
 
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
         const RxQueue* rx = rx_queue(q);
         if (rx == nullptr)
@@ -655,13 +663,13 @@ int Port::stats_reset() {
     BasicStats basic;
     const int rc = device_.get_basic_stats(basic);
     if (rc != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources_.name, rc);
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources().name, rc);
         return rc;
     }
     stats_baseline_ = basic;
     const EventCounters events = device_.event_counters();
     missed_baseline_ = events.rx_drops + events.rx_overruns;
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
         if (RxQueue* rx = rx_queue(q))
             rx->stats = RxQueueStats{};

@@ -100,7 +100,14 @@ public:
     EnaDevice& device() { return device_; }
     const EnaDevice& device() const { return device_; }
     const DriverArgs& args() const { return args_; }
-    rte_eth_dev* eth_dev() const { return eth_dev_; }
+    // This process's ethdev of the port (ethdev keeps one array per process) and the data all
+    // processes share.
+    rte_eth_dev* eth_dev() const { return &rte_eth_devices[data_->port_id]; }
+    rte_eth_dev_data* data() const { return data_; }
+    // This process's resources of the device.
+    const DeviceResources& resources() const { return process_resources(data_->port_id); }
+    // Registers this process's resources of the port (a secondary process attaching does too).
+    void attach_process(const DeviceResources& resources);
     TxQueue* tx_queue(std::uint16_t queue) const;
     RxQueue* rx_queue(std::uint16_t queue) const;
     const PortCounters& counters() const { return counters_; }
@@ -128,9 +135,8 @@ private:
     unsigned xstats_count() const;
     int read_device_xstats(DeviceXstats& out);
 
-    rte_eth_dev* eth_dev_;
-    char name_[RTE_ETH_NAME_MAX_LEN] = {};  // resources_.name points here
-    DeviceResources resources_;
+    rte_eth_dev_data* data_;                // shared by every process
+    char name_[RTE_ETH_NAME_MAX_LEN] = {};  // every process's DeviceResources::name points here
     DriverArgs args_;
     EnaDevice device_;
     PortCounters counters_;

@@ -75,12 +75,12 @@ void Port::init_rss_state() {
 // dev_configure: take the application's key and hash types; spread the table round-robin over
 // the configured Rx queues.
 int Port::configure_rss() {
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     const rte_eth_rss_conf& conf = data->dev_conf.rx_adv_conf.rss_conf;
     const bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS;
     if (rss && conf.rss_key != nullptr) {
         if (conf.rss_key_len != hw::kRssKeySize) {
-            log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %u bytes (accepted: %u)", resources_.name, conf.rss_key_len,
+            log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %u bytes (accepted: %u)", resources().name, conf.rss_key_len,
                 hw::kRssKeySize);
             return -EINVAL;
         }
@@ -98,14 +98,14 @@ int Port::configure_rss() {
 }
 
 void Port::warn_if_rss_hashes_nothing(std::uint64_t rss_hf) {
-    if ((rss_hf & (kRssDefaultHashTypes | RTE_ETH_RSS_L2_PAYLOAD)) != 0 || eth_dev_->data->nb_rx_queues < 2 ||
+    if ((rss_hf & (kRssDefaultHashTypes | RTE_ETH_RSS_L2_PAYLOAD)) != 0 || data_->nb_rx_queues < 2 ||
         rss_nothing_warned_)
         return;
     rss_nothing_warned_ = true;
     log(g_log_driver, RTE_LOG_WARNING,
         "%s: RSS over %u Rx queues with no hash type (rss_hf 0x%" PRIx64 "): every frame lands on queue 0; the device "
         "hashes 0x%" PRIx64 " (e.g. RTE_ETH_RSS_IP, RTE_ETH_RSS_TCP, RTE_ETH_RSS_UDP)",
-        resources_.name, eth_dev_->data->nb_rx_queues, rss_hf, kRssHashTypes);
+        resources().name, data_->nb_rx_queues, rss_hf, kRssHashTypes);
 }
 
 int Port::apply_rss_table() {
@@ -122,10 +122,10 @@ int Port::apply_rss_table() {
 }
 
 int Port::apply_rss() {
-    if (rss_table_size() == 0 || eth_dev_->data->nb_rx_queues == 0)
+    if (rss_table_size() == 0 || data_->nb_rx_queues == 0)
         return 0;
     const DeviceFeatures& features = device_.features();
-    const char* name = resources_.name;
+    const char* name = resources().name;
     int rc = 0;
     const std::uint32_t toeplitz = 1u << static_cast<unsigned>(hw::HashFunction::kToeplitz);
     if (features.supports(hw::FeatureId::kRssHashFunction) && (features.rss_hash_functions & toeplitz) != 0) {
@@ -151,7 +151,7 @@ int Port::apply_rss() {
 int Port::reta_update(const rte_eth_rss_reta_entry64* conf, std::uint16_t size) {
     const std::uint16_t table_size = rss_table_size();
     if (size != table_size || table_size == 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: RSS table of %u entries given (accepted: %u)", resources_.name, size,
+        log(g_log_driver, RTE_LOG_ERR, "%s: RSS table of %u entries given (accepted: %u)", resources().name, size,
             table_size);
         return -EINVAL;
     }
@@ -160,9 +160,9 @@ int Port::reta_update(const rte_eth_rss_reta_entry64* conf, std::uint16_t size) 
         const rte_eth_rss_reta_entry64& group = conf[i / RTE_ETH_RETA_GROUP_SIZE];
         const unsigned shift = i % RTE_ETH_RETA_GROUP_SIZE;
         if ((group.mask >> shift) & 1) {
-            if (group.reta[shift] >= eth_dev_->data->nb_rx_queues) {
+            if (group.reta[shift] >= data_->nb_rx_queues) {
                 log(g_log_driver, RTE_LOG_ERR, "%s: RSS table entry %u names Rx queue %u (accepted: 0-%u)",
-                    resources_.name, i, group.reta[shift], eth_dev_->data->nb_rx_queues - 1);
+                    resources().name, i, group.reta[shift], data_->nb_rx_queues - 1);
                 return -EINVAL;
             }
             updated[i] = group.reta[shift];
@@ -170,7 +170,7 @@ int Port::reta_update(const rte_eth_rss_reta_entry64* conf, std::uint16_t size) 
     }
     const auto previous = reta_;
     reta_ = updated;
-    if (eth_dev_->data->dev_started == 0)
+    if (data_->dev_started == 0)
         return 0;
     const int rc = apply_rss_table();
     if (rc != 0)
@@ -181,12 +181,12 @@ int Port::reta_update(const rte_eth_rss_reta_entry64* conf, std::uint16_t size) 
 int Port::reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size) {
     const std::uint16_t table_size = rss_table_size();
     if (size != table_size || table_size == 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: RSS table of %u entries asked for (it has %u)", resources_.name, size,
+        log(g_log_driver, RTE_LOG_ERR, "%s: RSS table of %u entries asked for (it has %u)", resources().name, size,
             table_size);
         return -EINVAL;
     }
     auto table = reta_;
-    if (eth_dev_->data->dev_started != 0) {
+    if (data_->dev_started != 0) {
         // Report what the device steers by, not what the driver meant to set.
         std::uint16_t device_table[kMaxRssTableSize];
         const int rc = device_.get_rss_indirection_table(std::span<std::uint16_t>(device_table, table_size));
@@ -194,9 +194,9 @@ int Port::reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size) {
             return rc;
         for (std::uint16_t i = 0; i < table_size; ++i) {
             std::uint16_t q = 0;
-            while (q < eth_dev_->data->nb_rx_queues && rx_queue(q)->io.sq_index != device_table[i])
+            while (q < data_->nb_rx_queues && rx_queue(q)->io.sq_index != device_table[i])
                 ++q;
-            if (q == eth_dev_->data->nb_rx_queues)
+            if (q == data_->nb_rx_queues)
                 return -EIO;  // the device steers to a queue this port does not have
             table[i] = q;
         }
@@ -215,11 +215,11 @@ int Port::rss_hash_update(const rte_eth_rss_conf* conf) {
         return -ENOTSUP;
     if (conf->rss_hf & ~kRssHashTypes) {
         log(g_log_driver, RTE_LOG_ERR, "%s: RSS hash types 0x%" PRIx64 " not supported (accepted: 0x%" PRIx64 ")",
-            resources_.name, conf->rss_hf & ~kRssHashTypes, kRssHashTypes);
+            resources().name, conf->rss_hf & ~kRssHashTypes, kRssHashTypes);
         return -EINVAL;
     }
     if (conf->rss_key != nullptr && conf->rss_key_len != hw::kRssKeySize) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %u bytes (accepted: %u)", resources_.name, conf->rss_key_len,
+        log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %u bytes (accepted: %u)", resources().name, conf->rss_key_len,
             hw::kRssKeySize);
         return -EINVAL;
     }
@@ -229,7 +229,7 @@ int Port::rss_hash_update(const rte_eth_rss_conf* conf) {
         std::memcpy(rss_key_.data(), conf->rss_key, hw::kRssKeySize);
     rss_hf_ = conf->rss_hf;
     warn_if_rss_hashes_nothing(rss_hf_);
-    if (eth_dev_->data->dev_started == 0)
+    if (data_->dev_started == 0)
         return 0;
     const int rc = apply_rss();
     if (rc != 0) {
@@ -247,7 +247,7 @@ int Port::rss_hash_conf_get(rte_eth_rss_conf* conf) {
             return -EINVAL;
         auto key = rss_key_;
         const DeviceFeatures& features = device_.features();
-        if (eth_dev_->data->dev_started != 0 && features.supports(hw::FeatureId::kRssHashFunction)) {
+        if (data_->dev_started != 0 && features.supports(hw::FeatureId::kRssHashFunction)) {
             // The key the device hashes with, read back through the admin queue.
             hw::HashFunction function{};
             const int rc = device_.get_rss_hash_function(function, key);

@@ -71,7 +71,7 @@ unsigned Port::metric_count() const {
 }
 
 unsigned Port::xstats_count() const {
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     return kGlobalCount + metric_count() + kSrdCount + std::size(kRxStats) * data->nb_rx_queues +
            std::size(kTxStats) * data->nb_tx_queues;
 }
@@ -90,7 +90,7 @@ int Port::xstats_get_names(rte_eth_xstat_name* names, unsigned size) {
         put("%s", kMetricNames[m]);
     for (const char* name : kSrdNames)
         put("%s", name);
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     for (const RxStat& stat : kRxStats)
         for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
             put("rx_q%u_%s", q, stat.name);
@@ -131,7 +131,7 @@ int Port::xstats_get(rte_eth_xstat* stats, unsigned count) {
     if (device_.initialised()) {
         const int rc = read_device_xstats(device);
         if (rc != 0) {
-            log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device metrics for xstats: %d", resources_.name, rc);
+            log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device metrics for xstats: %d", resources().name, rc);
             return rc;
         }
     }
@@ -152,7 +152,7 @@ int Port::xstats_get(rte_eth_xstat* stats, unsigned count) {
     for (unsigned s = 1; s < kSrdCount - 1; ++s)
         put(device.srd[s] - xstats_baseline_.srd[s]);
     put(device.srd[kSrdCount - 1]);
-    const rte_eth_dev_data* data = eth_dev_->data;
+    const rte_eth_dev_data* data = data_;
     for (const RxStat& stat : kRxStats)
         for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
             const RxQueue* rx = rx_queue(q);

@@ -66,7 +66,7 @@ const char* admin_status_name(hw::AdminStatus status) {
 int AdminQueue::init(RegisterAccess& registers, const DeviceResources& resources, unsigned dma_width) {
     std::lock_guard guard(lock_);
     registers_ = &registers;
-    resources_ = &resources;
+    resources_ = ResourcesRef(resources.slot);
     const std::size_t ring_bytes = std::size_t{depth_} * hw::kAdminEntrySize;
     int rc = submission_ring_.allocate(resources, "aq", ring_bytes, 4096, resources.numa_node);
     if (rc == 0)

@@ -67,7 +67,7 @@ private:
     bool take_completions(std::uint16_t command_id, hw::AdminCompletion& completion);
 
     RegisterAccess* registers_ = nullptr;
-    const DeviceResources* resources_ = nullptr;
+    ResourcesRef resources_;
     DmaBuffer submission_ring_;
     DmaBuffer completion_ring_;
     std::uint16_t depth_ = hw::kAdminQueueDepth;

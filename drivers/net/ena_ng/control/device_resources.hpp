@@ -1,6 +1,12 @@
 // The driver's whole view of a device: what PCI probe or the simulated device hands to it.
 // Device control and the datapath touch the device only through this value, so nothing in the
 // driver asks whether the device is real or simulated.
+//
+// Everything in it is the process's own: BAR mappings, function pointers, the simulated
+// device's address. State that processes share (ethdev's dev_private, queues in DPDK memory)
+// therefore never holds a DeviceResources or a pointer to one; it names the device by its slot
+// (the ethdev port id) and looks the resources up in the process at hand (ResourcesRef), as
+// DPDK's virtio keeps its per-process ops.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +33,8 @@ struct DeviceResources {
     bool readless_mmio = true;    // device answers register reads through host memory
     int numa_node = -1;           // SOCKET_ID_ANY when unknown
     std::uint16_t pci_bdf = 0;    // reported to the device in host info
-    const char* name = "";        // device name for logs and memzone names
+    const char* name = "";        // device name for logs and memzone names (in shared memory)
+    std::uint16_t slot = 0;       // where this process keeps these resources (see ResourcesRef)
 
     // DMA memory. Returns 0 or -errno.
     int (*dma_alloc)(void* ctx, const char* name, std::size_t size, std::size_t align, int socket,
@@ -44,6 +51,24 @@ struct DeviceResources {
     void (*sleep_us)(void* ctx, unsigned microseconds) = nullptr;
 
     void* ctx = nullptr;  // passed to every callback above
+};
+
+inline constexpr std::uint16_t kMaxDeviceSlots = 256;
+
+// This process's resources for `slot` (< kMaxDeviceSlots); empty until set.
+DeviceResources& process_resources(std::uint16_t slot);
+
+// Names a device's resources in a way every process can store and use.
+class ResourcesRef {
+public:
+    ResourcesRef() = default;
+    explicit ResourcesRef(std::uint16_t slot) : slot_(slot) {}
+    const DeviceResources& operator*() const { return process_resources(slot_); }
+    const DeviceResources* operator->() const { return &process_resources(slot_); }
+    std::uint16_t slot() const { return slot_; }
+
+private:
+    std::uint16_t slot_ = 0;
 };
 
 }  // namespace ena::ng

@@ -13,17 +13,22 @@ int DmaBuffer::allocate(const DeviceResources& resources, const char* name, std:
     const int rc = resources.dma_alloc(resources.ctx, name, size, align, socket, &region);
     if (rc != 0)
         return rc;
-    resources_ = &resources;
+    resources_ = ResourcesRef(resources.slot);
     region_ = region;
     std::memset(region_.va, 0, region_.size);
     return 0;
 }
 
 void DmaBuffer::release() {
-    if (region_.va != nullptr && resources_ != nullptr && resources_->dma_free != nullptr)
+    if (region_.va != nullptr && resources_->dma_free != nullptr)
         resources_->dma_free(resources_->ctx, &region_);
     region_ = DmaRegion{};
-    resources_ = nullptr;
+}
+
+DeviceResources& process_resources(std::uint16_t slot) {
+    // One table per process: the ports' own mappings and callbacks.
+    static DeviceResources table[kMaxDeviceSlots];
+    return table[slot < kMaxDeviceSlots ? slot : 0];
 }
 
 int set_dma_address(hw::DmaAddress& field, std::uint64_t iova, unsigned dma_width_bits) {

@@ -22,7 +22,7 @@ public:
     DmaBuffer& operator=(DmaBuffer&& other) noexcept {
         if (this != &other) {
             release();
-            resources_ = std::exchange(other.resources_, nullptr);
+            resources_ = other.resources_;
             region_ = std::exchange(other.region_, DmaRegion{});
         }
         return *this;
@@ -47,7 +47,7 @@ public:
     }
 
 private:
-    const DeviceResources* resources_ = nullptr;
+    ResourcesRef resources_;  // who frees it
     DmaRegion region_{};
 };
 

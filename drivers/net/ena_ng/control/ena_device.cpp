@@ -27,9 +27,9 @@ constexpr std::uint32_t kWantedAenqGroups =
 
 }  // namespace
 
-int EnaDevice::init(const DeviceResources& resources, const InitOptions& options) {
+int EnaDevice::init(std::uint16_t slot, const InitOptions& options) {
     shutdown();
-    resources_ = resources;
+    resources_ = ResourcesRef(slot);
     features_ = DeviceFeatures{};
     {
         std::lock_guard guard(counters_lock_);
@@ -48,19 +48,19 @@ int EnaDevice::init(const DeviceResources& resources, const InitOptions& options
 }
 
 int EnaDevice::bring_up(const InitOptions& options) {
-    const char* name = resources_.name;
-    if (resources_.registers == nullptr || resources_.registers_size < hw::reg::kFixedRegisterEnd) {
+    const char* name = resources().name;
+    if (resources().registers == nullptr || resources().registers_size < hw::reg::kFixedRegisterEnd) {
         log(g_log_init, RTE_LOG_ERR, "%s: register BAR missing or too small (%zu bytes)", name,
-            resources_.registers_size);
+            resources().registers_size);
         return -ENXIO;
     }
-    if (resources_.now_ns == nullptr || resources_.sleep_us == nullptr || resources_.dma_alloc == nullptr ||
-        resources_.dma_free == nullptr) {
+    if (resources().now_ns == nullptr || resources().sleep_us == nullptr || resources().dma_alloc == nullptr ||
+        resources().dma_free == nullptr) {
         log(g_log_init, RTE_LOG_ERR, "%s: device resources lack a clock or a DMA allocator", name);
         return -EINVAL;
     }
 
-    int rc = registers_.init(resources_);
+    int rc = registers_.init(resources());
     if (rc != 0)
         return rc;
     registers_ready_ = true;
@@ -92,10 +92,10 @@ int EnaDevice::bring_up(const InitOptions& options) {
         log(g_log_init, RTE_LOG_ERR, "%s: device not ready after reset (DEV_STS 0x%x)", name, status);
         return -ENODEV;
     }
-    rc = admin_.init(registers_, resources_, width);
+    rc = admin_.init(registers_, resources(), width);
     if (rc != 0)
         return rc;
-    rc = events_.init(registers_, resources_, width);
+    rc = events_.init(registers_, resources(), width);
     if (rc != 0)
         return rc;
     // The whole AENQ is the device's from admin initialisation on; writing the head doorbell
@@ -150,12 +150,12 @@ void EnaDevice::shutdown() {
 void EnaDevice::request_reset(hw::ResetReason reason) {
     std::uint32_t expected = kNoResetRequest;
     if (reset_request_.compare_exchange_strong(expected, static_cast<std::uint32_t>(reason), std::memory_order_acq_rel))
-        log(g_log_driver, RTE_LOG_ERR, "%s: device reset needed (reason %u); call rte_eth_dev_reset()", resources_.name,
+        log(g_log_driver, RTE_LOG_ERR, "%s: device reset needed (reason %u); call rte_eth_dev_reset()", resources().name,
             static_cast<unsigned>(reason));
 }
 
 int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress) {
-    const Deadline deadline(resources_, std::uint64_t{timeout_100ms} * hw::caps::kTimeoutUnitMs * 1'000'000);
+    const Deadline deadline(resources(), std::uint64_t{timeout_100ms} * hw::caps::kTimeoutUnitMs * 1'000'000);
     unsigned delay_us = 10;
     while (true) {
         const std::uint32_t status = registers_.read(hw::reg::kDevSts);
@@ -165,13 +165,13 @@ int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progres
             return 0;
         if (deadline.expired())
             return -ETIME;
-        sleep_us(resources_, delay_us);
+        sleep_us(resources(), delay_us);
         delay_us = std::min(delay_us * 2, 5000u);
     }
 }
 
 int EnaDevice::reset(hw::ResetReason reason) {
-    const char* name = resources_.name;
+    const char* name = resources().name;
     const std::uint32_t status = registers_.read(hw::reg::kDevSts);
     const std::uint32_t caps = status != hw::kRegisterReadFailed ? registers_.read(hw::reg::kCaps) : status;
     if (status == hw::kRegisterReadFailed || caps == hw::kRegisterReadFailed) {
@@ -217,18 +217,18 @@ int EnaDevice::check_versions() {
     const std::uint32_t version = registers_.read(hw::reg::kVersion);
     const std::uint32_t controller = registers_.read(hw::reg::kControllerVersion);
     if (version == hw::kRegisterReadFailed || controller == hw::kRegisterReadFailed) {
-        log(g_log_init, RTE_LOG_ERR, "%s: cannot read the device version registers", resources_.name);
+        log(g_log_init, RTE_LOG_ERR, "%s: cannot read the device version registers", resources().name);
         return -ETIME;
     }
     features_.spec_version = version;
     features_.controller_version = controller;
     log(g_log_init, RTE_LOG_INFO, "%s: ENA device version %u.%u, controller %u.%u.%u implementation %u",
-        resources_.name, hw::version::Major::get(version), hw::version::Minor::get(version),
+        resources().name, hw::version::Major::get(version), hw::version::Minor::get(version),
         hw::controller_version::Major::get(controller), hw::controller_version::Minor::get(controller),
         hw::controller_version::Subminor::get(controller), hw::controller_version::ImplId::get(controller));
     const std::uint32_t without_impl = controller & ~hw::controller_version::ImplId::kMask;
     if (without_impl < hw::controller_version::kMinimum) {
-        log(g_log_init, RTE_LOG_ERR, "%s: controller version 0x%x is older than the minimum 0.0.1", resources_.name,
+        log(g_log_init, RTE_LOG_ERR, "%s: controller version 0x%x is older than the minimum 0.0.1", resources().name,
             without_impl);
         return -ENOTSUP;
     }
@@ -236,9 +236,9 @@ int EnaDevice::check_versions() {
 }
 
 int EnaDevice::set_host_attributes(const HostDescription& host) {
-    int rc = host_info_.allocate(resources_, "host_info", hw::kHostInfoPageSize, 4096, resources_.numa_node);
+    int rc = host_info_.allocate(resources(), "host_info", hw::kHostInfoPageSize, 4096, resources().numa_node);
     if (rc != 0) {
-        log(g_log_init, RTE_LOG_WARNING, "%s: cannot allocate the host info page: %d", resources_.name, rc);
+        log(g_log_init, RTE_LOG_WARNING, "%s: cannot allocate the host info page: %d", resources().name, rc);
         return rc;
     }
     auto* info = host_info_.as<hw::HostInfo>();
@@ -264,7 +264,7 @@ int EnaDevice::set_host_attributes(const HostDescription& host) {
         rc = set_feature(command);
     if (rc != 0) {
         log(g_log_init, rc == -EOPNOTSUPP ? RTE_LOG_WARNING : RTE_LOG_ERR,
-            "%s: cannot set host attributes: %d", resources_.name, rc);
+            "%s: cannot set host attributes: %d", resources().name, rc);
         host_info_.release();
     }
     return rc;
@@ -306,7 +306,7 @@ int EnaDevice::set_feature(hw::SetFeatureCommand& command, const DmaBuffer* cont
 }
 
 int EnaDevice::get_device_features() {
-    const char* name = resources_.name;
+    const char* name = resources().name;
     hw::GetFeatureResponse response{};
     int rc = get_feature(hw::FeatureId::kDeviceAttributes, response);
     if (rc != 0) {
@@ -425,7 +425,7 @@ int EnaDevice::set_aenq_groups(std::uint32_t groups) {
 }
 
 int EnaDevice::negotiate_llq(LlqPolicy policy) {
-    const char* name = resources_.name;
+    const char* name = resources().name;
     hw::LlqFeature offer{};
     bool device_has_llq = false;
     if (policy != LlqPolicy::kOff && features_.supports(hw::FeatureId::kLlq)) {
@@ -438,7 +438,7 @@ int EnaDevice::negotiate_llq(LlqPolicy policy) {
             return rc;
         }
     }
-    LlqChoice choice = choose_llq(offer, device_has_llq, resources_.llq_memory != nullptr, policy);
+    LlqChoice choice = choose_llq(offer, device_has_llq, resources().llq_memory != nullptr, policy);
     if (policy == LlqPolicy::kOff) {
         log(g_log_init, RTE_LOG_WARNING,
             "%s: LLQ disabled by the llq_policy/enable_llq devarg: Tx descriptors go through host memory, "
@@ -502,7 +502,7 @@ EventCounters EnaDevice::event_counters() const {
 }
 
 void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) {
-    const char* name = resources_.name;
+    const char* name = resources().name;
     const auto group = static_cast<hw::AenqGroup>(entry.common.group);
     std::lock_guard guard(counters_lock_);
     switch (group) {
@@ -520,7 +520,7 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
             hw::AenqKeepAlive event;
             std::memcpy(&event, &entry, sizeof(event));
             ++counters_.keep_alives;
-            counters_.last_keep_alive_ns = now_ns(resources_);
+            counters_.last_keep_alive_ns = now_ns(resources());
             counters_.rx_drops = event.rx_drops.get();
             counters_.tx_drops = event.tx_drops.get();
             counters_.rx_overruns = event.rx_overruns.get();

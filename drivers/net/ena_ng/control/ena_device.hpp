@@ -123,8 +123,9 @@ public:
     EnaDevice(const EnaDevice&) = delete;
     EnaDevice& operator=(const EnaDevice&) = delete;
 
-    // Full bring-up. On failure everything allocated is released again.
-    int init(const DeviceResources& resources, const InitOptions& options);
+    // Full bring-up of the device whose resources this process keeps in `slot`
+    // (process_resources). On failure everything allocated is released again.
+    int init(std::uint16_t slot, const InitOptions& options);
     // Stops the device from writing host memory (reset), then frees every DMA buffer. Safe to
     // call twice and after a failed init.
     void shutdown();
@@ -135,7 +136,7 @@ public:
     int reset(hw::ResetReason reason);
 
     const DeviceFeatures& features() const { return features_; }
-    const DeviceResources& resources() const { return resources_; }
+    const DeviceResources& resources() const { return *resources_; }
     RegisterAccess& registers() { return registers_; }
     AdminQueue& admin() { return admin_; }
 
@@ -196,7 +197,7 @@ private:
     int wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress);
     int ensure_rss_buffers();
 
-    DeviceResources resources_{};
+    ResourcesRef resources_;
     RegisterAccess registers_;
     AdminQueue admin_;
     EventQueue events_;

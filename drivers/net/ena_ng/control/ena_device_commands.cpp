@@ -31,7 +31,7 @@ volatile std::uint32_t* register_at(const DeviceResources& resources, std::uint3
 // --- IO queues ------------------------------------------------------------------------------
 
 int EnaDevice::create_io_queue(const IoQueueSpec& spec, IoQueueHandles& handles) {
-    const char* name = resources_.name;
+    const char* name = resources().name;
     const char* direction = spec.direction == hw::SqDirection::kTx ? "Tx" : "Rx";
     handles = IoQueueHandles{};
 
@@ -70,20 +70,20 @@ int EnaDevice::create_io_queue(const IoQueueSpec& spec, IoQueueHandles& handles)
     const std::uint32_t unmask = cq_response.cq_interrupt_unmask_register_offset;
     const std::uint32_t head = cq_response.cq_head_db_register_offset;
     const std::uint32_t numa = cq_response.numa_node_register_offset;
-    if ((unmask != 0 && !register_offset_valid(resources_, unmask)) ||
-        (head != 0 && !register_offset_valid(resources_, head)) ||
-        (numa != 0 && !register_offset_valid(resources_, numa))) {
+    if ((unmask != 0 && !register_offset_valid(resources(), unmask)) ||
+        (head != 0 && !register_offset_valid(resources(), head)) ||
+        (numa != 0 && !register_offset_valid(resources(), numa))) {
         log(g_log_driver, RTE_LOG_ERR, "%s: device returned invalid register offsets for %s CQ %u (0x%x 0x%x 0x%x)",
             name, direction, handles.cq_index, unmask, head, numa);
         undo_cq();
         return -EIO;
     }
     if (unmask != 0)
-        handles.cq_unmask = register_at(resources_, unmask);
+        handles.cq_unmask = register_at(resources(), unmask);
     if (head != 0)
-        handles.cq_head_doorbell = register_at(resources_, head);
+        handles.cq_head_doorbell = register_at(resources(), head);
     if (numa != 0)
-        handles.numa_node_register = register_at(resources_, numa);
+        handles.numa_node_register = register_at(resources(), numa);
 
     hw::CreateSqCommand sq{};
     sq.common.opcode = static_cast<std::uint8_t>(hw::AdminOpcode::kCreateSq);
@@ -123,28 +123,28 @@ int EnaDevice::create_io_queue(const IoQueueSpec& spec, IoQueueHandles& handles)
         hw::AdminCompletion ignored{};
         admin_.execute(destroy, ignored);
     };
-    if (!register_offset_valid(resources_, sq_response.sq_doorbell_offset)) {
+    if (!register_offset_valid(resources(), sq_response.sq_doorbell_offset)) {
         log(g_log_driver, RTE_LOG_ERR, "%s: device returned doorbell offset 0x%x for %s SQ %u, outside BAR0 (%zu bytes)",
-            name, sq_response.sq_doorbell_offset, direction, handles.sq_index, resources_.registers_size);
+            name, sq_response.sq_doorbell_offset, direction, handles.sq_index, resources().registers_size);
         undo_sq();
         undo_cq();
         return -EIO;
     }
-    handles.sq_doorbell = register_at(resources_, sq_response.sq_doorbell_offset);
+    handles.sq_doorbell = register_at(resources(), sq_response.sq_doorbell_offset);
     if (placement == hw::PlacementPolicy::kDevice) {
         const std::size_t bytes = std::size_t{spec.depth} * features_.llq.layout.entry_size;
         const std::size_t offset = sq_response.llq_descriptors_offset;
-        if (resources_.llq_memory == nullptr || offset + bytes > resources_.llq_memory_size ||
-            std::size_t{sq_response.llq_headers_offset} > resources_.llq_memory_size) {
+        if (resources().llq_memory == nullptr || offset + bytes > resources().llq_memory_size ||
+            std::size_t{sq_response.llq_headers_offset} > resources().llq_memory_size) {
             log(g_log_driver, RTE_LOG_ERR,
                 "%s: device placed LLQ SQ %u at 0x%zx (+%zu bytes), outside the LLQ BAR (%zu bytes)", name,
-                handles.sq_index, offset, bytes, resources_.llq_memory_size);
+                handles.sq_index, offset, bytes, resources().llq_memory_size);
             undo_sq();
             undo_cq();
             return -EIO;
         }
-        handles.llq_descriptors = resources_.llq_memory + offset;
-        handles.llq_headers = resources_.llq_memory + sq_response.llq_headers_offset;
+        handles.llq_descriptors = resources().llq_memory + offset;
+        handles.llq_headers = resources().llq_memory + sq_response.llq_headers_offset;
     }
     if (handles.numa_node_register != nullptr && spec.numa_node >= 0)
         registers_.write(numa,
@@ -168,7 +168,7 @@ int EnaDevice::destroy_io_queue(const IoQueueHandles& handles, hw::SqDirection d
         // After a device failure the queues are gone with the next reset anyway.
         const bool quiet = sq_rc == -ENODEV && cq_rc == -ENODEV;
         log(g_log_driver, quiet ? RTE_LOG_DEBUG : RTE_LOG_ERR, "%s: cannot destroy %s queue SQ %u/CQ %u: %d/%d",
-            resources_.name, direction == hw::SqDirection::kTx ? "Tx" : "Rx", handles.sq_index, handles.cq_index,
+            resources().name, direction == hw::SqDirection::kTx ? "Tx" : "Rx", handles.sq_index, handles.cq_index,
             sq_rc, cq_rc);
     }
     return sq_rc != 0 ? sq_rc : cq_rc;
@@ -253,7 +253,7 @@ int EnaDevice::get_customer_metrics(std::array<std::uint64_t, 6>& values, std::u
         return -EOPNOTSUPP;
     if (!metrics_) {
         const int rc =
-            metrics_.allocate(resources_, "metrics", kCustomerMetricsBufferSize, 64, resources_.numa_node);
+            metrics_.allocate(resources(), "metrics", kCustomerMetricsBufferSize, 64, resources().numa_node);
         if (rc != 0)
             return rc;
     }
@@ -276,13 +276,13 @@ int EnaDevice::get_customer_metrics(std::array<std::uint64_t, 6>& values, std::u
 int EnaDevice::ensure_rss_buffers() {
     int rc = 0;
     if (!rss_key_)
-        rc = rss_key_.allocate(resources_, "rss_key", sizeof(hw::RssHashKey), 64, resources_.numa_node);
+        rc = rss_key_.allocate(resources(), "rss_key", sizeof(hw::RssHashKey), 64, resources().numa_node);
     if (rc == 0 && !rss_input_)
-        rc = rss_input_.allocate(resources_, "rss_input", sizeof(hw::RssHashControl), 64, resources_.numa_node);
+        rc = rss_input_.allocate(resources(), "rss_input", sizeof(hw::RssHashControl), 64, resources().numa_node);
     if (rc == 0 && !rss_table_ && features_.rss_table_log_size != 0)
-        rc = rss_table_.allocate(resources_, "rss_table",
+        rc = rss_table_.allocate(resources(), "rss_table",
                                  sizeof(hw::RssIndirectionEntry) << features_.rss_table_log_size, 64,
-                                 resources_.numa_node);
+                                 resources().numa_node);
     return rc;
 }
 
@@ -293,11 +293,11 @@ int EnaDevice::set_rss_hash_function(hw::HashFunction function, std::span<const 
     const std::uint32_t function_bit = std::uint32_t{1} << static_cast<unsigned>(function);
     if (!(features_.rss_hash_functions & function_bit)) {
         log(g_log_driver, RTE_LOG_ERR, "%s: RSS hash function %u not supported (device offers 0x%x)",
-            resources_.name, static_cast<unsigned>(function), features_.rss_hash_functions);
+            resources().name, static_cast<unsigned>(function), features_.rss_hash_functions);
         return -EOPNOTSUPP;
     }
     if (!key.empty() && key.size() != hw::kRssKeySize) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %zu bytes (accepted: %u)", resources_.name, key.size(),
+        log(g_log_driver, RTE_LOG_ERR, "%s: RSS key of %zu bytes (accepted: %u)", resources().name, key.size(),
             hw::kRssKeySize);
         return -EINVAL;
     }
@@ -356,7 +356,7 @@ int EnaDevice::set_rss_indirection_table(std::span<const std::uint16_t> cq_indic
         return -EOPNOTSUPP;
     const std::size_t entries = std::size_t{1} << features_.rss_table_log_size;
     if (cq_indices.size() != entries) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: RSS indirection table of %zu entries (accepted: %zu)", resources_.name,
+        log(g_log_driver, RTE_LOG_ERR, "%s: RSS indirection table of %zu entries (accepted: %zu)", resources().name,
             cq_indices.size(), entries);
         return -EINVAL;
     }

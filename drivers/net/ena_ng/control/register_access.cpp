@@ -11,7 +11,7 @@
 namespace ena::ng {
 
 int RegisterAccess::init(const DeviceResources& resources) {
-    resources_ = &resources;
+    resources_ = ResourcesRef(resources.slot);
     sequence_ = 0;
     readless_ = resources.readless_mmio;
     const int rc = response_.allocate(resources, "mmio_resp", sizeof(hw::ReadlessResponse), 8, resources.numa_node);
@@ -24,7 +24,7 @@ int RegisterAccess::init(const DeviceResources& resources) {
 }
 
 void RegisterAccess::release() {
-    if (resources_ != nullptr && response_) {
+    if (response_) {
         write(hw::reg::kMmioRespLow, 0);
         write(hw::reg::kMmioRespHigh, 0);
     }

@@ -39,7 +39,7 @@ public:
 private:
     std::uint32_t read_through_memory(std::uint32_t offset);
 
-    const DeviceResources* resources_ = nullptr;
+    ResourcesRef resources_;
     DmaBuffer response_;
     bool readless_ = true;
     std::uint16_t sequence_ = 0;

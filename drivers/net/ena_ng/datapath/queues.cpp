@@ -14,13 +14,6 @@ namespace {
 
 constexpr std::size_t kRingAlign = 4096;  // the device wants page-aligned rings
 
-DoorbellNotify doorbell_notify(const DeviceResources& resources, volatile std::uint32_t* doorbell) {
-    DoorbellNotify notify;
-    notify.function = resources.after_register_write;
-    notify.ctx = resources.ctx;
-    notify.offset = static_cast<std::uint32_t>(reinterpret_cast<volatile std::uint8_t*>(doorbell) - resources.registers);
-    return notify;
-}
 
 }  // namespace
 
@@ -70,7 +63,9 @@ int IoQueue::create(const IoQueueSpec& spec) {
     const int rc = device->create_io_queue(spec, io);
     if (rc != 0)
         return rc;
-    notify = doorbell_notify(device->resources(), io.sq_doorbell);
+    const DeviceResources& r = device->resources();
+    resources = ResourcesRef(r.slot);
+    doorbell_offset = static_cast<std::uint32_t>(reinterpret_cast<volatile std::uint8_t*>(io.sq_doorbell) - r.registers);
     started_ = true;
     return 0;
 }

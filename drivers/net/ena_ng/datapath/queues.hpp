@@ -19,14 +19,6 @@
 
 namespace ena::ng {
 
-// Who to tell after a doorbell write: the simulated device's synchronous mode runs here; on PCI
-// `function` is null.
-struct DoorbellNotify {
-    void (*function)(void* ctx, std::uint32_t offset) = nullptr;
-    void* ctx = nullptr;
-    std::uint32_t offset = 0;  // the doorbell's BAR0 offset
-};
-
 struct TxQueueStats {
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
@@ -84,6 +76,14 @@ public:
 
     bool started() const { return started_; }
 
+    // After a doorbell write: the simulated device's engine runs here in some modes; nothing on
+    // PCI (no callback).
+    void notify_doorbell() const {
+        const DeviceResources& r = *resources;
+        if (r.after_register_write != nullptr)
+            r.after_register_write(r.ctx, doorbell_offset);
+    }
+
     // --- datapath state --------------------------------------------------------------------
     EnaDevice* device;
     std::uint16_t ena_qid = 0;  // Tx: 2 * index, Rx: 2 * index + 1
@@ -91,7 +91,8 @@ public:
     DmaBuffer sq_ring;          // host-memory descriptors (none for LLQ Tx)
     DmaBuffer cq_ring;          // completions
     IoQueueHandles io;          // doorbell, LLQ descriptor memory (BAR2), CQ registers
-    DoorbellNotify notify;      // after each doorbell write (simulated device)
+    ResourcesRef resources;     // this process's view of the device
+    std::uint32_t doorbell_offset = 0;  // the SQ doorbell in BAR0
     rte_mbuf** mbufs = nullptr;             // depth entries, indexed by request id
     std::uint16_t* free_req_ids = nullptr;  // depth entries
 

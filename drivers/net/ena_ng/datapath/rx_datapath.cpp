@@ -55,8 +55,7 @@ void ring_doorbell(RxQueue& q) {
     // The descriptors must be visible before the device sees the new tail.
     rte_wmb();
     rte_write32_relaxed(q.sq_tail, q.io.sq_doorbell);
-    if (q.notify.function != nullptr)
-        q.notify.function(q.notify.ctx, q.notify.offset);
+    q.notify_doorbell();
 }
 
 // Posts up to `count` new buffers. Returns how many were posted.
@@ -289,7 +288,7 @@ std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
 }  // namespace
 
 eth_rx_burst_t select_rx_burst(const Port& port) {
-    const std::uint64_t offloads = port.eth_dev()->data->dev_conf.rxmode.offloads;
+    const std::uint64_t offloads = port.data()->dev_conf.rxmode.offloads;
     const bool checksum = (offloads & kChecksumOffloads) != 0;
     const bool hash = (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
     if (checksum)

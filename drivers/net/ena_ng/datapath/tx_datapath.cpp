@@ -42,8 +42,7 @@ void ring_doorbell(TxQueue& q) {
     // reads the new tail: a store fence, not just a compiler barrier.
     rte_wmb();
     rte_write32_relaxed(q.sq_tail, q.io.sq_doorbell);
-    if (q.notify.function != nullptr)
-        q.notify.function(q.notify.ctx, q.notify.offset);
+    q.notify_doorbell();
     q.entries_since_doorbell = 0;
     ++q.stats.doorbells;
 }
@@ -617,9 +616,9 @@ eth_tx_burst_t pick(bool offloads) {
 
 eth_tx_burst_t select_tx_burst(const Port& port) {
     const auto& features = port.device().features();
-    const std::uint64_t offloads = port.eth_dev()->data->dev_conf.txmode.offloads & kOffloadCapaMask;
+    const std::uint64_t offloads = port.data()->dev_conf.txmode.offloads & kOffloadCapaMask;
     bool queue_offloads = offloads != 0;
-    for (std::uint16_t i = 0; i < port.eth_dev()->data->nb_tx_queues; ++i)
+    for (std::uint16_t i = 0; i < port.data()->nb_tx_queues; ++i)
         if (const TxQueue* q = port.tx_queue(i))
             queue_offloads |= (q->config.offloads & kOffloadCapaMask) != 0;
     return features.llq.placement == TxPlacement::kLlq ? pick<TxPlacement::kLlq>(queue_offloads)
