@@ -18,6 +18,8 @@ namespace {
 constexpr std::uint32_t kMaxMissTxcTo = 60;
 constexpr int kMinPollMs = 500;
 constexpr int kMaxPollMs = 1000;
+constexpr unsigned kMinStatsIntervalMs = 10;
+constexpr unsigned kMaxStatsIntervalMs = 60000;
 
 // Decimal digits only: "", "-1", "1x" and "0x10" are not numbers here.
 std::optional<std::uint64_t> parse_unsigned(const char* text) {
@@ -154,6 +156,13 @@ int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, 
                 else
                     return bad_value(devarg, value);
                 break;
+            case DriverDevarg::kStatsInterval: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || (*parsed != 0 && (*parsed < kMinStatsIntervalMs || *parsed > kMaxStatsIntervalMs)))
+                    return bad_value(devarg, value);
+                out.stats_interval_ms = static_cast<unsigned>(*parsed);
+                break;
+            }
             case DriverDevarg::kLargeLlqHdr:
             case DriverDevarg::kNormalLlqHdr:
             case DriverDevarg::kEnableLlq: {

@@ -31,6 +31,7 @@ enum class DriverDevarg : std::uint8_t {
     kControlPathPollInterval,
     kEnableFragBypass,
     kRssKey,
+    kStatsInterval,
     kLargeLlqHdr,
     kNormalLlqHdr,
     kEnableLlq,
@@ -43,6 +44,8 @@ inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::k
     {"control_path_poll_interval", "<0|500-1000>", "0 (interrupt mode) or 500-1000 milliseconds"},
     {"enable_frag_bypass", "<0|1>", "0 or 1"},
     {"rss_key", "<default|random>", "default (the documented fixed key), random"},
+    {"stats_interval", "<0|10-60000>",
+     "0 (read the device at every statistics call) or 10-60000 milliseconds between reads of its counters"},
     {"large_llq_hdr", "<0|1>", "0 or 1"},
     {"normal_llq_hdr", "<0|1>", "0 or 1"},
     {"enable_llq", "<0|1>", "0 or 1"},
@@ -83,6 +86,8 @@ consteval std::array<char, param_string_size<Tables...>()> param_string() {
     return text;
 }
 
+inline constexpr unsigned kDefaultStatsIntervalMs = 1000;
+
 struct DriverArgs {
     LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
     // Seconds before an uncompleted Tx packet counts as missing; 0 disables the check.
@@ -94,6 +99,9 @@ struct DriverArgs {
     // RSS key when the application gives none: the documented default key (flows land on the
     // same queues on every start, which hash-steering deployments rely on) or a random one.
     bool random_rss_key = false;
+    // Milliseconds between reads of the device's counters (the statistics' device-side
+    // snapshot); 0: read them at every statistics call instead.
+    unsigned stats_interval_ms = kDefaultStatsIntervalMs;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

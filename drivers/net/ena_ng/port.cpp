@@ -19,6 +19,7 @@
 
 #include "datapath/datapath.hpp"
 #include "log.hpp"
+#include "memzone_dma.hpp"
 #include "socket_alloc.hpp"
 
 namespace ena::ng {
@@ -77,13 +78,10 @@ int check_queue_request(const char* name, const char* kind, std::uint16_t queue,
     return 0;
 }
 
-// Frees the queue in ethdev's slot `queue` (if any) and empties the slot.
+// The queue in ethdev's slot `queue`, or nullptr.
 template <typename Queue>
-void release_queue(void** slots, std::uint16_t count, std::uint16_t queue) {
-    if (slots == nullptr || queue >= count)
-        return;
-    destroy_on_socket(static_cast<Queue*>(slots[queue]));
-    slots[queue] = nullptr;
+Queue* queue_in(void** slots, std::uint16_t count, std::uint16_t queue) {
+    return slots != nullptr && queue < count ? static_cast<Queue*>(slots[queue]) : nullptr;
 }
 
 // Builds the queue on its socket with its rings and hands it to ethdev.
@@ -118,6 +116,21 @@ Port::Port(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverA
     : data_(eth_dev->data), args_(args) {
     std::snprintf(name_, sizeof(name_), "%s", resources.name != nullptr ? resources.name : "ena_ng");
     attach_process(resources);
+}
+
+void Port::attach_datapath() {
+    rte_eth_dev* dev = eth_dev();
+    const bool reachable = resources().registers != nullptr;
+    dev->rx_pkt_burst = datapath::secondary_rx_burst(reachable);
+    dev->tx_pkt_burst = datapath::secondary_tx_burst(reachable);
+    dev->tx_pkt_prepare = datapath::select_tx_prepare(*this);
+    dev->rx_descriptor_status = datapath::rx_descriptor_status;
+    dev->tx_descriptor_status = datapath::tx_descriptor_status;
+    if (!reachable)
+        log(g_log_init, RTE_LOG_NOTICE,
+            "%s: this process cannot reach the device (it lives in the primary process): statistics and port "
+            "information only, no Rx/Tx here",
+            name_);
 }
 
 void Port::attach_process(const DeviceResources& resources) {
@@ -179,8 +192,8 @@ int Port::bring_up() {
     data->all_multicast = 1;
     device_mtu_ = 0;
     init_rss_state();
-    stats_baseline_ = BasicStats{};
-    missed_baseline_ = 0;
+    device_counters_.store(DeviceCounters{});
+    device_baseline_.store(DeviceCounters{});
 
     if (args_.control_path_poll_interval_ms < 0) {
         poll_interval_ms_ = kDefaultControlPathPollMs;
@@ -188,7 +201,7 @@ int Port::bring_up() {
         poll_interval_ms_ = 0;
         log(g_log_init, RTE_LOG_NOTICE,
             "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
-            "device events are processed only when the application calls in (link state without LSC, statistics)",
+            "device events are processed only when the application calls in or the statistics are read",
             resources().name);
     } else {
         poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
@@ -230,15 +243,24 @@ RxQueue* Port::rx_queue(std::uint16_t queue) const {
 
 // --- control path ---------------------------------------------------------------------------
 
+unsigned Port::alarm_period_ms() const {
+    const unsigned stats = args_.stats_interval_ms;
+    if (poll_interval_ms_ == 0 || stats == 0)
+        return poll_interval_ms_ + stats;  // the one that is set, or 0: no alarm
+    return std::min(poll_interval_ms_, stats);
+}
+
 void Port::start_alarm() {
-    if (poll_interval_ms_ == 0)
+    const unsigned period = alarm_period_ms();
+    if (period == 0)
         return;
+    next_refresh_ns_ = 0;
     alarm_running_.store(true, std::memory_order_release);
-    const int rc = rte_eal_alarm_set(std::uint64_t{poll_interval_ms_} * 1000, &Port::on_alarm, this);
+    const int rc = rte_eal_alarm_set(std::uint64_t{period} * 1000, &Port::on_alarm, this);
     if (rc != 0) {
         alarm_running_.store(false, std::memory_order_release);
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot arm the control-path alarm (%u ms): %d", resources().name,
-            poll_interval_ms_, rc);
+        log(g_log_driver, RTE_LOG_ERR, "%s: cannot arm the control-path alarm (%u ms): %d", resources().name, period,
+            rc);
     }
 }
 
@@ -249,14 +271,24 @@ void Port::stop_alarm() {
     rte_eal_alarm_cancel(&Port::on_alarm, this);
 }
 
+// The control path's tick: device events every poll interval, the statistics snapshot every
+// stats interval (whichever ticks more often sets the period).
 void Port::on_alarm(void* arg) {
     auto* port = static_cast<Port*>(arg);
     if (!port->alarm_running_.load(std::memory_order_acquire))
         return;
-    port->poll_control_path();
+    if (port->poll_interval_ms_ != 0)
+        port->poll_control_path();
+    const unsigned stats_ms = port->args_.stats_interval_ms;
+    const std::uint64_t now = tsc_now_ns(nullptr);
+    if (stats_ms != 0 && now >= port->next_refresh_ns_) {
+        port->refresh_device_counters();
+        port->next_refresh_ns_ = now + std::uint64_t{stats_ms} * 1'000'000 - 500'000;  // the next tick due
+    }
     if (port->alarm_running_.load(std::memory_order_acquire) &&
-        rte_eal_alarm_set(std::uint64_t{port->poll_interval_ms_} * 1000, &Port::on_alarm, port) != 0)
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot re-arm the control-path alarm; device events are no longer polled",
+        rte_eal_alarm_set(std::uint64_t{port->alarm_period_ms()} * 1000, &Port::on_alarm, port) != 0)
+        log(g_log_driver, RTE_LOG_ERR,
+            "%s: cannot re-arm the control-path alarm; device events and counters are no longer polled",
             port->resources().name);
 }
 
@@ -480,11 +512,19 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
 }
 
 void Port::rx_queue_release(std::uint16_t queue) {
-    release_queue<RxQueue>(data_->rx_queues, data_->nb_rx_queues, queue);
+    if (RxQueue* rx = queue_in<RxQueue>(data_->rx_queues, data_->nb_rx_queues, queue)) {
+        retire_rx_queue(*rx);  // the port's totals keep what it counted
+        destroy_on_socket(rx);
+        data_->rx_queues[queue] = nullptr;
+    }
 }
 
 void Port::tx_queue_release(std::uint16_t queue) {
-    release_queue<TxQueue>(data_->tx_queues, data_->nb_tx_queues, queue);
+    if (TxQueue* tx = queue_in<TxQueue>(data_->tx_queues, data_->nb_tx_queues, queue)) {
+        retire_tx_queue(*tx);
+        destroy_on_socket(tx);
+        data_->tx_queues[queue] = nullptr;
+    }
 }
 
 int Port::start() {
@@ -549,6 +589,7 @@ int Port::start() {
     poll_control_path();
     update_link(false);
     ++counters_.dev_start;
+    refresh_now_if_periodic();
     return 0;
 }
 
@@ -566,6 +607,7 @@ int Port::stop() {
     }
     data->dev_started = 0;
     ++counters_.dev_stop;
+    refresh_now_if_periodic();  // what the device counted up to the stop, for the reads that follow
     return 0;
 }
 
@@ -610,72 +652,6 @@ int Port::mtu_set(std::uint16_t mtu) {
         return rc;
     }
     device_mtu_ = mtu;
-    return 0;
-}
-
-int Port::stats_get(rte_eth_stats* stats) {
-    if (!device_.initialised())
-        return -EIO;
-    poll_control_path();
-    BasicStats basic;
-    const int rc = device_.get_basic_stats(basic);
-    if (rc != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources().name, rc);
-        return rc;
-    }
-    stats->ipackets = basic.rx_packets - stats_baseline_.rx_packets;
-    stats->opackets = basic.tx_packets - stats_baseline_.tx_packets;
-    stats->ibytes = basic.rx_bytes - stats_baseline_.rx_bytes;
-    stats->obytes = basic.tx_bytes - stats_baseline_.tx_bytes;
-    const EventCounters events = device_.event_counters();
-    stats->imissed = events.rx_drops + events.rx_overruns - missed_baseline_;
-
-    const rte_eth_dev_data* data = data_;
-    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
-        const RxQueue* rx = rx_queue(q);
-        if (rx == nullptr)
-            continue;
-        stats->ierrors += rx->stats.errors;
-        stats->rx_nombuf += rx->stats.mbuf_alloc_failures;
-        if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-            stats->q_ipackets[q] = rx->stats.packets;
-            stats->q_ibytes[q] = rx->stats.bytes;
-            stats->q_errors[q] = rx->stats.errors;
-        }
-    }
-    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q) {
-        const TxQueue* tx = tx_queue(q);
-        if (tx == nullptr)
-            continue;
-        stats->oerrors += tx->stats.errors;
-        if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-            stats->q_opackets[q] = tx->stats.packets;
-            stats->q_obytes[q] = tx->stats.bytes;
-        }
-    }
-    return 0;
-}
-
-int Port::stats_reset() {
-    if (!device_.initialised())
-        return -EIO;
-    poll_control_path();
-    BasicStats basic;
-    const int rc = device_.get_basic_stats(basic);
-    if (rc != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: cannot read device statistics: %d", resources().name, rc);
-        return rc;
-    }
-    stats_baseline_ = basic;
-    const EventCounters events = device_.event_counters();
-    missed_baseline_ = events.rx_drops + events.rx_overruns;
-    const rte_eth_dev_data* data = data_;
-    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
-        if (RxQueue* rx = rx_queue(q))
-            rx->stats = RxQueueStats{};
-    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
-        if (TxQueue* tx = tx_queue(q))
-            tx->stats = TxQueueStats{};
     return 0;
 }
 

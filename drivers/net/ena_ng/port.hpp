@@ -8,9 +8,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
-#include "devargs.hpp"
+#include "control/counter.hpp"
 #include "control/ena_device.hpp"
+#include "devargs.hpp"
 #include "datapath/queues.hpp"
 
 namespace ena::ng {
@@ -36,19 +38,34 @@ inline constexpr std::array<std::uint8_t, hw::kRssKeySize> kDefaultRssKey = {
     0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
     0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 
-// Driver-level counters (xstats "global" block later).
+// Port-level counters the driver keeps (the global xstats block).
 struct PortCounters {
-    std::uint64_t dev_start = 0;
-    std::uint64_t dev_stop = 0;
-    std::uint64_t watchdog_expired = 0;
+    Counter dev_start;
+    Counter dev_stop;
+    Counter watchdog_expired;
 };
 
-// What xstats read from the device: ENI allowance metrics (customer-metrics order) and ENA
-// Express state and counters, plus the keep-alive's Tx drops.
-struct DeviceXstats {
-    std::array<std::uint64_t, 6> metrics{};
-    std::array<std::uint64_t, 5> srd{};  // mode flags, tx, eligible tx, rx, utilization
-    std::uint64_t tx_drops = 0;
+// Device-side counters as the control path last read them (GET_STATS basic, allowance metrics,
+// ENA Express). Statistics calls read this snapshot, so they never wait for the device.
+struct DeviceCounters {
+    BasicStats basic{};
+    std::array<std::uint64_t, 6> metrics{};  // customer-metric order (hw::CustomerMetric)
+    std::array<std::uint64_t, 5> srd{};      // mode flags, tx, eligible tx, rx, utilization
+    std::uint64_t refreshed_ns = 0;          // TSC time of the read
+    std::uint64_t refreshes = 0;
+};
+
+// What one statistics call reads besides the queues, taken once so that the values agree.
+struct StatisticsSnapshot {
+    DeviceCounters device;
+    DeviceCounters device_baseline;
+    std::array<std::uint64_t, 3> globals{};  // wd_expired, dev_start, dev_stop, since the last reset
+    std::array<std::uint64_t, 64> conf_notifications{};  // by code - 1, since the last reset
+};
+
+// What released queues had counted, so that port-level totals never go back.
+struct RetiredQueueTotals {
+    Counter rx_packets, rx_bytes, rx_errors, rx_nombuf, tx_packets, tx_bytes, tx_errors;
 };
 
 class Port {
@@ -79,8 +96,6 @@ public:
     int reset();
     int link_update(int wait_to_complete);
     int mtu_set(std::uint16_t mtu);
-    int stats_get(rte_eth_stats* stats);
-    int stats_reset();
     void rxq_info_get(std::uint16_t queue, rte_eth_rxq_info* info);
     void txq_info_get(std::uint16_t queue, rte_eth_txq_info* info);
     int rx_burst_mode_get(std::uint16_t queue, rte_eth_burst_mode* mode);
@@ -91,10 +106,18 @@ public:
     int reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size);
     int rss_hash_update(const rte_eth_rss_conf* conf);
     int rss_hash_conf_get(rte_eth_rss_conf* conf);
-    // xstats (xstats.cpp).
+    // Statistics (statistics.cpp). Safe from any thread while the datapath runs, and from a
+    // secondary process; with a stats_interval the device-side values come from the snapshot
+    // and no call waits for the device.
+    int stats_get(rte_eth_stats* stats);
+    int stats_reset();
     int xstats_get_names(rte_eth_xstat_name* names, unsigned size);
     int xstats_get(rte_eth_xstat* stats, unsigned count);
+    int xstats_get_by_id(const std::uint64_t* ids, std::uint64_t* values, unsigned count);
+    int xstats_get_names_by_id(const std::uint64_t* ids, rte_eth_xstat_name* names, unsigned size);
     int xstats_reset();
+    // Reads the device-side counters now (primary process: admin commands). Returns 0 or -errno.
+    int refresh_device_counters();
 
     // --- for the datapath and tools ---
     EnaDevice& device() { return device_; }
@@ -108,6 +131,8 @@ public:
     const DeviceResources& resources() const { return process_resources(data_->port_id); }
     // Registers this process's resources of the port (a secondary process attaching does too).
     void attach_process(const DeviceResources& resources);
+    // A secondary process: its burst and descriptor-status functions.
+    void attach_datapath();
     TxQueue* tx_queue(std::uint16_t queue) const;
     RxQueue* rx_queue(std::uint16_t queue) const;
     const PortCounters& counters() const { return counters_; }
@@ -118,8 +143,13 @@ private:
     int bring_up();
     void tear_down();
     void release_queues();
+    unsigned alarm_period_ms() const;
     void start_alarm();
     void stop_alarm();
+    void refresh_now_if_periodic() {
+        if (args_.stats_interval_ms != 0)
+            refresh_device_counters();
+    }
     static void on_alarm(void* arg);
     void update_link(bool raise_event);
     std::uint16_t rss_table_size() const;
@@ -131,9 +161,13 @@ private:
     int apply_rss_table();
     // One warning per port when RSS spreads over several queues but hashes nothing.
     void warn_if_rss_hashes_nothing(std::uint64_t rss_hf);
-    unsigned metric_count() const;
-    unsigned xstats_count() const;
-    int read_device_xstats(DeviceXstats& out);
+    // What a statistics call reads besides the queues; the device-side part fresh when the
+    // application asked for reads at every call (stats_interval=0), which then fail with the
+    // device read's error.
+    int statistics_snapshot(StatisticsSnapshot& out);
+    // Adds a released queue's counts to the port's totals (ethdev releases queues on reconfigure).
+    void retire_rx_queue(const RxQueue& queue);
+    void retire_tx_queue(const TxQueue& queue);
 
     rte_eth_dev_data* data_;                // shared by every process
     char name_[RTE_ETH_NAME_MAX_LEN] = {};  // every process's DeviceResources::name points here
@@ -143,14 +177,19 @@ private:
     unsigned poll_interval_ms_ = 0;
     std::atomic<bool> alarm_running_{false};
     std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
-    // stats_reset() baseline: device counters cannot be cleared.
-    BasicStats stats_baseline_{};
-    std::uint64_t missed_baseline_ = 0;
+    // Statistics: the device-side snapshot and the baselines of the last reset (device counters
+    // cannot be cleared; nor, from another thread, can the datapath's).
+    SeqlockBox<DeviceCounters> device_counters_;
+    SeqlockBox<DeviceCounters> device_baseline_;
+    PortCounters counters_baseline_;
+    std::array<Counter, 64> conf_baseline_;
+    RetiredQueueTotals retired_;
+    std::mutex refresh_lock_;  // one device read at a time (primary only)
+    std::uint64_t next_refresh_ns_ = 0;
     std::array<std::uint8_t, hw::kRssKeySize> rss_key_{};
     std::uint64_t rss_hf_ = 0;
     bool rss_nothing_warned_ = false;
     std::array<std::uint16_t, kMaxRssTableSize> reta_{};  // Rx queue of each table entry
-    DeviceXstats xstats_baseline_{};                       // xstats_reset(): device counters then
 };
 
 }  // namespace ena::ng

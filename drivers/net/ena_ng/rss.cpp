@@ -1,6 +1,7 @@
 // RSS: Toeplitz key, hashed fields and the device-sized indirection table. The driver keeps the
 // configuration (the device forgets it on every reset) and pushes it at dev_start, and at once
 // when the application changes it on a started port.
+#include <rte_eal.h>
 #include <rte_random.h>
 
 #include <cerrno>
@@ -186,7 +187,7 @@ int Port::reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size) {
         return -EINVAL;
     }
     auto table = reta_;
-    if (data_->dev_started != 0) {
+    if (data_->dev_started != 0 && rte_eal_process_type() == RTE_PROC_PRIMARY) {
         // Report what the device steers by, not what the driver meant to set.
         std::uint16_t device_table[kMaxRssTableSize];
         const int rc = device_.get_rss_indirection_table(std::span<std::uint16_t>(device_table, table_size));
@@ -247,7 +248,8 @@ int Port::rss_hash_conf_get(rte_eth_rss_conf* conf) {
             return -EINVAL;
         auto key = rss_key_;
         const DeviceFeatures& features = device_.features();
-        if (data_->dev_started != 0 && features.supports(hw::FeatureId::kRssHashFunction)) {
+        if (data_->dev_started != 0 && features.supports(hw::FeatureId::kRssHashFunction) &&
+            rte_eal_process_type() == RTE_PROC_PRIMARY) {
             // The key the device hashes with, read back through the admin queue.
             hw::HashFunction function{};
             const int rc = device_.get_rss_hash_function(function, key);

@@ -15,8 +15,9 @@
 
 namespace ena::test {
 
-// Synchronous device, no control-path alarm: everything happens in the test's thread.
-inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0";
+// Synchronous device, no control-path alarm (no event polling, device counters read at every
+// statistics call): everything happens in the test's thread.
+inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0,stats_interval=0";
 
 // A net_ena_sim vdev with its port; removed on destruction.
 class SimPort {

@@ -31,11 +31,7 @@ int EnaDevice::init(std::uint16_t slot, const InitOptions& options) {
     shutdown();
     resources_ = ResourcesRef(slot);
     features_ = DeviceFeatures{};
-    {
-        std::lock_guard guard(counters_lock_);
-        counters_ = EventCounters{};
-        conf_logged_ = 0;
-    }
+    tally_.clear();
     link_up_.store(true, std::memory_order_release);
     reset_request_.store(kNoResetRequest, std::memory_order_release);
     const int rc = bring_up(options);
@@ -411,6 +407,19 @@ int EnaDevice::get_device_features() {
     } else if (rc != -EOPNOTSUPP) {
         return rc;
     }
+
+    // Which allowance metrics exist: a customer-metrics query without a buffer says.
+    if (features_.has(hw::Capability::kCustomerMetrics)) {
+        hw::GetStatsResponse stats{};
+        rc = get_stats(hw::StatsType::kCustomerMetrics, stats, nullptr, hw::kCustomerMetricsAll);
+        if (rc != 0) {
+            log(g_log_init, RTE_LOG_ERR, "%s: cannot learn which customer metrics the device reports: %d", name, rc);
+            return rc;
+        }
+        features_.reported_metrics = stats.reported_metrics & hw::kCustomerMetricsAll;
+    } else if (features_.has(hw::Capability::kEniStats)) {
+        features_.reported_metrics = hw::kCustomerMetricsMinimum;
+    }
     return 0;
 }
 
@@ -496,22 +505,71 @@ EventSummary EnaDevice::process_events() {
     return summary;
 }
 
-EventCounters EnaDevice::event_counters() const {
-    std::lock_guard guard(counters_lock_);
-    return counters_;
+void EnaDevice::EventTally::clear() {
+    for (Counter* c : {&keep_alives, &last_keep_alive_ns, &rx_drops, &tx_drops, &rx_overruns, &link_changes,
+                       &fatal_errors, &warnings, &notifications, &unknown_events, &conf_codes_seen})
+        c->set(0);
+    for (Counter& c : conf_notifications)
+        c.set(0);
 }
+
+EventCounters EnaDevice::event_counters() const {
+    EventCounters out;
+    out.keep_alives = tally_.keep_alives.get();
+    out.last_keep_alive_ns = tally_.last_keep_alive_ns.get();
+    out.rx_drops = tally_.rx_drops.get();
+    out.tx_drops = tally_.tx_drops.get();
+    out.rx_overruns = tally_.rx_overruns.get();
+    out.link_changes = tally_.link_changes.get();
+    out.fatal_errors = tally_.fatal_errors.get();
+    out.warnings = tally_.warnings.get();
+    out.notifications = tally_.notifications.get();
+    out.unknown_events = tally_.unknown_events.get();
+    for (unsigned i = 0; i < out.conf_notifications.size(); ++i)
+        out.conf_notifications[i] = tally_.conf_notifications[i].get();
+    return out;
+}
+
+ConfNotificationsSeen EnaDevice::conf_notifications_seen() const {
+    ConfNotificationsSeen seen;
+    seen.count = static_cast<unsigned>(std::min<std::uint64_t>(tally_.conf_codes_seen.get(), seen.codes.size()));
+    std::atomic_thread_fence(std::memory_order_acquire);  // the codes were written before the count
+    for (unsigned i = 0; i < seen.count; ++i)
+        seen.codes[i] = tally_.conf_order[i].load(std::memory_order_relaxed);
+    return seen;
+}
+
+namespace {
+
+// The EC2 user guide's meaning of each sub-optimal configuration code and what to do about it.
+const char* conf_notification_advice(unsigned code) {
+    switch (code) {
+        case 1:
+            return "ENA Express with wide LLQ is not recommended: use 128-byte LLQ entries (llq_policy=2) on ENA "
+                   "Express ports";
+        case 2:
+            return "ENA Express with a Tx queue shallower than the maximum is not recommended: set up every Tx "
+                   "queue with the maximum ring size (rte_eth_dev_info tx_desc_lim.nb_max)";
+        case 3:
+            return "Tx headers exceed the 96 bytes 128-byte LLQ entries carry and the device drops such packets: "
+                   "use wide LLQ (llq_policy=3, 224-byte headers)";
+        default:
+            return "a code this driver does not know";
+    }
+}
+
+}  // namespace
 
 void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) {
     const char* name = resources().name;
     const auto group = static_cast<hw::AenqGroup>(entry.common.group);
-    std::lock_guard guard(counters_lock_);
     switch (group) {
         case hw::AenqGroup::kLinkChange: {
             hw::AenqLinkChange event;
             std::memcpy(&event, &entry, sizeof(event));
             const bool up = hw::aenq_link::Up::get(event.flags) != 0;
             link_up_.store(up, std::memory_order_release);
-            ++counters_.link_changes;
+            ++tally_.link_changes;
             summary.link_changed = true;
             log(g_log_driver, RTE_LOG_INFO, "%s: link %s", name, up ? "up" : "down");
             break;
@@ -519,42 +577,46 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
         case hw::AenqGroup::kKeepAlive: {
             hw::AenqKeepAlive event;
             std::memcpy(&event, &entry, sizeof(event));
-            ++counters_.keep_alives;
-            counters_.last_keep_alive_ns = now_ns(resources());
-            counters_.rx_drops = event.rx_drops.get();
-            counters_.tx_drops = event.tx_drops.get();
-            counters_.rx_overruns = event.rx_overruns.get();
+            ++tally_.keep_alives;
+            tally_.last_keep_alive_ns.set(now_ns(resources()));
+            tally_.rx_drops.set(event.rx_drops.get());
+            tally_.tx_drops.set(event.tx_drops.get());
+            tally_.rx_overruns.set(event.rx_overruns.get());
             break;
         }
         case hw::AenqGroup::kConfNotifications: {
             hw::AenqConfNotifications event;
             std::memcpy(&event, &entry, sizeof(event));
             for (unsigned bit = 0; bit < 64; ++bit) {
-                const std::uint64_t mask = std::uint64_t{1} << bit;
-                if (!(event.notifications_bitmap & mask))
+                if (!(event.notifications_bitmap & (std::uint64_t{1} << bit)))
                     continue;
-                ++counters_.conf_notifications[bit];
-                if (!(conf_logged_ & mask)) {
-                    conf_logged_ |= mask;
+                const unsigned code = bit + 1;
+                if (tally_.conf_notifications[bit].get() == 0) {
+                    // First time: one line, in the wording the EC2 guide quotes, and its advice.
                     log(g_log_driver, RTE_LOG_WARNING,
                         "%s: Sub-optimal configuration notification code: %u. Refer to AWS ENA documentation "
-                        "for additional details and mitigation options.",
-                        name, bit + 1);
+                        "for additional details and mitigation options. (%s)",
+                        name, code, conf_notification_advice(code));
+                    const std::uint64_t n = tally_.conf_codes_seen.get();
+                    tally_.conf_order[n].store(static_cast<std::uint8_t>(code), std::memory_order_relaxed);
+                    std::atomic_thread_fence(std::memory_order_release);
+                    tally_.conf_codes_seen.set(n + 1);
                 }
+                ++tally_.conf_notifications[bit];
             }
             break;
         }
         case hw::AenqGroup::kFatalError:
-            ++counters_.fatal_errors;
+            ++tally_.fatal_errors;
             log(g_log_driver, RTE_LOG_ERR, "%s: device reported a fatal error (syndrome 0x%x)", name,
                 entry.common.syndrome);
             break;
         case hw::AenqGroup::kWarning:
-            ++counters_.warnings;
+            ++tally_.warnings;
             log(g_log_driver, RTE_LOG_WARNING, "%s: device warning (syndrome 0x%x)", name, entry.common.syndrome);
             break;
         case hw::AenqGroup::kNotification:
-            ++counters_.notifications;
+            ++tally_.notifications;
             if (entry.common.syndrome == static_cast<std::uint16_t>(hw::AenqNotificationSyndrome::kUpdateHints))
                 log(g_log_driver, RTE_LOG_INFO, "%s: device sent updated hints (not applied at run time)", name);
             else
@@ -562,7 +624,7 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
                     entry.common.syndrome);
             break;
         default:
-            ++counters_.unknown_events;
+            ++tally_.unknown_events;
             log(g_log_driver, RTE_LOG_WARNING, "%s: unexpected AENQ event group %u (syndrome 0x%x)", name,
                 entry.common.group, entry.common.syndrome);
             break;

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "control/admin_queue.hpp"
+#include "control/counter.hpp"
 #include "control/device_resources.hpp"
 #include "control/dma_buffer.hpp"
 #include "control/event_queue.hpp"
@@ -63,6 +64,9 @@ struct DeviceFeatures {
     bool rss_hash_input = false;
     hw::LinkFeature link{};  // speed as the device reports it (0 when not reported)
     bool link_feature = false;
+    // The allowance metrics the device reports (bitmap of hw::CustomerMetric): the customer
+    // metrics' reported_metrics, the five ENI counters on an older device, or none.
+    std::uint64_t reported_metrics = 0;
 
     bool supports(hw::FeatureId id) const { return (attributes.supported_features & hw::feature_bit(id)) != 0; }
     bool has(hw::Capability c) const { return (attributes.capabilities & hw::capability_bit(c)) != 0; }
@@ -90,7 +94,7 @@ struct IoQueueSpec {
     int numa_node = -1;
 };
 
-// What the device told us through events (latest values).
+// What the device told us through events (latest values), as event_counters() copies it.
 struct EventCounters {
     std::uint64_t keep_alives = 0;
     std::uint64_t last_keep_alive_ns = 0;  // resources clock
@@ -103,6 +107,12 @@ struct EventCounters {
     std::uint64_t notifications = 0;
     std::uint64_t unknown_events = 0;
     std::array<std::uint64_t, 64> conf_notifications{};  // index = code - 1
+};
+
+// Sub-optimal configuration notification codes (1-64) in the order they were first seen.
+struct ConfNotificationsSeen {
+    unsigned count = 0;
+    std::array<std::uint8_t, 64> codes{};
 };
 
 // What a call to process_events() saw, for the caller to act on (e.g. raise LSC).
@@ -152,7 +162,9 @@ public:
     // --- events ---
     EventSummary process_events();
     bool link_up() const { return link_up_.load(std::memory_order_acquire); }
+    // Safe from any thread and any process (the counters have one writer, the event handler).
     EventCounters event_counters() const;
+    ConfNotificationsSeen conf_notifications_seen() const;
 
     // --- admin commands ---
     int get_feature(hw::FeatureId id, hw::GetFeatureResponse& response, std::uint8_t version = 0,
@@ -169,7 +181,7 @@ public:
     int get_eni_stats(hw::EniStats& stats);
     int get_srd_info(hw::EnaSrdInfo& info);
     // Values land in `values` in metric-id order; `reported` is the device's bitmap of the
-    // metrics it filled in. Asks for everything (hw::kCustomerMetricsAll).
+    // metrics it filled in. Asks for the metrics the device reports (features().reported_metrics).
     int get_customer_metrics(std::array<std::uint64_t, 6>& values, std::uint64_t& reported);
 
     // RSS. Keys are in conventional (Microsoft RSS) byte order; the conversion to the device's
@@ -214,9 +226,16 @@ private:
     static constexpr std::uint32_t kNoResetRequest = 0xFFFFFFFF;
     std::atomic<std::uint32_t> reset_request_{kNoResetRequest};
     std::atomic<bool> link_up_{false};
-    mutable std::mutex counters_lock_;
-    EventCounters counters_;
-    std::uint64_t conf_logged_ = 0;  // codes already logged
+    // Written only by the event handler (process_events is serialized), read by anyone.
+    struct EventTally {
+        Counter keep_alives, last_keep_alive_ns, rx_drops, tx_drops, rx_overruns, link_changes, fatal_errors,
+            warnings, notifications, unknown_events;
+        std::array<Counter, 64> conf_notifications;  // index = code - 1
+        Counter conf_codes_seen;                     // how many of conf_order are valid
+        std::array<std::atomic<std::uint8_t>, 64> conf_order{};
+        void clear();
+    };
+    EventTally tally_;
 };
 
 }  // namespace ena::ng

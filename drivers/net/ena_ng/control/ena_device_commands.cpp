@@ -259,11 +259,13 @@ int EnaDevice::get_customer_metrics(std::array<std::uint64_t, 6>& values, std::u
     }
     metrics_.zero();
     hw::GetStatsResponse response{};
-    const int rc = get_stats(hw::StatsType::kCustomerMetrics, response, &metrics_, hw::kCustomerMetricsAll);
+    // Ask for what the device said it reports (bring-up learned it): it writes one u64 per
+    // requested metric, in metric-id order, with no gaps.
+    const std::uint64_t requested = features_.reported_metrics;
+    const int rc = get_stats(hw::StatsType::kCustomerMetrics, response, &metrics_, requested);
     if (rc != 0)
         return rc;
-    // The device writes one u64 per metric it reports, in metric-id order, with no gaps.
-    reported = response.reported_metrics & hw::kCustomerMetricsAll;
+    reported = response.reported_metrics & requested;
     const auto* buffer = metrics_.as<const std::uint64_t>();
     unsigned next = 0;
     for (unsigned id = 0; id < values.size(); ++id)

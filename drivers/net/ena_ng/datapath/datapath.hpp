@@ -21,6 +21,12 @@ eth_rx_burst_t select_rx_burst(const Port& port);
 eth_tx_burst_t select_tx_burst(const Port& port);
 eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
 
+// A secondary process does not see the primary's dev_start: its bursts pick each queue's variant
+// from the queue's configuration at every call. Where the process cannot reach the device at all
+// (the simulated device lives in the primary) they move nothing.
+eth_rx_burst_t secondary_rx_burst(bool device_reachable);
+eth_tx_burst_t secondary_tx_burst(bool device_reachable);
+
 // eth_dev_ops::tx_done_cleanup: frees up to `free_count` completed packets (0: all).
 int tx_done_cleanup(void* queue, std::uint32_t free_count);
 

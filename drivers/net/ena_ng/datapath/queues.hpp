@@ -13,39 +13,42 @@
 
 #include <cstdint>
 
+#include "control/counter.hpp"
 #include "control/dma_buffer.hpp"
 #include "control/ena_device.hpp"
 #include "hw/ena_hw.hpp"
 
 namespace ena::ng {
 
+// Per-queue counters: the queue's lcore writes them, any thread or process reads them. The
+// statistics calls report each as its value minus the baseline taken at the last reset.
 struct TxQueueStats {
-    std::uint64_t packets = 0;
-    std::uint64_t bytes = 0;
-    std::uint64_t errors = 0;              // packets dropped by the driver (all causes below)
-    std::uint64_t prepare_ctx_errors = 0;  // offload request the device cannot carry out
-    std::uint64_t polls = 0;               // completion-processing passes
-    std::uint64_t doorbells = 0;
-    std::uint64_t bad_req_id = 0;
-    std::uint64_t missed_completions = 0;
-    std::uint64_t linearize = 0;          // chains copied into fewer segments
-    std::uint64_t linearize_failed = 0;
-    std::uint64_t header_overflow = 0;    // declared headers larger than the LLQ header room
+    Counter packets;
+    Counter bytes;
+    Counter errors;              // packets dropped by the driver (all causes below)
+    Counter prepare_ctx_errors;  // offload request the device cannot carry out
+    Counter polls;               // completion-processing passes
+    Counter doorbells;
+    Counter bad_req_id;
+    Counter missed_completions;
+    Counter linearize;        // chains copied into fewer segments
+    Counter linearize_failed;
+    Counter header_overflow;  // declared headers larger than the LLQ header room
 };
 
 struct RxQueueStats {
-    std::uint64_t packets = 0;
-    std::uint64_t bytes = 0;
-    std::uint64_t errors = 0;  // bad descriptors / request ids
-    std::uint64_t refill_partial = 0;
-    std::uint64_t l3_csum_bad = 0;
-    std::uint64_t l4_csum_bad = 0;
-    std::uint64_t l4_csum_good = 0;
-    std::uint64_t mbuf_alloc_failures = 0;
-    std::uint64_t bad_desc_num = 0;
-    std::uint64_t bad_req_id = 0;
-    std::uint64_t bad_desc = 0;
-    std::uint64_t unknown_error = 0;
+    Counter packets;
+    Counter bytes;
+    Counter errors;  // packets with a bad checksum or a completion the driver could not use
+    Counter refill_partial;
+    Counter l3_csum_bad;
+    Counter l4_csum_bad;
+    Counter l4_csum_good;
+    Counter mbuf_alloc_failures;
+    Counter bad_desc_num;
+    Counter bad_req_id;
+    Counter bad_desc;
+    Counter unknown_error;
 };
 
 struct TxQueueConfig {
@@ -135,6 +138,7 @@ public:
     bool header_overflow_reported = false;
     std::uint16_t* units = nullptr;   // ring units each request id holds, indexed by request id
     TxQueueStats stats;
+    TxQueueStats baseline;  // the counters at the last statistics reset (control path)
 
     std::uint16_t free_units() const { return static_cast<std::uint16_t>(config.depth - (sq_tail - sq_released)); }
 };
@@ -174,6 +178,7 @@ public:
     std::uint64_t mbuf_rearm = 0;     // data_off, refcnt, nb_segs, port of a fresh Rx mbuf
     rte_mbuf** refill_scratch = nullptr;  // depth entries: a bulk allocation lands here
     RxQueueStats stats;
+    RxQueueStats baseline;  // the counters at the last statistics reset (control path)
 
     // Buffers the driver may still post (one slot stays empty, as on every ENA driver).
     std::uint16_t free_slots() const {

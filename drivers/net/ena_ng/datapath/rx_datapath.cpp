@@ -115,7 +115,10 @@ inline rte_mbuf* take_buffer(RxQueue& q, std::uint16_t req_id) {
 
 inline void advance_cq(RxQueue& q) { ++q.cq_head; }
 
+// The device wrote a completion the driver cannot use: counted as an Rx error, and the queue
+// waits for a reset.
 void halt(RxQueue& q, hw::ResetReason reason) {
+    ++q.stats.errors;
     q.halted = true;
     q.device->request_reset(reason);
 }
@@ -160,6 +163,9 @@ inline void set_packet_info(RxQueue& q, rte_mbuf* m, std::uint32_t status, std::
         } else {
             flags |= RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
         }
+        // A packet with a bad checksum is an Rx error (ierrors), once, as in the built-in PMD.
+        if (unlikely(flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)))
+            ++q.stats.errors;
     }
     // As the built-in PMD does, the hash is handed on for TCP and UDP flows only.
     if constexpr (kHash) {
@@ -294,6 +300,25 @@ eth_rx_burst_t select_rx_burst(const Port& port) {
     if (checksum)
         return hash ? rx_burst<true, true> : rx_burst<true, false>;
     return hash ? rx_burst<false, true> : rx_burst<false, false>;
+}
+
+namespace {
+
+std::uint16_t rx_burst_by_queue_config(void* queue, rte_mbuf** pkts, std::uint16_t count) {
+    const std::uint64_t offloads = static_cast<const RxQueue*>(queue)->config.offloads;
+    const bool checksum = (offloads & kChecksumOffloads) != 0;
+    const bool hash = (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
+    if (checksum)
+        return hash ? rx_burst<true, true>(queue, pkts, count) : rx_burst<true, false>(queue, pkts, count);
+    return hash ? rx_burst<false, true>(queue, pkts, count) : rx_burst<false, false>(queue, pkts, count);
+}
+
+std::uint16_t rx_burst_unreachable(void*, rte_mbuf**, std::uint16_t) { return 0; }
+
+}  // namespace
+
+eth_rx_burst_t secondary_rx_burst(bool device_reachable) {
+    return device_reachable ? rx_burst_by_queue_config : rx_burst_unreachable;
 }
 
 int rx_descriptor_status(void* queue, std::uint16_t offset) {

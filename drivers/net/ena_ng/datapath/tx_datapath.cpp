@@ -627,6 +627,23 @@ eth_tx_burst_t select_tx_burst(const Port& port) {
 
 eth_tx_prep_t select_tx_prepare(const Port&) { return tx_prepare; }
 
+namespace {
+
+std::uint16_t tx_burst_by_queue_config(void* queue, rte_mbuf** pkts, std::uint16_t count) {
+    const TxQueueConfig& config = static_cast<const TxQueue*>(queue)->config;
+    const bool offloads = (config.offloads & kOffloadCapaMask) != 0;
+    return config.placement == TxPlacement::kLlq ? pick<TxPlacement::kLlq>(offloads)(queue, pkts, count)
+                                                 : pick<TxPlacement::kHost>(offloads)(queue, pkts, count);
+}
+
+std::uint16_t tx_burst_unreachable(void*, rte_mbuf**, std::uint16_t) { return 0; }
+
+}  // namespace
+
+eth_tx_burst_t secondary_tx_burst(bool device_reachable) {
+    return device_reachable ? tx_burst_by_queue_config : tx_burst_unreachable;
+}
+
 int tx_done_cleanup(void* queue, std::uint32_t free_count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
     if (!q.started())
