@@ -184,7 +184,25 @@ else
 	step "SDK headers of DPDK $dpdk_version in $SDK_DIR (full source for reading: $tree)"
 fi
 
-# --- 3. Configure and build ----------------------------------------------------------------------
+# --- 3. Hugepages --------------------------------------------------------------------------------
+# A secondary DPDK process (dpdk-proc-info, the multi-process tests) attaches to its primary
+# through hugepage memory; everything else runs with --no-huge. Not fatal: without hugepages
+# those tests are skipped, and the rest works.
+HUGEPAGES=${ENA_NG_HUGEPAGES:-512}  # 2 MiB pages
+hp_dir=/sys/kernel/mm/hugepages/hugepages-2048kB
+if [[ -w $hp_dir/nr_hugepages ]]; then
+	if (($(<"$hp_dir/nr_hugepages") < HUGEPAGES)); then
+		echo "$HUGEPAGES" >"$hp_dir/nr_hugepages" 2>/dev/null || true
+	fi
+	if ! grep -qs ' hugetlbfs ' /proc/mounts; then
+		mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+	fi
+	step "hugepages: $(<"$hp_dir/nr_hugepages") x 2 MiB reserved, hugetlbfs $(grep -qs ' hugetlbfs ' /proc/mounts && echo mounted || echo 'not mounted')"
+else
+	step "hugepages: cannot be configured here ($hp_dir not writable); multi-process tests will be skipped"
+fi
+
+# --- 4. Configure and build ----------------------------------------------------------------------
 if [[ -f $BUILD_DIR/meson-private/coredata.dat ]]; then
 	step "meson setup --reconfigure $BUILD_DIR"
 	quietly meson-setup meson setup --reconfigure "$BUILD_DIR" || die "meson setup failed"

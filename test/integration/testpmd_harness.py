@@ -100,6 +100,7 @@ class TestpmdRun:
     # (command, what testpmd printed in reply up to its next prompt), in the order typed;
     # the first entry is ("", start-up output), the last one is ("quit", shutdown output).
     replies: list = field(default_factory=list)
+    results: list = field(default_factory=list)  # what the callable commands returned, in order
 
     def reply(self, command, nth=0):
         """What testpmd printed in reply to the nth (0-based; -1: last) time command was typed."""
@@ -169,8 +170,10 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     """Start dpdk-testpmd (or binary, a program with the same prompt) interactively, type each
     command at its prompt, then quit.
 
-    Two commands are ours, not testpmd's: "sleep N" waits N seconds (e.g. between start and
-    stop); "# text" prints "# text" to echo (a caption for a demo) and sends nothing.
+    Some commands are ours, not testpmd's: "sleep N" waits N seconds (e.g. between start and
+    stop); "# text" prints "# text" to echo (a caption for a demo) and sends nothing; a Python
+    callable is called (with testpmd waiting at its prompt), e.g. to run another program against
+    it, and what it returns is kept in run.results.
     timeout bounds the whole run; on expiry testpmd is killed. echo: a stream to copy output to.
     Returns a TestpmdRun; run.reply(command) is testpmd's answer to one command.
     """
@@ -185,6 +188,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     child.logfile_read = log
     timed_out = False
     replies = []
+    results = []
 
     def left():
         return max(0.1, deadline - time.monotonic())
@@ -199,6 +203,9 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
         for cmd in [*commands, "quit"]:
             if not at_prompt:
                 break
+            if callable(cmd):
+                results.append(cmd())
+                continue
             pause = re.fullmatch(r"sleep\s+(\d+(?:\.\d*)?)", cmd.strip())
             if pause:
                 time.sleep(min(float(pause.group(1)), left()))
@@ -228,7 +235,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     output = log.text()
     if timed_out:
         output += f"\n[testpmd_harness: timed out after {timeout} s, testpmd killed]\n"
-    return TestpmdRun(returncode, output, timed_out, replies)
+    return TestpmdRun(returncode, output, timed_out, replies, results)
 
 
 # Parsers for what testpmd 22.11 prints. Each takes the text of one reply (run.reply(...)).

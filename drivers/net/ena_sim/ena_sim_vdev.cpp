@@ -11,6 +11,7 @@
 // Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
 // in when the engine thread polls the wire, or, without one, whenever the device runs.
 #include <bus_vdev_driver.h>
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
@@ -97,7 +98,20 @@ void remove_instance(const char* name) {
         engine_detach(*instance->device);
 }
 
+// A secondary process attaches to the port the primary made. The simulated device lives in the
+// primary's memory, out of this process's reach: the port gives statistics and information here.
+int attach_secondary(rte_vdev_device* vdev) {
+    ng::PortRequest request;
+    request.device = &vdev->device;
+    request.name = rte_vdev_device_name(vdev);
+    request.resources.name = request.name;
+    std::uint16_t port_id = 0;
+    return ng::create_port(request, &port_id);
+}
+
 int probe(rte_vdev_device* vdev) {
+    if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+        return attach_secondary(vdev);
     const char* name = rte_vdev_device_name(vdev);
     const char* args = rte_vdev_device_args(vdev);
     SimArgs sim_args;
