@@ -527,6 +527,26 @@ void Port::tx_queue_release(std::uint16_t queue) {
     }
 }
 
+// Fragment proxy mode (enable_frag_bypass=1): without it the ENI passes 1024 egress IP
+// fragments per second. A device without the feature still carries traffic, so the port starts
+// and says once why fragments stay limited.
+void Port::enable_frag_bypass() {
+    const char* name = resources().name;
+    const int rc = device_.set_frag_bypass(true);
+    if (rc == 0) {
+        if (!frag_bypass_said_)
+            log(g_log_driver, RTE_LOG_INFO, "%s: fragment bypass on: egress IP fragments count only against the PPS allowance", name);
+    } else if (!frag_bypass_said_) {
+        log(g_log_driver, RTE_LOG_WARNING,
+            "%s: enable_frag_bypass=1 but %s: egress IP fragments stay limited to 1024 per second on this ENI "
+            "(dropped ones count in pps_allowance_exceeded)",
+            name, rc == -EOPNOTSUPP ? "this device has no fragment bypass (FRAG_BYPASS feature)" : "the device refused fragment bypass");
+        if (rc != -EOPNOTSUPP)
+            log(g_log_driver, RTE_LOG_WARNING, "%s: the device answered SET_FEATURE FRAG_BYPASS with %d", name, rc);
+    }
+    frag_bypass_said_ = true;
+}
+
 int Port::start() {
     rte_eth_dev_data* data = data_;
     const char* name = resources().name;
@@ -543,11 +563,8 @@ int Port::start() {
         }
         device_mtu_ = data->mtu;
     }
-    if (args_.enable_frag_bypass) {
-        rc = device_.set_frag_bypass(true);
-        if (rc != 0)
-            log(g_log_driver, RTE_LOG_WARNING, "%s: cannot enable fragment bypass (enable_frag_bypass=1): %d", name, rc);
-    }
+    if (args_.enable_frag_bypass)
+        enable_frag_bypass();
 
     std::uint16_t rx_started = 0, tx_started = 0;
     for (; rx_started < data->nb_rx_queues; ++rx_started) {

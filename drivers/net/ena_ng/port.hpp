@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "control/counter.hpp"
 #include "control/ena_device.hpp"
@@ -61,6 +62,16 @@ struct StatisticsSnapshot {
     DeviceCounters device_baseline;
     std::array<std::uint64_t, 3> globals{};  // wd_expired, dev_start, dev_stop, since the last reset
     std::array<std::uint64_t, 64> conf_notifications{};  // by code - 1, since the last reset
+};
+
+// The queues' packet, byte and error counts read once (stats_get's figures, and the driver's
+// rx_qN_cnt / bytes in the same listing).
+struct QueueCounts {
+    std::uint64_t packets = 0, bytes = 0, errors = 0;
+};
+struct BasicCounts {
+    rte_eth_stats stats{};            // per queue only up to RTE_ETHDEV_QUEUE_STAT_CNTRS
+    std::vector<QueueCounts> rx, tx;  // every queue
 };
 
 // What released queues had counted, so that port-level totals never go back.
@@ -165,6 +176,9 @@ private:
     // application asked for reads at every call (stats_interval=0), which then fail with the
     // device read's error.
     int statistics_snapshot(StatisticsSnapshot& out);
+    void enable_frag_bypass();
+    // ethdev's basic statistics from the queues as they stand and the snapshot's imissed.
+    void basic_counts(const StatisticsSnapshot& snapshot, BasicCounts& out) const;
     // Adds a released queue's counts to the port's totals (ethdev releases queues on reconfigure).
     void retire_rx_queue(const RxQueue& queue);
     void retire_tx_queue(const TxQueue& queue);
@@ -177,6 +191,7 @@ private:
     unsigned poll_interval_ms_ = 0;
     std::atomic<bool> alarm_running_{false};
     std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
+    bool frag_bypass_said_ = false;
     // Statistics: the device-side snapshot and the baselines of the last reset (device counters
     // cannot be cleared; nor, from another thread, can the datapath's).
     SeqlockBox<DeviceCounters> device_counters_;

@@ -101,6 +101,24 @@ void take_baseline(TxQueue& q) {
 
 bool primary() { return rte_eal_process_type() == RTE_PROC_PRIMARY; }
 
+// rte_eth_xstats_get asks the driver for its block first and, in the same thread right after,
+// for ethdev's basic block (stats_get; so in every LTS since 22.11). The driver's block keeps the
+// queue counts it read for that stats_get, so one listing shows one moment: rx_q0_packets and
+// rx_q0_cnt, rx_good_packets and the sum of the queues always agree.
+struct KeptCounts {
+    std::uint16_t port_id = RTE_MAX_ETHPORTS;  // RTE_MAX_ETHPORTS: nothing kept
+    BasicCounts counts;
+};
+thread_local KeptCounts t_kept;
+
+bool take_kept_counts(std::uint16_t port_id, rte_eth_stats& out) {
+    if (t_kept.port_id != port_id)
+        return false;
+    t_kept.port_id = RTE_MAX_ETHPORTS;
+    out = t_kept.counts.stats;
+    return true;
+}
+
 // The xstats of a port at one moment, in id order: blocks whose length depends on the device
 // (which metrics it reports, ENA Express), the queue counts and the notification codes seen.
 class XstatLayout {
@@ -183,7 +201,8 @@ private:
     ConfNotificationsSeen conf_;
 };
 
-std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const StatisticsSnapshot& s) {
+std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const StatisticsSnapshot& s,
+                       const BasicCounts& counts) {
     const DeviceCounters& device = s.device;
     const DeviceCounters& baseline = s.device_baseline;
     switch (e.block) {
@@ -196,10 +215,18 @@ std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const Stat
             return e.index == kSrdMode || e.index == kSrdUtilization ? device.srd[e.index]
                                                                      : device.srd[e.index] - baseline.srd[e.index];
         case XstatLayout::Block::kRx: {
+            if (kRxStats[e.index].field == &RxQueueStats::packets)
+                return counts.rx[e.queue].packets;
+            if (kRxStats[e.index].field == &RxQueueStats::bytes)
+                return counts.rx[e.queue].bytes;
             const RxQueue* q = port.rx_queue(static_cast<std::uint16_t>(e.queue));
             return q != nullptr ? rx_value(*q, kRxStats[e.index]) : 0;
         }
         case XstatLayout::Block::kTx: {
+            if (kTxStats[e.index].field == &TxQueueStats::packets)
+                return counts.tx[e.queue].packets;
+            if (kTxStats[e.index].field == &TxQueueStats::bytes)
+                return counts.tx[e.queue].bytes;
             const TxQueue* q = port.tx_queue(static_cast<std::uint16_t>(e.queue));
             return q != nullptr ? tx_value(*q, kTxStats[e.index]) : 0;
         }
@@ -268,57 +295,70 @@ int Port::statistics_snapshot(StatisticsSnapshot& s) {
 
 // --- basic statistics -----------------------------------------------------------------------
 
-int Port::stats_get(rte_eth_stats* stats) {
-    StatisticsSnapshot snapshot;
-    if (const int rc = statistics_snapshot(snapshot); rc != 0)
-        return rc;
+void Port::basic_counts(const StatisticsSnapshot& snapshot, BasicCounts& out) const {
     const DeviceCounters& device = snapshot.device;
     const DeviceCounters& baseline = snapshot.device_baseline;
     // Packets and bytes are the queues' own counts -- what the application received and sent --
-    // summed in this call, so they agree with the per-queue figures and are never stale. (The
-    // built-in PMD reports the device's counts here, which also hold frames still in the Rx
-    // rings; those the device could not place are imissed either way.) imissed is the device's
-    // Rx drops and overruns, from the snapshot.
-    stats->ipackets = retired_.rx_packets.get();
-    stats->ibytes = retired_.rx_bytes.get();
-    stats->ierrors = retired_.rx_errors.get();
-    stats->rx_nombuf = retired_.rx_nombuf.get();
-    stats->opackets = retired_.tx_packets.get();
-    stats->obytes = retired_.tx_bytes.get();
-    stats->oerrors = retired_.tx_errors.get();
-    stats->imissed = (device.basic.rx_drops + device.basic.rx_overruns) -
-                     (baseline.basic.rx_drops + baseline.basic.rx_overruns);
+    // summed here, so they agree with the per-queue figures and are never stale. (The built-in
+    // PMD reports the device's counts here, which also hold frames still in the Rx rings; those
+    // the device could not place are imissed either way.) imissed is the device's Rx drops and
+    // overruns, from the snapshot.
+    rte_eth_stats& stats = out.stats;
+    stats = {};
+    stats.ipackets = retired_.rx_packets.get();
+    stats.ibytes = retired_.rx_bytes.get();
+    stats.ierrors = retired_.rx_errors.get();
+    stats.rx_nombuf = retired_.rx_nombuf.get();
+    stats.opackets = retired_.tx_packets.get();
+    stats.obytes = retired_.tx_bytes.get();
+    stats.oerrors = retired_.tx_errors.get();
+    stats.imissed = (device.basic.rx_drops + device.basic.rx_overruns) -
+                    (baseline.basic.rx_drops + baseline.basic.rx_overruns);
+    out.rx.assign(data_->nb_rx_queues, QueueCounts{});
+    out.tx.assign(data_->nb_tx_queues, QueueCounts{});
     for (std::uint16_t q = 0; q < data_->nb_rx_queues; ++q) {
         const RxQueue* rx = rx_queue(q);
         if (rx == nullptr)
             continue;
-        const std::uint64_t packets = rx->stats.packets.get() - rx->baseline.packets.get();
-        const std::uint64_t bytes = rx->stats.bytes.get() - rx->baseline.bytes.get();
-        const std::uint64_t errors = rx->stats.errors.get() - rx->baseline.errors.get();
-        stats->ipackets += packets;
-        stats->ibytes += bytes;
-        stats->ierrors += errors;
-        stats->rx_nombuf += rx->stats.mbuf_alloc_failures.get() - rx->baseline.mbuf_alloc_failures.get();
+        QueueCounts& c = out.rx[q];
+        c = {rx->stats.packets.get() - rx->baseline.packets.get(), rx->stats.bytes.get() - rx->baseline.bytes.get(),
+             rx->stats.errors.get() - rx->baseline.errors.get()};
+        stats.ipackets += c.packets;
+        stats.ibytes += c.bytes;
+        stats.ierrors += c.errors;
+        stats.rx_nombuf += rx->stats.mbuf_alloc_failures.get() - rx->baseline.mbuf_alloc_failures.get();
         if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-            stats->q_ipackets[q] = packets;
-            stats->q_ibytes[q] = bytes;
-            stats->q_errors[q] = errors;
+            stats.q_ipackets[q] = c.packets;
+            stats.q_ibytes[q] = c.bytes;
+            stats.q_errors[q] = c.errors;
         }
     }
     for (std::uint16_t q = 0; q < data_->nb_tx_queues; ++q) {
         const TxQueue* tx = tx_queue(q);
         if (tx == nullptr)
             continue;
-        const std::uint64_t packets = tx->stats.packets.get() - tx->baseline.packets.get();
-        const std::uint64_t bytes = tx->stats.bytes.get() - tx->baseline.bytes.get();
-        stats->opackets += packets;
-        stats->obytes += bytes;
-        stats->oerrors += tx->stats.errors.get() - tx->baseline.errors.get();
+        QueueCounts& c = out.tx[q];
+        c = {tx->stats.packets.get() - tx->baseline.packets.get(), tx->stats.bytes.get() - tx->baseline.bytes.get(),
+             tx->stats.errors.get() - tx->baseline.errors.get()};
+        stats.opackets += c.packets;
+        stats.obytes += c.bytes;
+        stats.oerrors += c.errors;
         if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-            stats->q_opackets[q] = packets;
-            stats->q_obytes[q] = bytes;
+            stats.q_opackets[q] = c.packets;
+            stats.q_obytes[q] = c.bytes;
         }
     }
+}
+
+int Port::stats_get(rte_eth_stats* stats) {
+    if (take_kept_counts(data_->port_id, *stats))
+        return 0;
+    StatisticsSnapshot snapshot;
+    if (const int rc = statistics_snapshot(snapshot); rc != 0)
+        return rc;
+    thread_local BasicCounts counts;
+    basic_counts(snapshot, counts);
+    *stats = counts.stats;
     return 0;
 }
 
@@ -383,10 +423,12 @@ int Port::xstats_get(rte_eth_xstat* stats, unsigned count) {
     StatisticsSnapshot snapshot;
     if (const int rc = statistics_snapshot(snapshot); rc != 0)
         return rc;
+    basic_counts(snapshot, t_kept.counts);
+    t_kept.port_id = data_->port_id;
     XstatLayout::Entry entry{};
     for (unsigned id = 0; id < needed && layout.at(id, entry); ++id) {
         stats[id].id = id;
-        stats[id].value = value_of(*this, entry, snapshot);
+        stats[id].value = value_of(*this, entry, snapshot, t_kept.counts);
     }
     return static_cast<int>(needed);
 }
@@ -396,6 +438,8 @@ int Port::xstats_get_by_id(const std::uint64_t* ids, std::uint64_t* values, unsi
     StatisticsSnapshot snapshot;
     if (const int rc = statistics_snapshot(snapshot); rc != 0)
         return rc;
+    thread_local BasicCounts counts;
+    basic_counts(snapshot, counts);
     XstatLayout::Entry entry{};
     for (unsigned i = 0; i < count; ++i) {
         if (ids[i] > UINT32_MAX || !layout.at(static_cast<unsigned>(ids[i]), entry)) {
@@ -403,7 +447,7 @@ int Port::xstats_get_by_id(const std::uint64_t* ids, std::uint64_t* values, unsi
                 static_cast<unsigned long>(ids[i]), layout.size());
             return -EINVAL;
         }
-        values[i] = value_of(*this, entry, snapshot);
+        values[i] = value_of(*this, entry, snapshot, counts);
     }
     return static_cast<int>(count);
 }
