@@ -21,8 +21,8 @@ POOL = "mb_pool_0"  # testpmd's mbuf pool on socket 0
 # xstats that count something going wrong: all must stay 0 (tx_q0_available_desc and the
 # conntrack room left are levels, not errors).
 ERROR_XSTAT = re.compile(r"error|bad|fail|drop|missed|overflow|exceeded|partial|expired|linearize")
-# A keep-alive (every second) carries the device's Rx drop count into RX-missed: wait for one
-# after the last frame before reading it.
+# RX-missed is the device's Rx drop count from the snapshot the control path refreshes every
+# stats_interval (1000 ms by default): wait for one refresh after the last frame before reading it.
 KEEP_ALIVE_S = 1.5
 
 
