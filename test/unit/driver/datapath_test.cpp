@@ -377,7 +377,25 @@ TEST(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
     EXPECT_EQ(got[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_BAD);
     EXPECT_EQ(xstat(port->id, "rx_q0_l3_csum_bad"), 1u);
     EXPECT_EQ(xstat(port->id, "rx_q0_l4_csum_bad"), 1u);
+    EXPECT_EQ(xstat(port->id, "rx_q0_bad_csum"), 2u);  // the guide's name: both checksums
+    // The packet is delivered (flagged) and is one Rx error where applications look.
+    rte_eth_stats stats{};
+    ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
+    EXPECT_EQ(stats.ierrors, 1u);
+    EXPECT_EQ(stats.q_errors[0], 1u);
+    EXPECT_EQ(stats.ipackets, 1u);
+    EXPECT_EQ(xstat(port->id, "rx_errors"), 1u);
     free_all(got);
+    // A good one is not.
+    FrameSpec good = spec;
+    good.seed = 7;
+    got = send_and_receive(*port, make_chain(tx_pool(), make_frame(good), 1));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+    free_all(got);
+    ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
+    EXPECT_EQ(stats.ierrors, 1u);
+    EXPECT_EQ(stats.ipackets, 2u);
 }
 
 TEST(RxRefill, AQueueStartsEvenWithAnEmptyPoolAndFillsAsMbufsComeBack) {
