@@ -70,7 +70,7 @@ DeviceCore::DeviceCore(Device& device, const DeviceConfig& cfg, IovaTranslator i
     llq_queue_stride = static_cast<std::uint32_t>(llq_stride(config));
     if (llq_queue_stride != 0) {
         llq_bar_size = std::size_t{llq_queue_stride} * config.max_io_queues;
-        llq_bar.reset(new std::uint8_t[llq_bar_size]());
+        llq_bar = BarMemory(llq_bar_size);
     }
 }
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "bar_memory.hpp"
 #include "ena_hw.hpp"
 #include "ena_sim_device.hpp"
 #include "guest_memory.hpp"
@@ -119,7 +120,7 @@ struct DeviceCore {
     DeviceClock clock;
     GuestMemory memory;
     RegisterFile registers;
-    std::unique_ptr<std::uint8_t[]> llq_bar;
+    BarMemory llq_bar;
     std::size_t llq_bar_size = 0;
     std::uint32_t llq_queue_stride = 0;  // bytes of BAR2 per LLQ slot
 
