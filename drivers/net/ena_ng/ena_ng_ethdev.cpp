@@ -1,10 +1,12 @@
 // PCI glue of net_ena_ng: registration (ids, kernel modules, devargs, PMD info) and probe/remove.
-// Probe turns the PCI device into DeviceResources (BAR0 registers, BAR2 LLQ memory, readless
-// support from the PCI revision, memzone DMA, TSC clock) and makes the port with create_port(),
-// as the simulated device's vdev glue does.
+// Probe turns the PCI device into DeviceResources (BAR0 registers, BAR2 LLQ memory and how it
+// is really mapped, readless support from config space, memzone DMA, TSC clock) and makes the
+// port with create_port(), as the simulated device's vdev glue does; in a secondary process
+// create_port() attaches to the primary's port.
 #include <bus_pci_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
+#include <rte_eal.h>
 
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "hw/registers.hpp"
 #include "log.hpp"
 #include "memzone_dma.hpp"
+#include "pci_bar_mapping.hpp"
 
 namespace ena::ng {
 namespace {
@@ -33,20 +36,76 @@ std::uint8_t* bar_address(const rte_pci_device& pci, unsigned bar) {
     return static_cast<std::uint8_t*>(resource.addr) + offset;
 }
 
-// DPDK maps a prefetchable BAR write-combined only through UIO drivers and only when the kernel
-// exposes resourceN_wc; vfio-pci maps it uncached.
-bool llq_bar_write_combined(const rte_pci_device& pci) {
-    if (pci.kdrv != RTE_PCI_KDRV_IGB_UIO && pci.kdrv != RTE_PCI_KDRV_UIO_GENERIC)
-        return false;
-    char path[128];
-    std::snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u_wc", pci.name, hw::kLlqBar);
-    return access(path, F_OK) == 0;
+const char* kernel_driver(rte_pci_kernel_driver kdrv) {
+    switch (kdrv) {
+        case RTE_PCI_KDRV_VFIO: return "vfio-pci";
+        case RTE_PCI_KDRV_IGB_UIO: return "igb_uio";
+        case RTE_PCI_KDRV_UIO_GENERIC: return "uio_pci_generic";
+        case RTE_PCI_KDRV_NIC_UIO: return "nic_uio";
+        case RTE_PCI_KDRV_NONE: return "no kernel driver";
+        default: return "an unknown kernel driver";
+    }
+}
+
+// What the user can do about a BAR2 that is not (or not visibly) write-combined, by the
+// kernel driver the function is bound to (see "Running on EC2" in the guide).
+const char* write_combining_advice(rte_pci_kernel_driver kdrv, LlqMapping mapping) {
+    switch (kdrv) {
+        case RTE_PCI_KDRV_VFIO:
+            return mapping == LlqMapping::kUnknown
+                       ? "a stock vfio-pci maps BARs uncached, the one amzn-drivers' "
+                         "userspace/dpdk/enav2-vfio-patch/get-vfio-with-wc.sh builds maps them write-combined"
+                       : "install the write-combining vfio-pci (amzn-drivers userspace/dpdk/enav2-vfio-patch/"
+                         "get-vfio-with-wc.sh) or bind igb_uio loaded with wc_activate=1";
+        case RTE_PCI_KDRV_IGB_UIO:
+            return "reload igb_uio with wc_activate=1 and bind the device again";
+        case RTE_PCI_KDRV_UIO_GENERIC:
+            return "the kernel offers no usable resource2_wc for it: bind igb_uio loaded with wc_activate=1 or a "
+                   "write-combining vfio-pci";
+        default:
+            return "bind igb_uio loaded with wc_activate=1 or a write-combining vfio-pci";
+    }
+}
+
+// How EAL really mapped BAR2 into this process, with what was seen and, when it is not
+// write-combined, what to do; the port says it at its first start if Tx uses LLQ.
+void describe_llq_mapping(const rte_pci_device& pci, DeviceResources& resources) {
+    const rte_mem_resource& bar = pci.mem_resource[hw::kLlqBar];
+    const BarMappingFinding finding = find_bar_mapping(bar.addr, bar.phys_addr, bar.len, hw::kLlqBar);
+    resources.llq_mapping = finding.mapping;
+    if (finding.mapping == LlqMapping::kWriteCombined)
+        std::snprintf(resources.llq_mapping_note, sizeof(resources.llq_mapping_note), "%s (%s)",
+                      finding.evidence.c_str(), kernel_driver(pci.kdrv));
+    else
+        std::snprintf(resources.llq_mapping_note, sizeof(resources.llq_mapping_note), "bound to %s, %s; %s",
+                      kernel_driver(pci.kdrv), finding.evidence.c_str(), write_combining_advice(pci.kdrv, finding.mapping));
+}
+
+// Whether the device answers register reads through host memory (readless). The Linux driver
+// reads it from bit 0 of the PCI revision, DPDK's from bit 0 of the class code; a plain read
+// always works, so readless is used only when neither says no. A config space that cannot be
+// read is an error: guessing "readless" would make a device without it fail after timeouts.
+int read_readless_support(const rte_pci_device& pci, bool& readless) {
+    std::uint8_t revision = 0;
+    const int n = rte_pci_read_config(&pci, &revision, sizeof(revision), kPciRevisionOffset);
+    if (n != static_cast<int>(sizeof(revision))) {
+        log(g_log_init, RTE_LOG_ERR,
+            "%s: cannot read the PCI revision from config space (%d) through %s, so whether the device answers "
+            "readless register reads is unknown; port not created",
+            pci.device.name, n, kernel_driver(pci.kdrv));
+        return n < 0 ? n : -EIO;
+    }
+    readless = !(revision & hw::kPciRevisionNoReadlessMmio) && !(pci.id.class_id & hw::kPciRevisionNoReadlessMmio);
+    log(g_log_init, RTE_LOG_DEBUG, "%s: PCI revision 0x%02x, class 0x%06x: readless register reads %s",
+        pci.device.name, revision, pci.id.class_id, readless ? "on" : "off");
+    return 0;
 }
 
 void copy_pci_info(rte_eth_dev* eth_dev, void* pci) { rte_eth_copy_pci_info(eth_dev, static_cast<rte_pci_device*>(pci)); }
 
 int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     const char* name = pci->device.name;
+    const bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
     PortRequest request;
     DeviceResources& resources = request.resources;
     resources.registers = bar_address(*pci, hw::kRegisterBar);
@@ -55,21 +114,15 @@ int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
         log(g_log_init, RTE_LOG_ERR, "%s: register BAR%u is not mapped", name, hw::kRegisterBar);
         return -ENXIO;
     }
+    // Without BAR2 the LLQ negotiation says once that Tx falls back to host memory.
     resources.llq_memory = bar_address(*pci, hw::kLlqBar);
     resources.llq_memory_size = pci->mem_resource[hw::kLlqBar].len;
-    if (resources.llq_memory == nullptr) {
-        log(g_log_init, RTE_LOG_WARNING, "%s: LLQ memory BAR%u is not mapped: Tx uses host memory (slower on ENA)",
-            name, hw::kLlqBar);
-    } else {
-        if (!llq_bar_write_combined(*pci))
-            log(g_log_init, RTE_LOG_WARNING,
-                "%s: LLQ memory BAR%u is not mapped write-combined (kernel driver %s): LLQ writes will be slow; bind "
-                "igb_uio with wc_activate=1 or a write-combining vfio-pci",
-                name, hw::kLlqBar, pci->kdrv == RTE_PCI_KDRV_VFIO ? "vfio-pci" : "without resource_wc");
+    if (primary) {  // a secondary neither reads registers nor starts the port
+        if (const int rc = read_readless_support(*pci, resources.readless_mmio); rc != 0)
+            return rc;
+        if (resources.llq_memory != nullptr)
+            describe_llq_mapping(*pci, resources);
     }
-    std::uint8_t revision = 0;
-    if (rte_pci_read_config(pci, &revision, sizeof(revision), kPciRevisionOffset) == sizeof(revision))
-        resources.readless_mmio = !(revision & hw::kPciRevisionNoReadlessMmio);
     resources.numa_node = pci->device.numa_node;
     resources.pci_bdf = static_cast<std::uint16_t>(hw::host_bdf::Bus::make(pci->addr.bus) |
                                                    hw::host_bdf::Device::make(pci->addr.devid) |

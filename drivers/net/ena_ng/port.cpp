@@ -547,6 +547,35 @@ void Port::enable_frag_bypass() {
     frag_bypass_said_ = true;
 }
 
+// LLQ puts every Tx descriptor and header through BAR2: uncached, each write is a separate PCIe
+// transaction. Said once, at the first start, with the placement the port really uses; nothing
+// when Tx goes through host memory (the bring-up said why).
+void Port::report_llq_mapping() {
+    llq_mapping_said_ = true;
+    const LlqChoice& llq = device_.features().llq;
+    const DeviceResources& res = resources();
+    if (llq.placement != TxPlacement::kLlq || res.llq_mapping == LlqMapping::kMemory)
+        return;
+    const unsigned entry = llq.layout.entry_size;
+    switch (res.llq_mapping) {
+        case LlqMapping::kWriteCombined:
+            log(g_log_driver, RTE_LOG_INFO, "%s: Tx uses LLQ (%u-byte entries) through BAR2 mapped write-combined: %s",
+                res.name, entry, res.llq_mapping_note);
+            break;
+        case LlqMapping::kUncached:
+            log(g_log_driver, RTE_LOG_WARNING,
+                "%s: Tx uses LLQ (%u-byte entries) but BAR2 is mapped uncached, so every LLQ write is a separate "
+                "slow store and Tx throughput drops: %s",
+                res.name, entry, res.llq_mapping_note);
+            break;
+        default:
+            log(g_log_driver, RTE_LOG_WARNING,
+                "%s: Tx uses LLQ (%u-byte entries); whether BAR2 is mapped write-combined cannot be seen here: %s",
+                res.name, entry, res.llq_mapping_note);
+            break;
+    }
+}
+
 int Port::start() {
     rte_eth_dev_data* data = data_;
     const char* name = resources().name;
@@ -607,6 +636,8 @@ int Port::start() {
     update_link(false);
     ++counters_.dev_start;
     refresh_now_if_periodic();
+    if (!llq_mapping_said_)
+        report_llq_mapping();
     return 0;
 }
 

@@ -177,6 +177,7 @@ private:
     // device read's error.
     int statistics_snapshot(StatisticsSnapshot& out);
     void enable_frag_bypass();
+    void report_llq_mapping();
     // ethdev's basic statistics from the queues as they stand and the snapshot's imissed.
     void basic_counts(const StatisticsSnapshot& snapshot, BasicCounts& out) const;
     // Adds a released queue's counts to the port's totals (ethdev releases queues on reconfigure).
@@ -192,6 +193,7 @@ private:
     std::atomic<bool> alarm_running_{false};
     std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
     bool frag_bypass_said_ = false;
+    bool llq_mapping_said_ = false;
     // Statistics: the device-side snapshot and the baselines of the last reset (device counters
     // cannot be cleared; nor, from another thread, can the datapath's).
     SeqlockBox<DeviceCounters> device_counters_;

@@ -22,6 +22,14 @@ struct DmaRegion {
     const void* handle = nullptr;  // owner's bookkeeping (e.g. the rte_memzone)
 };
 
+// How BAR2 (LLQ memory) is mapped into this process.
+enum class LlqMapping : std::uint8_t {
+    kMemory,         // plain memory, not a device BAR (the simulated device): nothing to say
+    kWriteCombined,  // LLQ writes combine into full PCIe bursts
+    kUncached,       // every LLQ write is its own uncached store: slow Tx
+    kUnknown,        // the kernel showed nothing either way
+};
+
 struct DeviceResources {
     // BAR0: 32-bit registers.
     volatile std::uint8_t* registers = nullptr;
@@ -29,6 +37,11 @@ struct DeviceResources {
     // BAR2: LLQ device memory; nullptr when the device has none (host-memory Tx only).
     std::uint8_t* llq_memory = nullptr;
     std::size_t llq_memory_size = 0;
+
+    // How BAR2 is mapped, as the bus glue found it, with what it saw and (when not
+    // write-combined) what the user can do; said once, at the first start, when Tx uses LLQ.
+    LlqMapping llq_mapping = LlqMapping::kMemory;
+    char llq_mapping_note[512] = {};
 
     bool readless_mmio = true;    // device answers register reads through host memory
     int numa_node = -1;           // SOCKET_ID_ANY when unknown
