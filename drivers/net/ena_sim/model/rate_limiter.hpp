@@ -1,0 +1,64 @@
+// A rate limiter as the generic cell rate algorithm (GCRA, "virtual scheduling"): one
+// theoretical arrival time (TAT) per bucket instead of a token count refilled by a timer.
+//
+// Something of `cost` units arriving at time t conforms when TAT - t <= tolerance; when it
+// leaves (now, or later if it waits) TAT becomes max(TAT, departure) + cost / rate. The
+// tolerance is the bucket depth: after an idle spell 1 + tolerance * rate units pass at once,
+// then exactly `rate` per second.
+//
+// Exact in integer nanoseconds: times are kept multiplied by the rate (ns x units/s), so one
+// unit costs exactly 1e9 whatever the rate, and no rounding accumulates (1024 packets/s is
+// 976562.5 ns per packet). 128-bit arithmetic: t x rate exceeds 64 bits after a few seconds at
+// high rates. The only division is in earliest(), for something that has to wait.
+#pragma once
+
+#include <cstdint>
+
+namespace ena::sim::detail {
+
+class RateLimiter {
+public:
+    static constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
+
+    // rate 0: no limit (enabled() is false; nothing else may be called).
+    void configure(std::uint64_t units_per_second, std::uint64_t tolerance_ns) {
+        rate_ = units_per_second;
+        tolerance_ = static_cast<Wide>(tolerance_ns) * rate_;
+        tat_ = 0;
+    }
+    bool enabled() const { return rate_ != 0; }
+    std::uint64_t rate() const { return rate_; }
+
+    // Whether something arriving at `now` conforms now.
+    bool conforms(std::uint64_t now) const { return tat_ <= scaled(now) + tolerance_; }
+    // The earliest time (ns, rounded up) at which something arriving at `now` conforms: `now`
+    // itself when it conforms now.
+    std::uint64_t earliest(std::uint64_t now) const {
+        if (conforms(now))
+            return now;
+        const Wide start = tat_ - tolerance_;
+        return static_cast<std::uint64_t>((start + rate_ - 1) / rate_);
+    }
+    // Something of `cost` units leaves at `at` (no earlier than earliest() said).
+    void take(std::uint64_t at, std::uint64_t cost) {
+        const Wide t = scaled(at);
+        tat_ = (tat_ > t ? tat_ : t) + static_cast<Wide>(cost) * kNsPerSecond;
+    }
+    // Policing: takes `cost` and returns true when it conforms now; false, taking nothing, when not.
+    bool admit(std::uint64_t now, std::uint64_t cost) {
+        if (!conforms(now))
+            return false;
+        take(now, cost);
+        return true;
+    }
+
+private:
+    using Wide = unsigned __int128;
+    Wide scaled(std::uint64_t t) const { return static_cast<Wide>(t) * rate_; }
+
+    std::uint64_t rate_ = 0;
+    Wide tolerance_ = 0;  // tolerance in ns x rate
+    Wide tat_ = 0;        // theoretical arrival time in ns x rate; 0: full bucket from time 0
+};
+
+}  // namespace ena::sim::detail
