@@ -291,6 +291,41 @@ TEST(NitroShaping, ExcessPacketsAreQueuedThenDroppedAndQueuedOnesArriveLaterInOr
     EXPECT_EQ(receiver.stats().rx_packets, 151u);
 }
 
+// Sustained overload: the counter grows by the excess over the allowance (what the queue
+// cannot absorb is dropped), not by every frame that waited. At 1.1 x the allowance frames
+// wait first (latency grows, the counter moves) and are dropped only once the queue is full.
+TEST(NitroShaping, UnderSustainedOverloadTheCounterGrowsByTheExcess) {
+    for (const std::uint64_t interval : {std::uint64_t{5000}, std::uint64_t{9091}}) {  // 2 x and 1.1 x 100000/s
+        auto wire = make_wire(fresh_vpc());
+        DeviceConfig cfg = config_for(kMacA);
+        cfg.nitro.pps = 100000;
+        cfg.nitro.shaping_queue = 50;
+        Eni sender(cfg, wire), receiver(config_for(kMacB), wire);
+        std::uint64_t arrived = 0, delivered = 0, sent = 0;
+        bool counted_before_any_drop = false;
+        for (std::uint64_t t = 0; t < 100 * kMs; t += interval, ++sent) {
+            sender.send(udp(static_cast<std::uint16_t>(sent)));
+            const DeviceStats s = sender.stats();
+            counted_before_any_drop |= s.pps_allowance_exceeded > 0 && s.tx_shaping_drops == 0;
+            delivered += receiver.received().size();
+            sender.advance(interval);
+        }
+        arrived = sent;
+        delivered += receiver.received().size();
+        const DeviceStats s = sender.stats();
+        // The allowance over the run: 100 ms at 100000/s plus the 1 ms bucket.
+        const double excess = static_cast<double>(arrived) - (100000.0 * 0.1 + 100);
+        EXPECT_NEAR(static_cast<double>(s.pps_allowance_exceeded), excess, 3.0) << "interval " << interval;
+        EXPECT_LT(s.tx_shaping_drops, s.pps_allowance_exceeded) << "the counter moved first, while frames waited";
+        EXPECT_EQ(delivered + s.tx_shaping_drops + s.tx_shaping_waiting, arrived);
+        EXPECT_TRUE(counted_before_any_drop) << "frames wait (and count) before any is dropped";
+        std::printf("%.1f x the allowance for 100 ms: %lu arrived, %lu delivered, pps_allowance_exceeded %lu "
+                    "(excess %.0f), %lu dropped, %lu waiting\n",
+                    1e4 / static_cast<double>(interval), arrived, delivered, s.pps_allowance_exceeded, excess,
+                    s.tx_shaping_drops, s.tx_shaping_waiting);
+    }
+}
+
 TEST(NitroShaping, IngressPpsQueuesIntoTheRxRingLater) {
     auto wire = make_wire(fresh_vpc());
     DeviceConfig cfg = config_for(kMacB);

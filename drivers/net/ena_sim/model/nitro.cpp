@@ -76,54 +76,12 @@ Nitro::Verdict Nitro::egress(std::span<const std::uint8_t> frame, const PacketIn
     }
     if (!egress_shaped_)
         return Verdict::kPass;
-
     FlowPacket flow;
     if (track)
         track = classify_flow(frame, info, flow);
-    // The egress-only bucket and the queue's order first: they need no lock.
-    std::uint64_t departure = now;
-    bool bw_exceeded = false, pps_exceeded = false;
-    if (bw_out_.enabled()) {
-        departure = bw_out_.earliest(now);
-        bw_exceeded = departure > now;
-    }
-    departure = std::max(departure, egress_queue_.last_departure());
-    bool room = true;
-    {
-        std::lock_guard lock(shared_lock_);
-        if (track && !conntrack_.admit(flow, now)) {
-            ++n.conntrack_exceeded;
-            return Verdict::kDropped;
-        }
-        if (pps_.enabled()) {
-            const std::uint64_t e = pps_.earliest(now);
-            pps_exceeded = e > now;
-            departure = std::max(departure, e);
-        }
-        room = departure == now || egress_queue_.has_room(frame.size());
-        if (room && pps_.enabled())
-            pps_.take(departure, 1);
-    }
-    if (departure == now) {
-        if (bw_out_.enabled())
-            bw_out_.take(now, frame.size());
-        return Verdict::kPass;
-    }
-    // Queued or dropped: counted against what was exceeded (a frame only held back behind the
-    // queue counts against the PPS bucket if there is one).
-    if (!pps_exceeded && !bw_exceeded)
-        (pps_.enabled() ? pps_exceeded : bw_exceeded) = true;
-    n.pps_exceeded += pps_exceeded;
-    n.bw_out_exceeded += bw_exceeded;
-    if (!room) {
-        ++n.shaping_drops;
-        return Verdict::kDropped;
-    }
-    if (bw_out_.enabled())
-        bw_out_.take(departure, frame.size());
-    egress_queue_.push(departure, frame, 0);
-    ++n.queued;
-    return Verdict::kQueued;
+    return shape(Direction{bw_out_, egress_queue_, n.pps_exceeded, n.bw_out_exceeded, n.conntrack_exceeded, n.queued,
+                           n.shaping_drops},
+                 track ? &flow : nullptr, frame, now, 0);
 }
 
 Nitro::Verdict Nitro::ingress(std::span<const std::uint8_t> frame, const PacketInfo& info, bool via_srd,
@@ -133,46 +91,68 @@ Nitro::Verdict Nitro::ingress(std::span<const std::uint8_t> frame, const PacketI
     // Replies from link-local services are not tracked (their requests were not).
     const bool track = conntrack_.enabled() && !is_linklocal_service(frame, info, /*destination=*/false) &&
                        classify_flow(frame, info, flow);
+    return shape(Direction{bw_in_, ingress_queue_, n.pps_exceeded, n.bw_in_exceeded, n.conntrack_exceeded, n.queued,
+                           n.shaping_drops},
+                 track ? &flow : nullptr, frame, now, via_srd ? kQueuedViaSrd : 0);
+}
+
+// Connection tracking, then the PPS allowance (shared with the other direction: under the
+// shared lock) and this direction's bandwidth allowance. The frame leaves when both shapers
+// allow it and after every frame queued before it; it counts against each allowance whose
+// meter it finds exceeded.
+Nitro::Verdict Nitro::shape(const Direction& d, const FlowPacket* flow, std::span<const std::uint8_t> frame,
+                            std::uint64_t now, std::uint8_t flags) {
+    const std::uint64_t cost = frame.size();
     std::uint64_t departure = now;
-    bool bw_exceeded = false, pps_exceeded = false;
-    if (bw_in_.enabled()) {
-        departure = bw_in_.earliest(now);
-        bw_exceeded = departure > now;
+    bool bw_late = false, bw_over = false, pps_late = false, pps_over = false;
+    if (d.bw.enabled()) {
+        departure = d.bw.shaper.earliest(now);
+        bw_late = departure > now;
+        bw_over = !d.bw.meter.conforms(now);
     }
-    departure = std::max(departure, ingress_queue_.last_departure());
-    bool room = true;
+    departure = std::max(departure, d.queue.last_departure());
+    bool room;
     {
         std::lock_guard lock(shared_lock_);
-        if (track && !conntrack_.admit(flow, now)) {
-            ++n.conntrack_exceeded;
+        if (flow != nullptr && !conntrack_.admit(*flow, now)) {
+            ++d.conntrack_exceeded;
             return Verdict::kDropped;
         }
         if (pps_.enabled()) {
-            const std::uint64_t e = pps_.earliest(now);
-            pps_exceeded = e > now;
+            const std::uint64_t e = pps_.shaper.earliest(now);
+            pps_late = e > now;
+            pps_over = !pps_.meter.conforms(now);
             departure = std::max(departure, e);
         }
-        room = departure == now || ingress_queue_.has_room(frame.size());
-        if (room && pps_.enabled())
-            pps_.take(departure, 1);
+        room = departure == now || d.queue.has_room(frame.size());
+        if (room && pps_.enabled()) {
+            pps_.shaper.take(departure, 1);
+            if (!pps_over)
+                pps_.meter.take(now, 1);
+        }
     }
-    if (departure == now) {
-        if (bw_in_.enabled())
-            bw_in_.take(now, frame.size());
-        return Verdict::kPass;
-    }
-    if (!pps_exceeded && !bw_exceeded)
-        (pps_.enabled() ? pps_exceeded : bw_exceeded) = true;
-    n.pps_exceeded += pps_exceeded;
-    n.bw_in_exceeded += bw_exceeded;
     if (!room) {
-        ++n.shaping_drops;
+        // Dropped because an allowance held it back: counted there even if its meter had room.
+        if (!pps_over && !bw_over) {
+            pps_over = pps_late || (!bw_late && pps_.enabled());
+            bw_over = !pps_over;
+        }
+        d.pps_exceeded += pps_over;
+        d.bw_exceeded += bw_over;
+        ++d.shaping_drops;
         return Verdict::kDropped;
     }
-    if (bw_in_.enabled())
-        bw_in_.take(departure, frame.size());
-    ingress_queue_.push(departure, frame, via_srd ? kQueuedViaSrd : 0);
-    ++n.queued;
+    if (d.bw.enabled()) {
+        d.bw.shaper.take(departure, cost);
+        if (!bw_over)
+            d.bw.meter.take(now, cost);
+    }
+    d.pps_exceeded += pps_over;
+    d.bw_exceeded += bw_over;
+    if (departure == now)
+        return Verdict::kPass;
+    d.queue.push(departure, frame, flags);
+    ++d.queued;
     return Verdict::kQueued;
 }
 

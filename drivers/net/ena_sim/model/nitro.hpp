@@ -10,10 +10,10 @@
 //      subject only to the PPS allowance);
 //   3. connection tracking: a packet opening a flow the full table cannot take is dropped
 //      (conntrack_allowance_exceeded);
-//   4. the bidirectional PPS bucket and the outbound bandwidth bucket: a frame that does not
-//      conform waits in the egress shaping queue until both allow it, or is dropped when the
-//      queue is full; either way it counts in the allowance counter(s) of the bucket(s) it
-//      found empty ("packets queued or dropped");
+//   4. the bidirectional PPS allowance and the outbound bandwidth allowance: a frame that does
+//      not conform waits in the egress shaping queue until both allow it, or is dropped when
+//      the queue is full; a frame beyond an allowance counts in its counter, waiting or dropped
+//      ("packets queued or dropped"; see ShapedAllowance: the counter measures the excess);
 //   5. ENA Express: on a wire that knows the receiver, an eligible frame goes via SRD.
 // Ingress, per frame from the wire: connection tracking, then the PPS and inbound bandwidth
 // buckets with the ingress shaping queue, then the Rx ring.
@@ -120,28 +120,36 @@ public:
     std::uint32_t conntrack_entries(std::uint64_t now);
 
 private:
-    // The departure time both buckets of a direction allow, and whether each was exceeded.
-    struct Schedule {
-        std::uint64_t departure;
-        bool pps_exceeded, bw_exceeded;
+    // One direction's allowance, queue and counters, for shape().
+    struct Direction {
+        ShapedAllowance& bw;
+        ShapingQueue& queue;
+        std::uint64_t& pps_exceeded;
+        std::uint64_t& bw_exceeded;
+        std::uint64_t& conntrack_exceeded;
+        std::uint64_t& queued;
+        std::uint64_t& shaping_drops;
     };
+    Verdict shape(const Direction& d, const FlowPacket* flow, std::span<const std::uint8_t> frame, std::uint64_t now,
+                  std::uint8_t flags);
 
     const NitroConfig config_;
     bool egress_shaped_ = false;   // conntrack, PPS or outbound bandwidth configured
     bool ingress_shaped_ = false;  // conntrack, PPS or inbound bandwidth configured
 
     // Egress side.
-    RateLimiter linklocal_, fragment_, bw_out_;
+    RateLimiter linklocal_, fragment_;
+    ShapedAllowance bw_out_;
     ShapingQueue egress_queue_;
     FlowTable srd_flows_;
 
     // Ingress side.
-    RateLimiter bw_in_;
+    ShapedAllowance bw_in_;
     ShapingQueue ingress_queue_;
 
     // Shared (shared_lock_).
     SpinLock shared_lock_;
-    RateLimiter pps_;
+    ShapedAllowance pps_;
     Conntrack conntrack_;
 };
 

@@ -61,4 +61,24 @@ private:
     Wide tat_ = 0;        // theoretical arrival time in ns x rate; 0: full bucket from time 0
 };
 
+// An allowance that both shapes and counts (the Nitro card's PPS and bandwidth limits):
+//   shaper  schedules departures: every frame that is not dropped takes it at the time it
+//           leaves, so frames waiting in the shaping queue hold their place in it;
+//   meter   measures arrivals against the same allowance: a frame that finds it exceeded is
+//           "traffic that exceeds the maximum" and counts in the allowance counter, whether it
+//           then waits or is dropped. Only frames within the allowance take it.
+// So under sustained overload the counter grows by the excess over the allowance (what is
+// dropped, once the queue is full), not by every frame that waited behind it; a burst beyond
+// the bucket counts exactly the frames past the bucket. The meter never runs ahead of the
+// shaper (it takes a subset of the same costs, never later), so a frame that leaves at once is
+// always within the allowance.
+struct ShapedAllowance {
+    RateLimiter shaper, meter;
+    void configure(std::uint64_t units_per_second, std::uint64_t tolerance_ns) {
+        shaper.configure(units_per_second, tolerance_ns);
+        meter.configure(units_per_second, tolerance_ns);
+    }
+    bool enabled() const { return shaper.enabled(); }
+};
+
 }  // namespace ena::sim::detail
