@@ -179,7 +179,7 @@ TEST(FlowTable, MatchesAReferenceThroughInsertsExpiriesAndErasesWithCollisions) 
     std::mt19937 rng(7);
     std::map<std::uint32_t, std::pair<std::uint32_t, std::uint64_t>> live;  // id -> (entry, expiry)
     auto packet = [](std::uint32_t id) {
-        detail::FlowPacket p;
+        detail::FlowPacket p{};
         p.key.a_lo = id;
         p.key.b_lo = 0xFFFFFFFF;
         p.key.proto = 17;
@@ -474,6 +474,48 @@ TEST(NitroConntrack, NewFlowsPastTheMaximumAreDroppedUntilIdleFlowsTimeOut) {
     EXPECT_EQ(ids(b.received()), range(10, 15));
     EXPECT_EQ(a.metric(CustomerMetric::kConntrackAllowanceAvailable), 3u);
     EXPECT_EQ(a.stats().conntrack_allowance_exceeded, 6u);
+}
+
+// Many flows interleaved at random (more than the card's 64-slot flow cache, so slots collide
+// and flows come and go from it): exactly the first conntrack_max flows get in, every packet
+// of the others is dropped and counted, and after the timeout the others get in.
+TEST(NitroConntrack, InterleavedFlowsThroughTheFlowCacheAreCountedExactly) {
+    auto wire = make_wire(fresh_vpc());
+    DeviceConfig cfg = config_for(kMacA);
+    cfg.nitro.conntrack_max = 100;
+    Eni a(cfg, wire), b(config_for(kMacB), wire);
+    std::mt19937 rng(11);
+    std::set<std::uint16_t> admitted;
+    std::uint64_t rejected_packets = 0, delivered = 0;
+    for (int i = 0; i < 5000; ++i) {
+        const auto port = static_cast<std::uint16_t>(3000 + rng() % 150);
+        if (admitted.size() < 100)
+            admitted.insert(port);
+        if (!admitted.contains(port))
+            ++rejected_packets;
+        a.send(udp(1, port));
+        delivered += b.received().size();
+    }
+    ASSERT_EQ(admitted.size(), 100u);
+    EXPECT_EQ(a.stats().conntrack_allowance_exceeded, rejected_packets);
+    EXPECT_EQ(delivered, 5000 - rejected_packets);
+    EXPECT_EQ(a.stats().conntrack_entries, 100u);
+    a.advance(30 * kS);
+    EXPECT_EQ(a.stats().conntrack_entries, 0u);
+    for (std::uint16_t port = 3000; port < 3150; ++port)
+        if (!admitted.contains(port))
+            a.send(udp(2, port));
+    EXPECT_EQ(b.received().size(), 50u);
+    EXPECT_EQ(a.stats().conntrack_allowance_exceeded, rejected_packets);
+    // The first hundred timed out: what the flow cache remembers of them (entries now reused by
+    // the new flows) must not let them in. Half of them fit the room left.
+    std::size_t again = 0;
+    for (std::uint16_t port : admitted) {
+        a.send(udp(3, port));
+        again += b.received().size();
+    }
+    EXPECT_EQ(again, 50u);
+    EXPECT_EQ(a.stats().conntrack_allowance_exceeded, rejected_packets + 50);
 }
 
 TEST(NitroConntrack, UdpStreamsLastLongerThanSingleExchanges) {

@@ -1,6 +1,7 @@
 #include "conntrack.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace ena::sim::detail {
 
@@ -27,9 +28,9 @@ std::uint8_t Conntrack::tcp_class(std::uint8_t state) {
     return kTcpTransitory;  // one side only so far: the handshake
 }
 
-// The flow's state after this packet, and the class (timeout) that follows from it.
-void Conntrack::update(FlowTable::Entry& e, const FlowPacket& p) {
+std::uint8_t Conntrack::update(FlowTable::Entry& e, const FlowPacket& p) {
     const bool from_a = p.from_a;
+    std::uint8_t cls;
     switch (p.key.proto) {
         case ip_proto::kTcp: {
             // A new SYN on a closed connection starts it again (the same ports reused).
@@ -40,7 +41,7 @@ void Conntrack::update(FlowTable::Entry& e, const FlowPacket& p) {
                 e.state |= from_a ? kFinA : kFinB;
             if (p.tcp_flags & tcp_flag::kRst)
                 e.state |= kRst;
-            e.cls = tcp_class(e.state);
+            cls = tcp_class(e.state);
             break;
         }
         case ip_proto::kUdp:
@@ -48,35 +49,56 @@ void Conntrack::update(FlowTable::Entry& e, const FlowPacket& p) {
             // seen more than one.
             if (from_a != e.last_from_a && from_a != static_cast<bool>(e.origin_a) && e.counter < 0xFFFF)
                 ++e.counter;
-            e.cls = e.counter >= 2 ? kUdpStream : kUdp;
+            cls = e.counter >= 2 ? kUdpStream : kUdp;
             break;
         case ip_proto::kIcmp:
         case ip_proto::kIcmpv6:
-            e.cls = kIcmp;
+            cls = kIcmp;
             break;
         default:
-            e.cls = kOther;
+            cls = kOther;
             break;
     }
     e.last_from_a = from_a;
+    return cls;
 }
 
-bool Conntrack::admit(const FlowPacket& p, std::uint64_t now) {
+bool Conntrack::admit(const FlowPacket& p, std::uint64_t now, std::uint32_t* admitted) {
     std::uint32_t index = table_.find(p, now);
     if (index == FlowTable::kNone) {
         // A RST of a flow nobody tracks opens nothing.
-        if (p.key.proto == ip_proto::kTcp && (p.tcp_flags & tcp_flag::kRst))
+        if (p.key.proto == ip_proto::kTcp && (p.tcp_flags & tcp_flag::kRst)) {
+            if (admitted != nullptr)
+                *admitted = FlowTable::kNone;
             return true;
+        }
         index = table_.insert(p, kOther, now);
         if (index == FlowTable::kNone)
             return false;
     }
-    FlowTable::Entry& e = table_.entry(index);
-    const std::uint8_t before = e.cls;
-    update(e, p);
-    const std::uint8_t cls = e.cls;
-    e.cls = before;  // touch() moves it between lists
-    table_.touch(index, cls, now);
+    seen(index, p, now);
+    if (admitted != nullptr)
+        *admitted = index;
+    return true;
+}
+
+bool Conntrack::admit_uncached(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint64_t now) {
+    FlowPacket p;
+    return !classify_flow(frame, info, p) || admit(p, now, nullptr);
+}
+
+bool Conntrack::admit_and_cache(std::span<const std::uint8_t> frame, const PacketInfo& info, FlowCache::Slot& slot,
+                                const std::array<std::uint64_t, 5>& tuple, std::uint64_t now) {
+    FlowPacket p;
+    if (!classify_flow(frame, info, p))
+        return true;
+    std::uint32_t index;
+    if (!admit(p, now, &index))
+        return false;
+    slot.tuple = tuple;
+    slot.flow = p;
+    slot.entry = index;
+    slot.epoch = table_.epoch();
     return true;
 }
 

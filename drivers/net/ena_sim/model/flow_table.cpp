@@ -8,24 +8,21 @@ namespace ena::sim::detail {
 
 namespace {
 
-std::uint64_t load_be64(const std::uint8_t* p) {
-    return std::uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
-}
-
-std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-    h ^= v;
-    h *= 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 29);
+// Keys hold addresses and ports as they lie in the frame (native-endian loads): only equality
+// and one consistent order of the two endpoints matter, not numeric value.
+template <typename T>
+T load(const std::uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
 }
 
 std::uint64_t hash_key(const FlowKey& k) {
-    std::uint64_t h = mix(0x243F6A8885A308D3ull, k.a_hi);
-    h = mix(h, k.a_lo);
-    h = mix(h, k.b_hi);
-    h = mix(h, k.b_lo);
-    h = mix(h, std::uint64_t{k.port_a} | std::uint64_t{k.port_b} << 16 | std::uint64_t{k.proto} << 32 |
-                   std::uint64_t{k.family} << 40);
-    return h * 0xD6E8FEB86659FD93ull;
+    const std::uint64_t rest = std::uint64_t{k.port_a} | std::uint64_t{k.port_b} << 16 | std::uint64_t{k.proto} << 32 |
+                               std::uint64_t{k.family} << 40;
+    std::uint64_t h = (k.a_lo * 0x9E3779B97F4A7C15ull) ^ (k.b_lo * 0xC2B2AE3D27D4EB4Full) ^
+                      ((k.a_hi ^ (k.b_hi << 1)) * 0x165667B19E3779F9ull) ^ (rest * 0xD6E8FEB86659FD93ull);
+    return h ^ (h >> 29);
 }
 
 }  // namespace
@@ -37,14 +34,14 @@ bool classify_flow(std::span<const std::uint8_t> frame, const PacketInfo& info, 
     std::uint64_t s_hi = 0, s_lo, d_hi = 0, d_lo;
     FlowKey& k = out.key;
     if (info.l3 == L3Kind::kIpv4) {
-        s_lo = load_be32(ip + 12);
-        d_lo = load_be32(ip + 16);
+        s_lo = load<std::uint32_t>(ip + 12);
+        d_lo = load<std::uint32_t>(ip + 16);
         k.family = 4;
     } else {
-        s_hi = load_be64(ip + 8);
-        s_lo = load_be64(ip + 16);
-        d_hi = load_be64(ip + 24);
-        d_lo = load_be64(ip + 32);
+        s_hi = load<std::uint64_t>(ip + 8);
+        s_lo = load<std::uint64_t>(ip + 16);
+        d_hi = load<std::uint64_t>(ip + 24);
+        d_lo = load<std::uint64_t>(ip + 32);
         k.family = 6;
     }
     std::uint16_t s_port = 0, d_port = 0;
@@ -54,8 +51,8 @@ bool classify_flow(std::span<const std::uint8_t> frame, const PacketInfo& info, 
     if (proto == ip_proto::kTcp || proto == ip_proto::kUdp) {
         if (!info.l4_parsed)
             return false;
-        s_port = load_be16(l4);
-        d_port = load_be16(l4 + 2);
+        s_port = load<std::uint16_t>(l4);
+        d_port = load<std::uint16_t>(l4 + 2);
         if (proto == ip_proto::kTcp)
             out.tcp_flags = l4[13];
     } else if (proto == ip_proto::kIcmp || proto == ip_proto::kIcmpv6) {
@@ -63,11 +60,11 @@ bool classify_flow(std::span<const std::uint8_t> frame, const PacketInfo& info, 
             return false;
         const std::uint8_t type = l4[0];
         const bool echo = proto == ip_proto::kIcmp ? (type == 0 || type == 8) : (type == 128 || type == 129);
-        s_port = d_port = echo ? load_be16(l4 + 4) : 0;
+        s_port = d_port = echo ? load<std::uint16_t>(l4 + 4) : 0;
     }
     k.proto = proto;
     k.reserved = 0;
-    // Lower endpoint first.
+    // One endpoint order for both directions.
     const bool src_first = s_hi != d_hi ? s_hi < d_hi : s_lo != d_lo ? s_lo < d_lo : s_port <= d_port;
     if (src_first) {
         k.a_hi = s_hi, k.a_lo = s_lo, k.b_hi = d_hi, k.b_lo = d_lo, k.port_a = s_port, k.port_b = d_port;
@@ -150,14 +147,9 @@ std::uint32_t FlowTable::insert(const FlowPacket& p, std::uint8_t cls, std::uint
     return index;
 }
 
-void FlowTable::touch(std::uint32_t index, std::uint8_t cls, std::uint64_t now) {
-    Entry& e = entries_[index];
-    if (now > e.last_seen)
-        e.last_seen = now;
-    if (e.cls == cls && lists_[cls].tail == index)
-        return;
+void FlowTable::move(std::uint32_t index, std::uint8_t cls) {
     unlink(index);
-    e.cls = cls;
+    entries_[index].cls = cls;
     link(index);
 }
 
@@ -209,6 +201,7 @@ void FlowTable::erase(std::uint32_t index) {
     e.next = free_;
     free_ = index;
     --size_;
+    ++erasures_;
 }
 
 void FlowTable::expire(std::uint64_t now) {

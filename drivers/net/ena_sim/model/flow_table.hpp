@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <span>
 
@@ -21,24 +22,27 @@ inline constexpr std::uint8_t kIcmp = 1;
 inline constexpr std::uint8_t kIcmpv6 = 58;
 }  // namespace ip_proto
 
-// Both endpoints of a flow, the lower (address, port) first, so both directions find one key.
-// IPv4 addresses sit in the low 32 bits of *_lo with *_hi zero (family tells them apart).
+// Both endpoints of a flow in one order whichever way the packet goes, so both directions find
+// one key. Addresses and ports are kept as they lie in the frame; IPv4 addresses sit in the low
+// 32 bits of *_lo with *_hi zero (family tells them apart).
+// No member initializers: classify_flow() fills every field on the per-packet path (value-
+// initialize, `FlowKey k{}`, for a zero key).
 struct FlowKey {
-    std::uint64_t a_hi = 0, a_lo = 0, b_hi = 0, b_lo = 0;
-    std::uint16_t port_a = 0, port_b = 0;  // TCP/UDP ports; ICMP: the echo id in both; other: 0
-    std::uint8_t proto = 0;
-    std::uint8_t family = 0;  // 4 or 6
-    std::uint16_t reserved = 0;
-    bool operator==(const FlowKey&) const = default;
+    std::uint64_t a_hi, a_lo, b_hi, b_lo;
+    std::uint16_t port_a, port_b;  // TCP/UDP ports; ICMP: the echo id in both; other: 0
+    std::uint8_t proto;
+    std::uint8_t family;  // 4 or 6
+    std::uint16_t reserved;
+    bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
 };
 static_assert(sizeof(FlowKey) == 40);
 
 // What the card reads from one packet for its flow tables.
 struct FlowPacket {
     FlowKey key;
-    std::uint64_t hash = 0;
-    bool from_a = false;          // the packet's source is endpoint a of the key
-    std::uint8_t tcp_flags = 0;   // TCP only
+    std::uint64_t hash;
+    bool from_a;            // the packet's source is endpoint a of the key
+    std::uint8_t tcp_flags;  // TCP only
 };
 
 // The flow of an IP packet; false for what has no flow the card tracks (not IP, a fragment
@@ -88,12 +92,23 @@ public:
     // full even after expiring what is due.
     std::uint32_t insert(const FlowPacket& p, std::uint8_t cls, std::uint64_t now);
     // A packet of the flow was seen: it moves to the end of (possibly another) class's list.
-    void touch(std::uint32_t index, std::uint8_t cls, std::uint64_t now);
+    void touch(std::uint32_t index, std::uint8_t cls, std::uint64_t now) {
+        Entry& e = entries_[index];
+        if (now > e.last_seen)
+            e.last_seen = now;
+        if (e.cls != cls || lists_[cls].tail != index)
+            move(index, cls);
+    }
     void erase(std::uint32_t index);
     // Removes every flow idle past its timeout.
     void expire(std::uint64_t now);
 
     Entry& entry(std::uint32_t index) { return entries_[index]; }
+    // Entry indices stay valid until an entry is erased: this counts erasures, so a cached index
+    // taken at the same epoch still names the same flow.
+    std::uint64_t epoch() const { return erasures_; }
+    // Idle for its class's timeout (then find() would erase it).
+    bool expired(std::uint32_t index, std::uint64_t now) const { return expired(entries_[index], now); }
 
 private:
     struct FreeDeleter {
@@ -105,6 +120,7 @@ private:
 
     // Idle for the class's timeout. (Another thread may have stamped a time later than `now`.)
     bool expired(const Entry& e, std::uint64_t now) const { return now >= e.last_seen + timeouts_[e.cls]; }
+    void move(std::uint32_t index, std::uint8_t cls);  // to the tail of class cls's list
     void link(std::uint32_t index);    // at the tail of its class's list
     void unlink(std::uint32_t index);
     std::uint32_t home(std::uint64_t hash) const { return static_cast<std::uint32_t>(hash >> 32) & mask_; }
@@ -114,6 +130,7 @@ private:
     std::uint32_t mask_ = 0;              // slots - 1
     std::uint32_t fresh_ = 0;             // entries never used start here
     std::uint32_t free_ = kNone;          // entries released
+    std::uint64_t erasures_ = 0;
     // Slot i holds entry index + 1, 0 when empty (calloc: untouched pages cost nothing).
     std::unique_ptr<std::uint32_t, FreeDeleter> slots_;
     std::unique_ptr<Entry, FreeDeleter> entries_storage_;

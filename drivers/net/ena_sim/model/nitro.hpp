@@ -28,6 +28,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <span>
 
 #include "conntrack.hpp"
@@ -74,8 +76,25 @@ struct IngressCounters {
     std::uint64_t srd_rx = 0;
 };
 
-// Whether the frame's destination (or source) is a link-local service address.
-bool is_linklocal_service(std::span<const std::uint8_t> frame, const PacketInfo& info, bool destination = true);
+// Whether the frame's destination (or source) is a link-local service address: the Amazon
+// DNS server, instance metadata and time sync, 169.254.169.253/.254/.123 and
+// fd00:ec2::253/254/123. Two byte compares for most frames (on every frame's path).
+inline bool is_linklocal_service(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                                 bool destination = true) {
+    if (info.l3 == L3Kind::kIpv4) {
+        const std::uint8_t* a = frame.data() + info.l3_offset + (destination ? 16 : 12);
+        return a[0] == 169 && a[1] == 254 && a[2] == 169 && (a[3] == 253 || a[3] == 254 || a[3] == 123);
+    }
+    if (info.l3 == L3Kind::kIpv6) {
+        const std::uint8_t* a = frame.data() + info.l3_offset + (destination ? 24 : 8);
+        static constexpr std::uint8_t kPrefix[14] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        if (a[0] != 0xfd || std::memcmp(a, kPrefix, sizeof(kPrefix)) != 0)
+            return false;
+        const std::uint16_t low = load_be16(a + 14);
+        return low == 0x0253 || low == 0x0254 || low == 0x0123;
+    }
+    return false;
+}
 
 class Nitro {
 public:
@@ -99,7 +118,7 @@ public:
     }
     // Pass: send it now. Queued: a copy waits in egress_queue(). Dropped: counted.
     Verdict egress(std::span<const std::uint8_t> frame, const PacketInfo& info, bool frag_bypass, std::uint64_t now);
-    ShapingQueue& egress_queue() { return egress_queue_; }
+    ShapingQueue& egress_queue() { return egress_.queue; }
     bool srd_enabled() const { return config_.srd != SrdMode::kOff; }
     // ENA Express: the frame goes to a port with `receiver`'s setting. Counts eligibility and
     // returns whether it goes via SRD (eligible, small enough, and a flow within capacity).
@@ -111,7 +130,7 @@ public:
     // --- ingress (rx_mutex) ---
     bool ingress_applies() const { return ingress_shaped_; }
     Verdict ingress(std::span<const std::uint8_t> frame, const PacketInfo& info, bool via_srd, std::uint64_t now);
-    ShapingQueue& ingress_queue() { return ingress_queue_; }
+    ShapingQueue& ingress_queue() { return ingress_.queue; }
     IngressCounters ingress_counters;
 
     // --- either side (takes the shared lock) ---
@@ -120,37 +139,104 @@ public:
     std::uint32_t conntrack_entries(std::uint64_t now);
 
 private:
-    // One direction's allowance, queue and counters, for shape().
-    struct Direction {
-        ShapedAllowance& bw;
-        ShapingQueue& queue;
-        std::uint64_t& pps_exceeded;
-        std::uint64_t& bw_exceeded;
-        std::uint64_t& conntrack_exceeded;
-        std::uint64_t& queued;
-        std::uint64_t& shaping_drops;
+    // One direction of the ENI: its bandwidth allowance, shaping queue, flow cache (its own
+    // lock's), and where its counters go.
+    struct Side {
+        ShapedAllowance bw;
+        ShapingQueue queue;
+        FlowCache flows;  // used under the shared lock
+        std::uint64_t* pps_exceeded;
+        std::uint64_t* bw_exceeded;
+        std::uint64_t* conntrack_exceeded;
+        std::uint64_t* queued;
+        std::uint64_t* shaping_drops;
     };
-    Verdict shape(const Direction& d, const FlowPacket* flow, std::span<const std::uint8_t> frame, std::uint64_t now,
-                  std::uint8_t flags);
+    // Connection tracking (when `track`), the PPS allowance and the side's bandwidth allowance.
+    Verdict shape(Side& side, bool track, std::span<const std::uint8_t> frame, const PacketInfo& info,
+                  std::uint64_t now, std::uint8_t flags);
+    // The general case: when the frame may leave, or whether it waits or is dropped. With PPS on,
+    // the shared lock is held.
+    Verdict schedule(Side& side, std::span<const std::uint8_t> frame, std::uint64_t now, std::uint8_t flags);
 
     const NitroConfig config_;
     bool egress_shaped_ = false;   // conntrack, PPS or outbound bandwidth configured
     bool ingress_shaped_ = false;  // conntrack, PPS or inbound bandwidth configured
 
-    // Egress side.
+    // Egress side (process_mutex).
     RateLimiter linklocal_, fragment_;
-    ShapedAllowance bw_out_;
-    ShapingQueue egress_queue_;
+    Side egress_;
     FlowTable srd_flows_;
 
-    // Ingress side.
-    ShapedAllowance bw_in_;
-    ShapingQueue ingress_queue_;
+    // Ingress side (rx_mutex).
+    Side ingress_;
 
     // Shared (shared_lock_).
     SpinLock shared_lock_;
     ShapedAllowance pps_;
     Conntrack conntrack_;
 };
+
+// --- the per-frame path, inline (nitro.cpp has the rest) ----------------------------------
+
+inline Nitro::Verdict Nitro::egress(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                                    bool frag_bypass, std::uint64_t now) {
+    EgressCounters& n = egress_counters;
+    bool track = conntrack_.enabled();
+    if (linklocal_.enabled() && is_linklocal_service(frame, info)) {
+        if (!linklocal_.admit(now, 1)) {
+            ++n.linklocal_exceeded;
+            return Verdict::kDropped;
+        }
+        track = false;  // link-local services are not behind the security group
+    }
+    if (info.fragment && !frag_bypass && fragment_.enabled() && !fragment_.admit(now, 1)) {
+        ++n.pps_exceeded;
+        return Verdict::kDropped;
+    }
+    if (!egress_shaped_)
+        return Verdict::kPass;
+    return shape(egress_, track, frame, info, now, 0);
+}
+
+inline Nitro::Verdict Nitro::ingress(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                                     bool via_srd, std::uint64_t now) {
+    // Replies from link-local services are not tracked (their requests were not).
+    const bool track = conntrack_.enabled() && !is_linklocal_service(frame, info, /*destination=*/false);
+    return shape(ingress_, track, frame, info, now, via_srd ? kQueuedViaSrd : 0);
+}
+
+// The common case first: the frame conforms to both allowances and nothing waits before it, so
+// it leaves now, taking each allowance's shaper and meter at once. Anything else is schedule()'s.
+// The shared lock only when something shared is on (conntrack, PPS).
+inline Nitro::Verdict Nitro::shape(Side& side, bool track, std::span<const std::uint8_t> frame,
+                                   const PacketInfo& info, std::uint64_t now, std::uint8_t flags) {
+    ShapedAllowance::Wide bw_t = 0;
+    bool fast = side.queue.empty();
+    if (side.bw.enabled()) {
+        bw_t = side.bw.scaled(now);
+        fast = fast && side.bw.conforms(bw_t);
+    }
+    if (track || pps_.enabled()) {
+        std::lock_guard lock(shared_lock_);
+        if (track && !conntrack_.admit(frame, info, side.flows, now)) {
+            ++*side.conntrack_exceeded;
+            return Verdict::kDropped;
+        }
+        ShapedAllowance::Wide pps_t = 0;
+        if (pps_.enabled()) {
+            pps_t = pps_.scaled(now);
+            fast = fast && pps_.conforms(pps_t);
+        }
+        if (!fast)
+            return schedule(side, frame, now, flags);
+        if (pps_.enabled())
+            pps_.take_now(pps_t, ShapedAllowance::kUnitCost);
+    } else if (!fast) {
+        return schedule(side, frame, now, flags);  // bandwidth alone: nothing shared
+    }
+    if (side.bw.enabled())
+        side.bw.take_now(bw_t, ShapedAllowance::cost(frame.size()));
+    return Verdict::kPass;
+}
 
 }  // namespace ena::sim::detail

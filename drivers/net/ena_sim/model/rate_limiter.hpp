@@ -61,7 +61,8 @@ private:
     Wide tat_ = 0;        // theoretical arrival time in ns x rate; 0: full bucket from time 0
 };
 
-// An allowance that both shapes and counts (the Nitro card's PPS and bandwidth limits):
+// An allowance that both shapes and counts (the Nitro card's PPS and bandwidth limits), as two
+// GCRA states over one rate:
 //   shaper  schedules departures: every frame that is not dropped takes it at the time it
 //           leaves, so frames waiting in the shaping queue hold their place in it;
 //   meter   measures arrivals against the same allowance: a frame that finds it exceeded is
@@ -72,13 +73,52 @@ private:
 // the bucket counts exactly the frames past the bucket. The meter never runs ahead of the
 // shaper (it takes a subset of the same costs, never later), so a frame that leaves at once is
 // always within the allowance.
-struct ShapedAllowance {
-    RateLimiter shaper, meter;
+//
+// The hot path is one multiply (the arrival time scaled by the rate, `scaled`), two compares
+// and two additions; only a frame that has to wait divides.
+class ShapedAllowance {
+public:
+    using Wide = unsigned __int128;
+
     void configure(std::uint64_t units_per_second, std::uint64_t tolerance_ns) {
-        shaper.configure(units_per_second, tolerance_ns);
-        meter.configure(units_per_second, tolerance_ns);
+        rate_ = units_per_second;
+        tolerance_ = static_cast<Wide>(tolerance_ns) * rate_;
+        shaper_ = meter_ = 0;
     }
-    bool enabled() const { return shaper.enabled(); }
+    bool enabled() const { return rate_ != 0; }
+
+    static constexpr Wide kUnitCost = RateLimiter::kNsPerSecond;  // one packet
+    static Wide cost(std::uint64_t units) { return static_cast<Wide>(units) * RateLimiter::kNsPerSecond; }
+
+    Wide scaled(std::uint64_t t) const { return static_cast<Wide>(t) * rate_; }
+    // Whether something arriving at `t` may leave at once.
+    bool conforms(Wide t) const { return shaper_ <= t + tolerance_; }
+    // It does and leaves now (`c` = cost(units)). The meter conforms too (it never runs ahead).
+    void take_now(Wide t, Wide c) {
+        shaper_ = (shaper_ > t ? shaper_ : t) + c;
+        meter_ = (meter_ > t ? meter_ : t) + c;
+    }
+    // When something arriving at `now` (`t` = scaled(now)) may leave: `now` when it may at once.
+    std::uint64_t earliest(std::uint64_t now, Wide t) const {
+        if (shaper_ <= t + tolerance_)
+            return now;
+        return static_cast<std::uint64_t>((shaper_ - tolerance_ + rate_ - 1) / rate_);
+    }
+    // Whether something arriving at `t` is beyond the allowance (counted).
+    bool exceeded(Wide t) const { return meter_ > t + tolerance_; }
+    // It leaves at `departure` (from earliest()); `exceeded` as exceeded() said.
+    void take(std::uint64_t now, Wide t, std::uint64_t departure, std::uint64_t cost, bool exceeded) {
+        const Wide c = static_cast<Wide>(cost) * RateLimiter::kNsPerSecond;
+        const Wide d = departure == now ? t : scaled(departure);
+        shaper_ = (shaper_ > d ? shaper_ : d) + c;
+        if (!exceeded)
+            meter_ = (meter_ > t ? meter_ : t) + c;
+    }
+
+private:
+    std::uint64_t rate_ = 0;
+    Wide tolerance_ = 0;
+    Wide shaper_ = 0, meter_ = 0;  // theoretical arrival times, ns x rate
 };
 
 }  // namespace ena::sim::detail

@@ -276,23 +276,6 @@ bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint
     return true;
 }
 
-void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info) {
-    if (frame.size() > core_.max_frame(info.vlan_count)) {
-        ++core_.stats.tx_oversize_drops;
-        ++core_.stats.tx_drops;
-        return;
-    }
-    if (!core_.link_up.load(std::memory_order_relaxed)) {
-        ++core_.stats.tx_drops;
-        return;
-    }
-    Nitro& nitro = core_.nitro;
-    if (nitro.egress_applies(frame, info) &&
-        nitro.egress(frame, info, core_.frag_bypass, core_.clock.now_ns()) != Nitro::Verdict::kPass)
-        return;  // waiting in the shaping queue, or dropped and counted
-    emit(frame, info);
-}
-
 namespace {
 
 // The sender's side of an ENA Express decision, asked by the wire once it knows the receiver.
@@ -311,7 +294,7 @@ private:
 
 }  // namespace
 
-void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info) {
     ++core_.stats.tx_packets;
     core_.stats.tx_bytes += frame.size();
     if (!core_.wire)
@@ -322,6 +305,23 @@ void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info)
     } else {
         core_.wire->transmit(core_.self, frame);
     }
+}
+
+void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+    if (frame.size() > core_.max_frame(info.vlan_count)) {
+        ++core_.stats.tx_oversize_drops;
+        ++core_.stats.tx_drops;
+        return;
+    }
+    if (!core_.link_up.load(std::memory_order_relaxed)) {
+        ++core_.stats.tx_drops;
+        return;
+    }
+    Nitro& nitro = core_.nitro;
+    if (nitro.egress_applies(frame, info) &&
+        nitro.egress(frame, info, core_.frag_bypass, core_.clock.now_ns()) != Nitro::Verdict::kPass)
+        return;  // waiting in the shaping queue, or dropped and counted
+    emit(frame, info);
 }
 
 bool TxEngine::drain_shaped() {
