@@ -18,51 +18,6 @@ void Conntrack::configure(std::uint32_t max_entries, const ConntrackTimeouts& t)
     table_.configure(max_entries, ns);
 }
 
-std::uint8_t Conntrack::tcp_class(std::uint8_t state) {
-    if ((state & kRst) || (state & (kFinA | kFinB)) == (kFinA | kFinB))
-        return kTcpClosed;
-    if (state & (kFinA | kFinB))
-        return kTcpTransitory;
-    if ((state & (kSeenA | kSeenB)) == (kSeenA | kSeenB))
-        return kTcpEstablished;
-    return kTcpTransitory;  // one side only so far: the handshake
-}
-
-std::uint8_t Conntrack::update(FlowTable::Entry& e, const FlowPacket& p) {
-    const bool from_a = p.from_a;
-    std::uint8_t cls;
-    switch (p.key.proto) {
-        case ip_proto::kTcp: {
-            // A new SYN on a closed connection starts it again (the same ports reused).
-            if ((p.tcp_flags & (tcp_flag::kSyn | tcp_flag::kAck)) == tcp_flag::kSyn && tcp_class(e.state) == kTcpClosed)
-                e.state = 0;
-            e.state |= from_a ? kSeenA : kSeenB;
-            if (p.tcp_flags & tcp_flag::kFin)
-                e.state |= from_a ? kFinA : kFinB;
-            if (p.tcp_flags & tcp_flag::kRst)
-                e.state |= kRst;
-            cls = tcp_class(e.state);
-            break;
-        }
-        case ip_proto::kUdp:
-            // A transaction: the originator's packet(s), then the other side's. A stream has
-            // seen more than one.
-            if (from_a != e.last_from_a && from_a != static_cast<bool>(e.origin_a) && e.counter < 0xFFFF)
-                ++e.counter;
-            cls = e.counter >= 2 ? kUdpStream : kUdp;
-            break;
-        case ip_proto::kIcmp:
-        case ip_proto::kIcmpv6:
-            cls = kIcmp;
-            break;
-        default:
-            cls = kOther;
-            break;
-    }
-    e.last_from_a = from_a;
-    return cls;
-}
-
 bool Conntrack::admit(const FlowPacket& p, std::uint64_t now, std::uint32_t* admitted) {
     std::uint32_t index = table_.find(p, now);
     if (index == FlowTable::kNone) {
