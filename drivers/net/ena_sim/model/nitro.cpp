@@ -76,7 +76,10 @@ Nitro::Verdict Nitro::schedule(Side& side, std::span<const std::uint8_t> frame, 
         pps_over = pps_.exceeded(pps_t);
         departure = std::max(departure, e);
     }
-    if (departure != now && !side.queue.has_room(frame.size())) {
+    // Behind frames still waiting it waits too, whatever the buckets say: the queue stays in
+    // order (the callers drain what is due first).
+    const bool now_ok = departure == now && side.queue.empty();
+    if (!now_ok && !side.queue.has_room(frame.size())) {
         // Dropped because an allowance held it back: counted there even if its meter had room.
         if (!pps_over && !bw_over) {
             pps_over = pps_late || (!bw_late && pps_.enabled());
@@ -93,7 +96,7 @@ Nitro::Verdict Nitro::schedule(Side& side, std::span<const std::uint8_t> frame, 
         side.bw.take(now, bw_t, departure, cost, bw_over);
     *side.pps_exceeded += pps_over;
     *side.bw_exceeded += bw_over;
-    if (departure == now)
+    if (now_ok)
         return Verdict::kPass;
     side.queue.push(departure, frame, flags);
     ++*side.queued;

@@ -318,6 +318,10 @@ void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info)
         return;
     }
     Nitro& nitro = core_.nitro;
+    // Frames whose time has come leave before this one (in threaded mode the engine may not
+    // have drained them yet): the queue stays in order.
+    if (!nitro.egress_queue().empty())
+        drain_shaped();
     if (nitro.egress_applies(frame, info) &&
         nitro.egress(frame, info, core_.frag_bypass, core_.clock.now_ns()) != Nitro::Verdict::kPass)
         return;  // waiting in the shaping queue, or dropped and counted
