@@ -12,6 +12,10 @@
 //                     rte_eth_rx_burst (bulk refill and doorbell included); mbufs are freed
 //                     outside the timed region.
 //   engine-<size>     device work alone for Tx -> loopback wire -> Rx: frames/s through process().
+//   engine-shaped-<size>  the same with every Nitro limiter of the simulated card on and not hit
+//                     (PPS and bandwidth both ways, connection tracking, plus the link-local and
+//                     fragment checks that are always on): the cost of shaping. The virtual clock
+//                     moves 1 us per burst of 32 (outside the timed region) in both engine cases.
 //
 // Figures only: a benchmark never decides pass/fail. Under valgrind --tool=callgrind
 // --collect-atstart=no the program collects exactly the timed driver calls (see run.py), so
@@ -80,7 +84,16 @@ struct CaseSpec {
     const char* llq_policy; // Tx placement asked of the driver
     std::uint16_t size;     // frame bytes (no FCS)
     bool rx_offloads;       // Rx checksum flags + RSS hash
+    bool shaped = false;    // engine: every Nitro limiter on (kShapedDevargs)
+    bool many_flows = false;  // engine: every mbuf a flow of its own (UDP source port)
 };
+
+// Every limiter of the simulated Nitro card on, none hit by 32 frames per microsecond of virtual
+// time (64 M packets/s both ways, 384 Gbit/s of 1500-byte frames): the cost of shaping, not its
+// effect. The link-local and fragment limits are on in every case.
+constexpr const char* kShapedDevargs =
+    ",pps=100000000,bw_out_mbps=1000000,bw_in_mbps=1000000,conntrack_max=1048576";
+constexpr std::uint64_t kVirtualNsPerBurst = 1000;
 
 std::vector<CaseSpec> all_cases() {
     std::vector<CaseSpec> cases;
@@ -98,6 +111,12 @@ std::vector<CaseSpec> all_cases() {
     cases.push_back({"rx-offloads-64", Kind::kRx, "Rx + refill, cksum+hash", "2", 64, true});
     for (std::uint16_t size : {64, 1500})
         cases.push_back({"engine-" + std::to_string(size), Kind::kEngine, "Engine Tx>loop>Rx", "2", size, false});
+    for (std::uint16_t size : {64, 1500})
+        cases.push_back({"engine-shaped-" + std::to_string(size), Kind::kEngine, "Engine, all limiters on", "2", size,
+                         false, true});
+    // Consecutive frames of different flows: no help from the card's last-flow cache.
+    cases.push_back({"engine-shaped-flows-64", Kind::kEngine, "Engine, all limiters on, flows", "2", 64, false, true,
+                     true});
     return cases;
 }
 
@@ -211,13 +230,24 @@ std::vector<std::uint8_t> make_frame(std::uint16_t size, const rte_ether_addr& d
 }
 
 // Writes `frame` into every mbuf of the pool, so that a Tx burst sends mbufs that were built
-// once: per burst only the lengths are set again (rte_pktmbuf_alloc resets them).
-bool prefill_pool(rte_mempool* pool, const std::vector<std::uint8_t>& frame) {
+// once: per burst only the lengths are set again (rte_pktmbuf_alloc resets them). many_flows:
+// each mbuf's frame gets a UDP source port of its own (checksum fixed), a flow per mbuf.
+bool prefill_pool(rte_mempool* pool, const std::vector<std::uint8_t>& frame, bool many_flows = false) {
     std::vector<rte_mbuf*> all(rte_mempool_avail_count(pool));
     if (rte_pktmbuf_alloc_bulk(pool, all.data(), static_cast<unsigned>(all.size())) != 0)
         return false;
-    for (rte_mbuf* m : all)
-        std::memcpy(rte_pktmbuf_mtod(m, void*), frame.data(), frame.size());
+    std::uint16_t port = 1024;
+    for (rte_mbuf* m : all) {
+        auto* bytes = rte_pktmbuf_mtod(m, std::uint8_t*);
+        std::memcpy(bytes, frame.data(), frame.size());
+        if (many_flows) {
+            auto* ip = reinterpret_cast<rte_ipv4_hdr*>(bytes + sizeof(rte_ether_hdr));
+            auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+            udp->src_port = rte_cpu_to_be_16(++port);
+            udp->dgram_cksum = 0;
+            udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+        }
+    }
     rte_pktmbuf_free_bulk(all.data(), static_cast<unsigned>(all.size()));
     return true;
 }
@@ -496,15 +526,16 @@ template <bool kCallgrind>
 void run_engine(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Result& r) {
     BenchPort port;
     const std::string name = next_vdev_name();
-    if (std::string e = port.open(name, std::string("engine=deferred,wire=loopback,control_path_poll_interval=0,llq_policy=") +
-                                            spec.llq_policy,
+    if (std::string e = port.open(name,
+                                  std::string("engine=deferred,wire=loopback,control_path_poll_interval=0,llq_policy=") +
+                                      spec.llq_policy + (spec.shaped ? kShapedDevargs : ""),
                                   pool, 0);
         !e.empty()) {
         r.warnings.push_back(e);
         return;
     }
     r.path = port.tx_path() + " / " + port.rx_path();
-    if (!prefill_pool(pool, make_frame(spec.size, port.mac(), port.mac()))) {
+    if (!prefill_pool(pool, make_frame(spec.size, port.mac(), port.mac()), spec.many_flows)) {
         r.warnings.push_back("mempool too small");
         return;
     }
@@ -534,6 +565,7 @@ void run_engine(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Res
         const std::uint64_t device_cycles = device_watch.stop();
         const std::uint16_t got = rte_eth_rx_burst(port.id, 0, pkts, kBurst);
         rte_pktmbuf_free_bulk(pkts, got);
+        port.device->advance_time(kVirtualNsPerBurst);  // the limiters' clock (not timed)
         looped += got;
         if (measured)
             log.add(got, 0, device_cycles);
@@ -547,6 +579,12 @@ void run_engine(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Res
     if (end_stats.rx_drops != start_stats.rx_drops)
         r.warnings.push_back("device dropped " + std::to_string(end_stats.rx_drops - start_stats.rx_drops) + " frames");
     check_device(end_stats, r);
+    // The shaped case measures limiters that are on and never hit.
+    const std::uint64_t hit = end_stats.pps_allowance_exceeded + end_stats.bw_out_allowance_exceeded +
+                              end_stats.bw_in_allowance_exceeded + end_stats.conntrack_allowance_exceeded +
+                              end_stats.linklocal_allowance_exceeded;
+    if (hit != 0)
+        r.warnings.push_back("a limiter was hit " + std::to_string(hit) + " times");
     r.ok = true;
 }
 
@@ -608,9 +646,23 @@ void print_table(const std::vector<Result>& results, double tsc_hz) {
             continue;
         }
         const double seconds = static_cast<double>(r.device_cycles) / tsc_hz;
-        std::printf("simulated engine, one core, Tx->loopback->Rx, %4u B: %.2f Mpps (%.1f ns/frame through process())\n",
-                    r.spec.size, static_cast<double>(r.device_packets) / seconds / 1e6,
+        std::printf("simulated engine, one core, Tx->loopback->Rx%s, %4u B: %.2f Mpps (%.1f ns/frame through process())\n",
+                    r.spec.many_flows ? ", all limiters on, a flow per frame" : r.spec.shaped ? ", all limiters on" : "",
+                    r.spec.size,
+                    static_cast<double>(r.device_packets) / seconds / 1e6,
                     per_packet(r.device_cycles, r.device_packets) * ns_per_cycle);
+    }
+    // The cost of shaping: the same work with every limiter on.
+    for (const Result& shaped : results) {
+        if (!shaped.spec.shaped || !shaped.ok)
+            continue;
+        for (const Result& plain : results)
+            if (plain.spec.kind == Kind::kEngine && !plain.spec.shaped && plain.ok && plain.spec.size == shaped.spec.size)
+                std::printf("shaping cost, %4u B%s: %+.1f %% ns/frame with every limiter on\n", shaped.spec.size,
+                            shaped.spec.many_flows ? ", a flow per frame" : "",
+                            (per_packet(shaped.device_cycles, shaped.device_packets) /
+                                 per_packet(plain.device_cycles, plain.device_packets) -
+                             1) * 100);
     }
     for (const Result& r : results) {
         for (const std::string& w : r.warnings)

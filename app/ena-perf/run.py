@@ -413,8 +413,18 @@ def print_report(report):
             continue
         spread = c.get("spread")
         runs = f", runs {spread[0]:.2f}-{spread[1]:.2f}" if spread else ""
-        print(f"simulated engine, one core, Tx->loopback->Rx, {c['bytes']:>4} B: {c['engine_mpps']:.2f} Mpps "
+        shaped = ", all limiters on, a flow per frame" if c["name"].startswith("engine-shaped-flows-") else \
+            ", all limiters on" if c["name"].startswith("engine-shaped-") else ""
+        print(f"simulated engine, one core, Tx->loopback->Rx{shaped}, {c['bytes']:>4} B: {c['engine_mpps']:.2f} Mpps "
               f"({c['device_ns_per_packet']:.1f} ns/frame, {fmt(c.get('device_ir_per_packet'), '.0f')} Ir/frame{runs})")
+    engine = {c["name"]: c for c in native["cases"] if c["kind"] == "engine" and c["ok"]}
+    for size, shaped_name, what in ((64, "engine-shaped-64", ""), (1500, "engine-shaped-1500", ""),
+                                    (64, "engine-shaped-flows-64", ", a flow per frame")):
+        plain, shaped = engine.get(f"engine-{size}"), engine.get(shaped_name)
+        if plain and shaped:
+            print(f"shaping cost, {size:>4} B{what}: "
+                  f"{(shaped['device_ns_per_packet'] / plain['device_ns_per_packet'] - 1) * 100:+.1f} % "
+                  f"ns/frame with every limiter on ({plain['engine_mpps']:.2f} -> {shaped['engine_mpps']:.2f} Mpps)")
     for t in report.get("testpmd", []):
         if not t["ok"] or "rx_pps_total" not in t:
             print(f"testpmd io {t['name']}: failed: {t.get('error', 'see JSON tail')}")

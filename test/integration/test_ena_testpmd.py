@@ -309,7 +309,8 @@ def allowance_rows(text):
 
 
 def test_show_port_allowance_reads_each_eni_allowance_and_says_what_is_hit():
-    run = run_ena_testpmd(eal_args(*two_ports("allow"), "--vdev=net_null0"),
+    # A conntrack limit, so that the device reports the room left (without one it does not).
+    run = run_ena_testpmd(eal_args(*two_ports("allow", "conntrack_max=100000"), "--vdev=net_null0"),
                           ["show port allowance 0", "sleep 0.5", "show port allowance 0", "show port xstats 0",
                            "show port allowance 2", "show port allowance 7"], timeout=60)
     assert run.returncode == 0, run.output

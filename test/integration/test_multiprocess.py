@@ -38,7 +38,9 @@ def plugin_dir():
 
 
 def primary_eal(plugin_dir, prefix):
-    ports = [f"--vdev=net_ena_sim{i},mac={mac},wire=vpc:{prefix},stats_interval=100" for i, mac in enumerate(MACS)]
+    # pps= holds each ENI to fewer packets than testpmd forwards, so the ENI counters move.
+    ports = [f"--vdev=net_ena_sim{i},mac={mac},wire=vpc:{prefix},stats_interval=100,pps=20000,conntrack_max=1000"
+             for i, mac in enumerate(MACS)]
     return ["-l", "0,1", "-m", "320", "--no-pci", f"--file-prefix={prefix}", "-d", str(plugin_dir), *ports]
 
 
@@ -97,12 +99,15 @@ def test_proc_info_and_telemetry_show_the_counters_testpmd_shows(plugin_dir):
     after = xstats(run.reply("show port xstats all", 1))
     assert before == after, "counters moved while the secondaries read them"
     assert before[0]["rx_q0_cnt"] > 1000 and before[1]["rx_q0_cnt"] > 1000, before
+    assert before[0]["pps_allowance_exceeded"] > 0 and before[1]["pps_allowance_exceeded"] > 0, before
+    assert before[0]["conntrack_allowance_available"] < 1000, before  # the forwarded flows are tracked
 
     # dpdk-proc-info, a secondary process: every counter testpmd lists, with the same value.
     for port in (0, 1):
         secondary = seen["xstats"][port]
         for name in ("bw_in_allowance_exceeded", "bw_out_allowance_exceeded", "pps_allowance_exceeded",
-                     "conntrack_allowance_exceeded", "linklocal_allowance_exceeded", "rx_q0_cnt", "tx_q0_cnt",
+                     "conntrack_allowance_exceeded", "linklocal_allowance_exceeded", "conntrack_allowance_available",
+                     "rx_q0_cnt", "tx_q0_cnt",
                      "rx_good_packets", "tx_good_packets", "dev_start"):
             assert name in secondary, f"port {port}: {name} missing from proc-info\n{seen['xstats']}"
         assert secondary == before[port], f"port {port}: proc-info {secondary}\ntestpmd {before[port]}"
@@ -114,3 +119,5 @@ def test_proc_info_and_telemetry_show_the_counters_testpmd_shows(plugin_dir):
     assert xstats0["/ethdev/xstats"] == before[0], xstats0
     assert xstats1["/ethdev/xstats"] == before[1], xstats1
     assert stats0["/ethdev/stats"]["ipackets"] == stats[0]["RX-packets"], stats0
+    print({p: {k: before[p][k] for k in ("pps_allowance_exceeded", "conntrack_allowance_available", "rx_q0_cnt")}
+           for p in (0, 1)}, "equal in proc-info and telemetry")

@@ -63,7 +63,9 @@ def test_the_guide_listing_and_newer_names_per_queue_with_values_that_agree(plug
         block = block[:block.index("testpmd>\n", 30)]
         assert re.findall(r"^\s+(\w+): \d+$", block, re.M) == GUIDE_LISTING
 
-    ports = [f"--vdev=net_ena_sim{i},mac={mac},queues={QUEUES},wire=vpc:xstats-listing" for i, mac in enumerate(MACS)]
+    # conntrack_max: a device reports conntrack_allowance_available only where connections are tracked.
+    ports = [f"--vdev=net_ena_sim{i},mac={mac},queues={QUEUES},wire=vpc:xstats-listing,conntrack_max=100000"
+             for i, mac in enumerate(MACS)]
     run = run_testpmd(
         isolated_eal_args(plugin_dir, *ports),
         ["set fwd rxonly", f"start tx_first {BURSTS}", "sleep 1", "stop",

@@ -82,6 +82,18 @@ const char* engine_name(EngineMode mode) {
     return "?";
 }
 
+// The Nitro card's settings in one line: what the port's traffic will be held to.
+std::string nitro_summary(const SimArgs& args) {
+    const NitroConfig& n = args.config.nitro;
+    std::string text = args.instance != nullptr ? "instance " + std::string(args.instance->name) + ", " : "";
+    auto limit = [](std::uint64_t v, const char* unit) { return v == 0 ? std::string("off") : std::to_string(v) + unit; };
+    text += "pps " + limit(n.pps, "") + ", bw out " + limit(n.bw_out_mbps, " Mbit/s") + ", bw in " +
+            limit(n.bw_in_mbps, " Mbit/s") + ", conntrack " + limit(n.conntrack_max, "") + ", link-local " +
+            limit(n.linklocal_pps, " pps") + ", ENA Express " +
+            (n.srd == SrdMode::kOff ? "off" : n.srd == SrdMode::kOn ? "on" : "on (UDP too)");
+    return text;
+}
+
 void remove_instance(const char* name) {
     std::unique_ptr<SimInstance> instance;
     {
@@ -191,8 +203,8 @@ int probe(rte_vdev_device* vdev) {
         sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);
         return rc;
     }
-    sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s)", name, port_id,
-            engine_name(sim_args.mode), sim_args.wire.c_str());
+    sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s); Nitro: %s", name, port_id,
+            engine_name(sim_args.mode), sim_args.wire.c_str(), nitro_summary(sim_args).c_str());
     if (sim_args.mode == EngineMode::kDeferred)
         sim_log(RTE_LOG_WARNING,
                 "%s: engine=deferred: the device works only when the application calls ena::sim::Device::process() "

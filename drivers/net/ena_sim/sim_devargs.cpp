@@ -33,6 +33,20 @@ std::optional<unsigned> parse_number(const char* text) {
     return value;
 }
 
+std::optional<std::uint64_t> parse_u64(const char* text, std::uint64_t max) {
+    if (text == nullptr || *text == '\0' || std::strlen(text) > 19)
+        return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char* p = text; *p != '\0'; ++p) {
+        if (*p < '0' || *p > '9')
+            return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(*p - '0');
+    }
+    if (value > max)
+        return std::nullopt;
+    return value;
+}
+
 int bad_value(const char* device, SimDevarg devarg, const char* value, const std::string& why = {}) {
     const ng::DevargSpec& d = spec(devarg);
     sim_log(RTE_LOG_ERR, "%s: invalid value '%s' for devarg %.*s%s%s (accepted: %.*s)", device,
@@ -74,6 +88,104 @@ bool usable_cpu(unsigned cpu, std::string& why) {
     return true;
 }
 
+// The Nitro numbers: a range per key, as kSimDevargs says.
+int parse_nitro_number(const char* device, SimDevarg devarg, const char* value, NitroConfig& nitro) {
+    struct Range {
+        std::uint64_t min, max;
+    };
+    Range range{0, 0};
+    switch (devarg) {
+        case SimDevarg::kPps:
+            range = {0, 1'000'000'000};
+            break;
+        case SimDevarg::kBwOutMbps:
+        case SimDevarg::kBwInMbps:
+        case SimDevarg::kLinklocalPps:
+            range = {0, 1'000'000};
+            break;
+        case SimDevarg::kShapingBurstMs:
+            range = {1, 1000};
+            break;
+        case SimDevarg::kShapingQueue:
+            range = {0, 65536};
+            break;
+        case SimDevarg::kConntrackMax:
+            range = {0, 4194304};
+            break;
+        case SimDevarg::kSrdFlows:
+            range = {1, 1048576};
+            break;
+        default:
+            return bad_value(device, devarg, value);
+    }
+    const auto n = parse_u64(value, range.max);
+    if (!n || *n < range.min)
+        return bad_value(device, devarg, value);
+    const auto v32 = static_cast<std::uint32_t>(*n);
+    switch (devarg) {
+        case SimDevarg::kPps:
+            nitro.pps = *n;
+            break;
+        case SimDevarg::kBwOutMbps:
+            nitro.bw_out_mbps = v32;
+            break;
+        case SimDevarg::kBwInMbps:
+            nitro.bw_in_mbps = v32;
+            break;
+        case SimDevarg::kLinklocalPps:
+            nitro.linklocal_pps = v32;
+            break;
+        case SimDevarg::kShapingBurstMs:
+            nitro.burst_ms = v32;
+            break;
+        case SimDevarg::kShapingQueue:
+            nitro.shaping_queue = v32;
+            break;
+        case SimDevarg::kConntrackMax:
+            nitro.conntrack_max = v32;
+            break;
+        case SimDevarg::kSrdFlows:
+            nitro.srd_flows = v32;
+            break;
+        default:
+            break;
+    }
+    return 0;
+}
+
+int parse_timeout(const char* device, SimDevarg devarg, const char* value, ConntrackTimeouts& t) {
+    const auto n = parse_u64(value, 432000);
+    if (!n || *n < 1)
+        return bad_value(device, devarg, value);
+    const auto seconds = static_cast<std::uint32_t>(*n);
+    switch (devarg) {
+        case SimDevarg::kConntrackTcpEstablishedTimeout:
+            t.tcp_established = seconds;
+            break;
+        case SimDevarg::kConntrackTcpTransitoryTimeout:
+            t.tcp_transitory = seconds;
+            break;
+        case SimDevarg::kConntrackTcpClosedTimeout:
+            t.tcp_closed = seconds;
+            break;
+        case SimDevarg::kConntrackUdpTimeout:
+            t.udp = seconds;
+            break;
+        case SimDevarg::kConntrackUdpStreamTimeout:
+            t.udp_stream = seconds;
+            break;
+        case SimDevarg::kConntrackIcmpTimeout:
+            t.icmp = seconds;
+            break;
+        case SimDevarg::kConntrackOtherTimeout:
+            t.other = seconds;
+            break;
+        default:
+            return bad_value(device, devarg, value);
+    }
+    return 0;
+}
+
 int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& out) {
     DeviceConfig& config = out.config;
     auto is = [&](const char* text) { return value != nullptr && std::strcmp(value, text) == 0; };
@@ -90,6 +202,10 @@ int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& 
             const auto n = parse_number(value);
             if (!n || *n < 1 || *n > kMaxQueues)
                 return bad_value(device, devarg, value);
+            if (out.instance != nullptr && *n > out.instance->max_queues)
+                return bad_value(device, devarg, value,
+                                 std::string(out.instance->name) + " has at most " +
+                                     std::to_string(out.instance->max_queues) + " ENA queues per interface");
             config.max_io_queues = static_cast<std::uint16_t>(*n);
             break;
         }
@@ -155,6 +271,41 @@ int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& 
             config.llq_max_tx_burst_bytes = static_cast<std::uint16_t>(*n);
             break;
         }
+        case SimDevarg::kInstance: {
+            const InstanceProfile* profile = value != nullptr ? find_instance_profile(value) : nullptr;
+            if (profile == nullptr)
+                return bad_value(device, devarg, value);
+            apply_instance_profile(*profile, config);
+            out.instance = profile;
+            break;
+        }
+        case SimDevarg::kPps:
+        case SimDevarg::kBwOutMbps:
+        case SimDevarg::kBwInMbps:
+        case SimDevarg::kShapingBurstMs:
+        case SimDevarg::kShapingQueue:
+        case SimDevarg::kConntrackMax:
+        case SimDevarg::kLinklocalPps:
+        case SimDevarg::kSrdFlows:
+            return parse_nitro_number(device, devarg, value, config.nitro);
+        case SimDevarg::kConntrackTcpEstablishedTimeout:
+        case SimDevarg::kConntrackTcpTransitoryTimeout:
+        case SimDevarg::kConntrackTcpClosedTimeout:
+        case SimDevarg::kConntrackUdpTimeout:
+        case SimDevarg::kConntrackUdpStreamTimeout:
+        case SimDevarg::kConntrackIcmpTimeout:
+        case SimDevarg::kConntrackOtherTimeout:
+            return parse_timeout(device, devarg, value, config.nitro.conntrack_timeouts);
+        case SimDevarg::kSrd:
+            if (is("off"))
+                config.nitro.srd = SrdMode::kOff;
+            else if (is("on"))
+                config.nitro.srd = SrdMode::kOn;
+            else if (is("on_udp"))
+                config.nitro.srd = SrdMode::kOnUdp;
+            else
+                return bad_value(device, devarg, value);
+            break;
         case SimDevarg::kCount:
             break;
     }
@@ -228,25 +379,32 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
         ~Guard() { rte_kvargs_free(list); }
     } guard{list};
 
-    for (unsigned i = 0; i < list->count; ++i) {
-        const char* key = list->pairs[i].key;
-        unsigned index = 0;
-        while (index < kSimDevargs.size() && kSimDevargs[index].key != key)
-            ++index;
-        if (index == kSimDevargs.size()) {
-            if (ng::is_driver_devarg(key))
-                continue;  // the driver parses it
-            sim_log(RTE_LOG_ERR, "%s: unknown devarg '%s' (accepted: %s)", device, key, accepted_keys().c_str());
-            return -EINVAL;
+    // Two passes: an instance profile first, so that every single devarg overrides its value
+    // wherever it stands in the list.
+    for (const bool profile_pass : {true, false}) {
+        for (unsigned i = 0; i < list->count; ++i) {
+            const char* key = list->pairs[i].key;
+            unsigned index = 0;
+            while (index < kSimDevargs.size() && kSimDevargs[index].key != key)
+                ++index;
+            const bool is_instance = index == static_cast<unsigned>(SimDevarg::kInstance);
+            if (profile_pass != is_instance)
+                continue;
+            if (index == kSimDevargs.size()) {
+                if (ng::is_driver_devarg(key))
+                    continue;  // the driver parses it
+                sim_log(RTE_LOG_ERR, "%s: unknown devarg '%s' (accepted: %s)", device, key, accepted_keys().c_str());
+                return -EINVAL;
+            }
+            if (seen[index]) {
+                sim_log(RTE_LOG_ERR, "%s: devarg %s given more than once", device, key);
+                return -EINVAL;
+            }
+            seen[index] = true;
+            const int rc = parse_one(device, static_cast<SimDevarg>(index), list->pairs[i].value, out);
+            if (rc != 0)
+                return rc;
         }
-        if (seen[index]) {
-            sim_log(RTE_LOG_ERR, "%s: devarg %s given more than once", device, key);
-            return -EINVAL;
-        }
-        seen[index] = true;
-        const int rc = parse_one(device, static_cast<SimDevarg>(index), list->pairs[i].value, out);
-        if (rc != 0)
-            return rc;
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 // Devargs of net_ena_sim: what the simulated device offers (mac, queues, llq, mtu, link), where
-// its frames go (wire) and how it runs (engine, engine_cpu). Any other key must be one of the
-// driver's (llq_policy, ...), which the driver parses itself. kSimDevargs is the one table: the
-// parser, the PMD info string and (through a test) the user guide all follow it.
+// its frames go (wire), how it runs (engine, engine_cpu), and the Nitro card's shaping of the
+// ENI (instance profiles, allowances, connection tracking, ENA Express). Any other key must be
+// one of the driver's (llq_policy, ...), which the driver parses itself. kSimDevargs is the one
+// table: the parser, the PMD info string and (through a test) the user guide all follow it.
 #pragma once
 
 #include <array>
@@ -10,6 +11,7 @@
 
 #include "devargs.hpp"
 #include "ena_sim_device.hpp"
+#include "instance_profiles.hpp"
 
 namespace ena::sim::glue {
 
@@ -23,6 +25,23 @@ enum class SimDevarg : std::uint8_t {
     kEngine,
     kEngineCpu,
     kLlqTxBurst,
+    kInstance,
+    kPps,
+    kBwOutMbps,
+    kBwInMbps,
+    kShapingBurstMs,
+    kShapingQueue,
+    kConntrackMax,
+    kConntrackTcpEstablishedTimeout,
+    kConntrackTcpTransitoryTimeout,
+    kConntrackTcpClosedTimeout,
+    kConntrackUdpTimeout,
+    kConntrackUdpStreamTimeout,
+    kConntrackIcmpTimeout,
+    kConntrackOtherTimeout,
+    kLinklocalPps,
+    kSrd,
+    kSrdFlows,
     kCount,
 };
 
@@ -37,9 +56,48 @@ inline constexpr std::array<ng::DevargSpec, static_cast<std::size_t>(SimDevarg::
     {"engine", "<threaded|sync|deferred>", "threaded, sync, deferred"},
     {"engine_cpu", "<cpu>", "a CPU this process may run on"},
     {"llq_tx_burst", "<0-65535>", "0 (no limit) to 65535 bytes of LLQ entries per doorbell"},
+    {"instance", "<m5.large|m6i.large|m6i.32xlarge|c5n.18xlarge|c6in.32xlarge|c7gn.16xlarge|c8gn.48xlarge>",
+     "m5.large, m6i.large, m6i.32xlarge, c5n.18xlarge, c6in.32xlarge, c7gn.16xlarge, c8gn.48xlarge"},
+    {"pps", "<0-1000000000>", "0 (no limit) to 1000000000 packets per second"},
+    {"bw_out_mbps", "<0-1000000>", "0 (no limit) to 1000000 Mbit/s"},
+    {"bw_in_mbps", "<0-1000000>", "0 (no limit) to 1000000 Mbit/s"},
+    {"shaping_burst_ms", "<1-1000>", "1-1000 ms of each rate"},
+    {"shaping_queue", "<0-65536>", "0 (drop at once) to 65536 packets"},
+    {"conntrack_max", "<0-4194304>", "0 (not tracked) to 4194304 connections"},
+    {"conntrack_tcp_established_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_tcp_transitory_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_tcp_closed_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_udp_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_udp_stream_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_icmp_timeout", "<1-432000>", "1-432000 seconds"},
+    {"conntrack_other_timeout", "<1-432000>", "1-432000 seconds"},
+    {"linklocal_pps", "<0-1000000>", "0 (no limit) to 1000000 packets per second"},
+    {"srd", "<off|on|on_udp>", "off, on, on_udp"},
+    {"srd_flows", "<1-1048576>", "1-1048576 concurrent SRD flows"},
 }};
 constexpr const ng::DevargSpec& spec(SimDevarg d) { return kSimDevargs[static_cast<std::size_t>(d)]; }
-static_assert(spec(SimDevarg::kLlqTxBurst).key == "llq_tx_burst", "kSimDevargs follows SimDevarg");
+static_assert(spec(SimDevarg::kSrdFlows).key == "srd_flows", "kSimDevargs follows SimDevarg");
+
+// The instance devarg lists exactly the profiles there are, in their order.
+consteval bool instance_values_match_profiles() {
+    std::string_view values = spec(SimDevarg::kInstance).values;
+    if (values.size() < 2 || values.front() != '<' || values.back() != '>')
+        return false;
+    values = values.substr(1, values.size() - 2);
+    for (std::size_t i = 0; i < kInstanceProfiles.size(); ++i) {
+        const std::string_view name = kInstanceProfiles[i].name;
+        if (values.substr(0, name.size()) != name)
+            return false;
+        values.remove_prefix(name.size());
+        if (i + 1 < kInstanceProfiles.size()) {
+            if (values.empty() || values.front() != '|')
+                return false;
+            values.remove_prefix(1);
+        }
+    }
+    return values.empty();
+}
+static_assert(instance_values_match_profiles(), "the instance devarg names every profile of kInstanceProfiles");
 
 struct SimArgs {
     DeviceConfig config;
@@ -47,6 +105,7 @@ struct SimArgs {
     std::string wire = "loopback";
     EngineMode mode = EngineMode::kThreaded;
     int engine_cpu = -1;  // -1: the main lcore's CPUs
+    const InstanceProfile* instance = nullptr;  // instance=, applied before every other devarg
     // The devargs without the wire devarg, for the driver's own parser (see parse_sim_args).
     std::string driver_args;
 };

@@ -85,7 +85,11 @@ constexpr std::array kBadDevargs = {
     BadDevarg{"engine_cpu=99", "invalid value '99' for devarg engine_cpu: no such CPU for this process"},
     BadDevarg{"wire=nowhere", "invalid value 'nowhere' for devarg wire"},
     BadDevarg{"llq_tx_burst=70000", "invalid value '70000' for devarg llq_tx_burst (accepted: 0 (no limit) to 65535 bytes of LLQ entries per doorbell)"},
-    BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst; "
+    BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst, "
+                         "instance, pps, bw_out_mbps, bw_in_mbps, shaping_burst_ms, shaping_queue, conntrack_max, "
+                         "conntrack_tcp_established_timeout, conntrack_tcp_transitory_timeout, "
+                         "conntrack_tcp_closed_timeout, conntrack_udp_timeout, conntrack_udp_stream_timeout, "
+                         "conntrack_icmp_timeout, conntrack_other_timeout, linklocal_pps, srd, srd_flows; "
                          "driver keys: llq_policy"},
 };
 

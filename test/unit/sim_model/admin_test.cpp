@@ -388,17 +388,36 @@ TEST(AdminStats, CapabilitiesGateStatsTypes) {
 
 TEST(AdminStats, EnaSrdFlags) {
     DeviceConfig cfg;
-    cfg.ena_srd_flags = srd_flags::Enabled::kMask | srd_flags::UdpEnabled::kMask;
-    TestDriver drv(cfg);
-    drv.bring_up();
-    AdminResult r = drv.get_stats(StatsType::kEnaSrd);
-    ASSERT_EQ(r.status, AdminStatus::kSuccess);
-    EXPECT_EQ(r.as<GetStatsResponse>().srd.flags, cfg.ena_srd_flags);
+    for (auto [mode, flags] : {std::pair{SrdMode::kOff, std::uint64_t{0}}, std::pair{SrdMode::kOn, std::uint64_t{1}},
+                               std::pair{SrdMode::kOnUdp, std::uint64_t{3}}}) {  // ena_srd_mode 0, 1, 3
+        cfg.nitro.srd = mode;
+        TestDriver drv(cfg);
+        drv.bring_up();
+        AdminResult r = drv.get_stats(StatsType::kEnaSrd);
+        ASSERT_EQ(r.status, AdminStatus::kSuccess);
+        EXPECT_EQ(r.as<GetStatsResponse>().srd.flags, flags);
+        EXPECT_EQ(flags & srd_flags::Enabled::kMask, mode != SrdMode::kOff ? srd_flags::Enabled::kMask : 0u);
+    }
 }
 
 TEST(AdminStats, CustomerMetrics) {
     DeviceConfig cfg;
-    cfg.conntrack_table_size = 5000;
+    {
+        // No conntrack limit: nothing to say about room left; the other five are reported.
+        TestDriver plain(cfg);
+        plain.bring_up();
+        AdminResult probe = plain.get_stats(StatsType::kCustomerMetrics, 0, 0, kCustomerMetricsAll);
+        ASSERT_EQ(probe.status, AdminStatus::kSuccess);
+        EXPECT_EQ(probe.as<GetStatsResponse>().reported_metrics, kCustomerMetricsMinimum);
+        const std::uint64_t buf = plain.memory().alloc(512);
+        auto* values = plain.memory().at<std::uint64_t>(buf);
+        values[0] = values[1] = 0xAAAA;
+        const std::uint64_t wanted = (1u << 2) | (1u << 5);  // pps exceeded, conntrack available
+        ASSERT_EQ(plain.get_stats(StatsType::kCustomerMetrics, buf, 512, wanted).status, AdminStatus::kSuccess);
+        EXPECT_EQ(values[0], 0u);       // pps exceeded
+        EXPECT_EQ(values[1], 0xAAAAu);  // nothing written for the unreported metric
+    }
+    cfg.nitro.conntrack_max = 5000;
     TestDriver drv(cfg);
     drv.bring_up();
     // First the driver learns which metrics exist.

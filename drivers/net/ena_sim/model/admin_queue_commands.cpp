@@ -10,6 +10,20 @@ using namespace hw;
 
 namespace {
 constexpr bool valid_cq_entry_size(std::uint8_t words) { return words == 2 || words == 4 || words == 8; }
+constexpr std::uint64_t metric_bit(CustomerMetric m) { return std::uint64_t{1} << static_cast<unsigned>(m); }
+// ena_srd_mode as the EC2 user guide lists it: 0 off, 1 on, 3 on with UDP (2, UDP kept from an
+// earlier setting with ENA Express off, is not a setting of ours).
+constexpr std::uint64_t srd_flags_of(SrdMode mode) {
+    switch (mode) {
+        case SrdMode::kOff:
+            return 0;
+        case SrdMode::kOn:
+            return srd_flags::Enabled::kMask;
+        case SrdMode::kOnUdp:
+            return srd_flags::Enabled::kMask | srd_flags::UdpEnabled::kMask;
+    }
+    return 0;
+}
 // Tx completions are 8 bytes (16 with timestamps), Rx completions 16 (32).
 constexpr bool cq_fits_direction(std::uint8_t entry_size, bool rx) {
     return rx ? (entry_size == 16 || entry_size == 32) : (entry_size == 8 || entry_size == 16);
@@ -146,6 +160,14 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
     resp.sq_doorbell_offset = queue_regs::sq_doorbell(index);
     resp.llq_descriptors_offset = llq ? sq.llq_offset : 0;
     resp.llq_headers_offset = 0;  // headers travel inline in the entries
+
+    // ENA Express wants normal LLQ entries and Tx queues as deep as the device allows.
+    if (!rx && core_.nitro.srd_enabled()) {
+        if (llq && core_.llq_layout->entry_size > 128)
+            aenq_.post_conf_notification(ConfNotification::kEnaExpressWithWideLlq);
+        if (cmd.sq_depth < max_depth)
+            aenq_.post_conf_notification(ConfNotification::kEnaExpressShallowTxQueue);
+    }
     return AdminStatus::kSuccess;
 }
 
@@ -170,12 +192,17 @@ AdminStatus AdminCommands::destroy_sq(const DestroySqCommand& cmd) {
 AdminStatus AdminCommands::get_stats(const GetStatsCommand& cmd, GetStatsResponse& resp) {
     // Scope, queue and device id are not checked: drivers send zeros and mean "this device".
     const std::uint32_t caps = core_.config.capabilities;
+    Nitro& nitro = core_.nitro;
     RxCounters rx;
+    IngressCounters in;
     {
         std::lock_guard lock(core_.rx_mutex);
         rx = core_.rx_counters;
+        in = nitro.ingress_counters;
     }
     const DeviceStats& s = core_.stats;
+    const EgressCounters& out = nitro.egress_counters;
+    const std::uint64_t now = core_.clock.now_ns();
     switch (static_cast<StatsType>(cmd.type)) {
     case StatsType::kBasic:
         resp.basic.tx_bytes.set(s.tx_bytes);
@@ -189,42 +216,50 @@ AdminStatus AdminCommands::get_stats(const GetStatsCommand& cmd, GetStatsRespons
     case StatsType::kEni:
         if (!(caps & capability_bit(Capability::kEniStats)))
             break;
-        resp.eni.bw_in_allowance_exceeded = s.bw_in_allowance_exceeded;
-        resp.eni.bw_out_allowance_exceeded = s.bw_out_allowance_exceeded;
-        resp.eni.pps_allowance_exceeded = s.pps_allowance_exceeded;
-        resp.eni.conntrack_allowance_exceeded = s.conntrack_allowance_exceeded;
-        resp.eni.linklocal_allowance_exceeded = s.linklocal_allowance_exceeded;
+        resp.eni.bw_in_allowance_exceeded = in.bw_in_exceeded;
+        resp.eni.bw_out_allowance_exceeded = out.bw_out_exceeded;
+        resp.eni.pps_allowance_exceeded = out.pps_exceeded + in.pps_exceeded;
+        resp.eni.conntrack_allowance_exceeded = out.conntrack_exceeded + in.conntrack_exceeded;
+        resp.eni.linklocal_allowance_exceeded = out.linklocal_exceeded;
         return AdminStatus::kSuccess;
     case StatsType::kEnaSrd:
         if (!(caps & capability_bit(Capability::kEnaSrdInfo)))
             break;
-        resp.srd.flags = core_.config.ena_srd_flags;
-        resp.srd.tx_pkts = s.ena_srd_tx_pkts;
-        resp.srd.eligible_tx_pkts = s.ena_srd_eligible_tx_pkts;
-        resp.srd.rx_pkts = s.ena_srd_rx_pkts;
-        resp.srd.resource_utilization = s.ena_srd_resource_utilization;
+        resp.srd.flags = srd_flags_of(nitro.config().srd);
+        resp.srd.tx_pkts = out.srd_tx;
+        resp.srd.eligible_tx_pkts = out.srd_eligible;
+        resp.srd.rx_pkts = in.srd_rx;
+        resp.srd.resource_utilization = nitro.srd_utilization(now);
         return AdminStatus::kSuccess;
     case StatsType::kCustomerMetrics: {
         if (!(caps & capability_bit(Capability::kCustomerMetrics)))
             break;
+        // A device that tracks no connection limit cannot say how much room is left.
+        const std::uint64_t reported =
+            kCustomerMetricsMinimum |
+            (nitro.conntrack_enabled() ? metric_bit(CustomerMetric::kConntrackAllowanceAvailable) : 0);
         // Without a control buffer the driver only learns which metrics exist.
-        resp.reported_metrics = kCustomerMetricsAll;
-        const std::uint64_t wanted = cmd.requested_metrics & kCustomerMetricsAll;
+        resp.reported_metrics = reported;
+        const std::uint64_t wanted = cmd.requested_metrics & reported;
         if (cmd.control_buffer.length == 0 || wanted == 0)
             return AdminStatus::kSuccess;
         const std::size_t bytes = std::size_t(std::popcount(wanted)) * sizeof(std::uint64_t);
-        std::uint8_t* out = control_buffer(cmd.control_buffer, bytes);
-        if (out == nullptr)
+        std::uint8_t* buffer = control_buffer(cmd.control_buffer, bytes);
+        if (buffer == nullptr)
             return AdminStatus::kMalformedRequest;
-        const std::uint64_t in_use = std::min<std::uint64_t>(s.conntrack_entries, core_.config.conntrack_table_size);
-        const std::uint64_t values[] = {s.bw_in_allowance_exceeded,     s.bw_out_allowance_exceeded,
-                                        s.pps_allowance_exceeded,       s.conntrack_allowance_exceeded,
-                                        s.linklocal_allowance_exceeded, core_.config.conntrack_table_size - in_use};
+        const std::uint64_t available =
+            nitro.conntrack_enabled() ? nitro.conntrack_max() - nitro.conntrack_entries(now) : 0;
+        const std::uint64_t values[] = {in.bw_in_exceeded,
+                                        out.bw_out_exceeded,
+                                        out.pps_exceeded + in.pps_exceeded,
+                                        out.conntrack_exceeded + in.conntrack_exceeded,
+                                        out.linklocal_exceeded,
+                                        available};
         static_assert(std::size(values) == 6 && kCustomerMetricsAll == 0x3F);
         for (unsigned bit = 0; bit < std::size(values); ++bit) {
             if (wanted & (std::uint64_t{1} << bit)) {
-                std::memcpy(out, &values[bit], sizeof(std::uint64_t));
-                out += sizeof(std::uint64_t);
+                std::memcpy(buffer, &values[bit], sizeof(std::uint64_t));
+                buffer += sizeof(std::uint64_t);
             }
         }
         return AdminStatus::kSuccess;

@@ -12,8 +12,8 @@ void Aenq::reset() {
     enabled_ = 0;
     produced_ = 0;
     next_keep_alive_ns_ = 0;
-    conf_notified_ = false;
-    last_conf_notification_ns_ = 0;
+    conf_notified_ = 0;
+    last_conf_notification_ns_ = {};
     head_register_ = 0;
     head_written_ = false;
 }
@@ -60,13 +60,14 @@ bool Aenq::post_conf_notification(hw::ConfNotification code) {
     if (!enabled(AenqGroup::kConfNotifications))
         return false;
     const std::uint64_t now = core_.clock.now_ns();
-    if (conf_notified_ && now - last_conf_notification_ns_ < kConfNotificationInterval)
+    const std::uint64_t bitmap = hw::conf_notification_bit(code);
+    std::uint64_t& last = last_conf_notification_ns_[static_cast<unsigned>(code) - 1];
+    if ((conf_notified_ & bitmap) && now - last < kConfNotificationInterval)
         return false;
-    conf_notified_ = true;
-    last_conf_notification_ns_ = now;
+    conf_notified_ |= bitmap;
+    last = now;
     hw::AenqEntry e{};
     e.common.group = static_cast<std::uint16_t>(AenqGroup::kConfNotifications);
-    const std::uint64_t bitmap = hw::conf_notification_bit(code);
     static_assert(offsetof(hw::AenqConfNotifications, notifications_bitmap) == sizeof(hw::AenqCommonDesc));
     std::memcpy(&e.inline_w4, &bitmap, sizeof(bitmap));
     const bool sent = post(e);

@@ -3,6 +3,7 @@
 // AENQ_HEAD_DB, and runs the keep-alive timer. Used under the device's process_mutex.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "device_core.hpp"
@@ -15,7 +16,7 @@ public:
         hw::aenq_group_bit(hw::AenqGroup::kLinkChange) | hw::aenq_group_bit(hw::AenqGroup::kFatalError) |
         hw::aenq_group_bit(hw::AenqGroup::kWarning) | hw::aenq_group_bit(hw::AenqGroup::kNotification) |
         hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications);
-    static constexpr std::uint64_t kConfNotificationInterval = 1'000'000'000;  // at most one a second
+    static constexpr std::uint64_t kConfNotificationInterval = 1'000'000'000;  // at most one a second per code
 
     explicit Aenq(DeviceCore& core) : core_(core) {}
 
@@ -28,7 +29,8 @@ public:
     // Events. Each returns true when an entry was written.
     bool post_link_change(bool up);
     bool post_fatal_error();
-    // A sub-optimal configuration was seen; sent at most once per kConfNotificationInterval.
+    // A sub-optimal configuration was seen; each code is sent at most once per
+    // kConfNotificationInterval.
     bool post_conf_notification(hw::ConfNotification code);
     // Sends the keep-alives that fell due by now; true when any was due.
     bool run_timers();
@@ -48,8 +50,8 @@ private:
     std::uint32_t enabled_ = 0;
     std::uint64_t produced_ = 0;
     std::uint64_t next_keep_alive_ns_ = 0;
-    bool conf_notified_ = false;
-    std::uint64_t last_conf_notification_ns_ = 0;
+    std::uint64_t conf_notified_ = 0;  // bitmap of the codes sent since the last reset
+    std::array<std::uint64_t, 64> last_conf_notification_ns_{};  // by code - 1
     std::uint32_t head_register_ = 0;  // AENQ_HEAD_DB as last seen
     bool head_written_ = false;        // the driver wrote it since the last reset
 };

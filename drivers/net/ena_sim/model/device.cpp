@@ -31,6 +31,19 @@ std::string validate_config(const DeviceConfig& c) {
     if (c.admin_timeout_100ms > kMaxAdmin)
         return "admin_timeout_100ms " + std::to_string(c.admin_timeout_100ms) + " does not fit CAPS (0.." +
                std::to_string(kMaxAdmin) + " x 100 ms; 0: the driver's default)";
+    const NitroConfig& n = c.nitro;
+    if (n.burst_ms == 0 || n.burst_ms > 1000)
+        return "nitro.burst_ms must be 1..1000";
+    if (n.shaping_queue > 65536)
+        return "nitro.shaping_queue must be at most 65536";
+    if (n.conntrack_max > 4194304)
+        return "nitro.conntrack_max must be at most 4194304";
+    const ConntrackTimeouts& t = n.conntrack_timeouts;
+    for (std::uint32_t s : {t.tcp_established, t.udp, t.udp_stream, t.tcp_transitory, t.tcp_closed, t.icmp, t.other})
+        if (s == 0 || s > 432000)
+            return "conntrack timeouts must be 1..432000 s";
+    if (n.srd_flows > 1048576 || n.srd_flow_idle_ms == 0)
+        return "nitro.srd_flows must be at most 1048576 and srd_flow_idle_ms at least 1";
     return {};
 }
 
@@ -66,7 +79,8 @@ DeviceCore::DeviceCore(Device& device, const DeviceConfig& cfg, IovaTranslator i
       registers(register_bar_size(2u * cfg.max_io_queues)),
       queues(cfg.max_io_queues),
       rss(cfg.rss_table_log_size),
-      link_up(cfg.link_up) {
+      link_up(cfg.link_up),
+      nitro(cfg.nitro, std::size_t{cfg.max_mtu} + 14 + 8) {
     llq_queue_stride = static_cast<std::uint32_t>(llq_stride(config));
     if (llq_queue_stride != 0) {
         llq_bar_size = std::size_t{llq_queue_stride} * config.max_io_queues;
@@ -103,6 +117,7 @@ bool Device::Impl::process_locked() {
     if (in_reset || core.fatal_error.load())
         return did;
     did |= tx.service();
+    did |= tx.drain_shaped();
     did |= aenq.run_timers();
     return did;
 }
@@ -216,6 +231,22 @@ void Device::process_control() {
     irq.fire(c.interrupts);
 }
 
+// Frames of the ingress shaping queue whose time has come go to their Rx rings (the Rx side's
+// own lock; its interrupts fire after it is released).
+bool Device::Impl::drain_ingress() {
+    if (!core.nitro.ingress_applies())
+        return false;
+    bool did;
+    IrqBatch irq;
+    {
+        std::lock_guard lock(core.rx_mutex);
+        did = rx.drain_shaped();
+        irq.take(core.irq_rx);
+    }
+    irq.fire(core.interrupts);
+    return did;
+}
+
 bool Device::process() {
     detail::DeviceCore& c = impl_->core;
     bool did;
@@ -229,6 +260,7 @@ bool Device::process() {
             wire = c.wire;
     }
     irq.fire(c.interrupts);
+    did |= impl_->drain_ingress();
     // Without an Engine nothing else polls the wire. Outside the locks: the wire delivers
     // through receive_frame, whose interrupts must not fire under process_mutex.
     if (wire)
@@ -247,12 +279,15 @@ void Device::advance_time(std::uint64_t ns) {
     {
         std::lock_guard lock(c.process_mutex);
         c.clock.advance(ns);
-        if (!impl_->in_reset)
+        if (!impl_->in_reset && !c.fatal_error.load()) {
+            impl_->tx.drain_shaped();  // frames whose time has come leave
             impl_->aenq.run_timers();
+        }
         irq.take(c.irq_process);
         wire = c.wire;
     }
     irq.fire(c.interrupts);
+    impl_->drain_ingress();
     if (wire)
         wire->poll();  // as process() does
 }
@@ -275,12 +310,12 @@ Wire* Device::wire() const {
     return impl_->core.wire.get();
 }
 
-void Device::receive_frame(std::span<const std::uint8_t> frame) {
+void Device::receive_frame(std::span<const std::uint8_t> frame, bool via_srd) {
     detail::DeviceCore& c = impl_->core;
     IrqBatch irq;
     {
         std::lock_guard lock(c.rx_mutex);
-        impl_->rx.deliver(frame);
+        impl_->rx.deliver(frame, via_srd);
         irq.take(c.irq_rx);
     }
     irq.fire(c.interrupts);
@@ -292,7 +327,7 @@ bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
     IrqBatch irq;
     {
         std::lock_guard lock(c.rx_mutex);
-        taken = impl_->rx.deliver(frame, detail::RxEngine::NoRoom::kRefuse);
+        taken = impl_->rx.deliver(frame, false, detail::RxEngine::NoRoom::kRefuse);
         irq.take(c.irq_rx);
     }
     irq.fire(c.interrupts);
@@ -339,7 +374,32 @@ DeviceStats Device::stats() const {
     s.rx_oversize_drops = r.oversize_drops;
     s.malformed_rx = r.malformed;
     s.dma_errors += r.dma_errors + c.readless_dma_errors.load();
+    impl_->nitro_stats(s);
     return s;
+}
+
+// The Nitro stage's counters and levels (process_mutex and rx_mutex held).
+void Device::Impl::nitro_stats(DeviceStats& s) {
+    detail::Nitro& n = core.nitro;
+    const detail::EgressCounters& e = n.egress_counters;
+    const detail::IngressCounters& i = n.ingress_counters;
+    const std::uint64_t now = core.clock.now_ns();
+    s.bw_in_allowance_exceeded = i.bw_in_exceeded;
+    s.bw_out_allowance_exceeded = e.bw_out_exceeded;
+    s.pps_allowance_exceeded = e.pps_exceeded + i.pps_exceeded;
+    s.conntrack_allowance_exceeded = e.conntrack_exceeded + i.conntrack_exceeded;
+    s.linklocal_allowance_exceeded = e.linklocal_exceeded;
+    s.conntrack_entries = n.conntrack_entries(now);
+    s.ena_srd_tx_pkts = e.srd_tx;
+    s.ena_srd_eligible_tx_pkts = e.srd_eligible;
+    s.ena_srd_rx_pkts = i.srd_rx;
+    s.ena_srd_resource_utilization = n.srd_utilization(now);
+    s.tx_shaping_queued = e.queued;
+    s.tx_shaping_drops = e.shaping_drops;
+    s.rx_shaping_queued = i.queued;
+    s.rx_shaping_drops = i.shaping_drops;
+    s.tx_shaping_waiting = n.egress_queue().size();
+    s.rx_shaping_waiting = n.ingress_queue().size();
 }
 
 QueueState Device::sq_state(std::uint16_t index) const {

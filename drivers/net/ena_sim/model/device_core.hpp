@@ -3,10 +3,13 @@
 // Locks:
 //   process_mutex  serializes process(): register handling, admin commands, AENQ, Tx. Taken by
 //                  every public entry point except receive_frame().
-//   rx_mutex       a leaf lock (nothing is acquired while holding it) guarding the Rx side:
-//                  Rx ring cursors and Rx counters. receive_frame() takes only this one, so
-//                  a device's Tx can deliver to another device (or itself) while holding its
-//                  own process_mutex without risking a lock-order cycle.
+//   rx_mutex       guards the Rx side: Rx ring cursors, Rx counters, the ingress half of the
+//                  Nitro stage. receive_frame() takes only this one (and the Nitro lock
+//                  below), so a device's Tx can deliver to another device (or itself) while
+//                  holding its own process_mutex without risking a lock-order cycle.
+//   Nitro's shared lock  a leaf (nitro.hpp) for what both directions of the ENI share: the
+//                  PPS bucket and the connection-tracking table. Taken last, held briefly.
+// Order: process_mutex, then rx_mutex, then the Nitro lock; never the other way round.
 // State the Rx path reads but admin commands change (queue table, RSS, MTU) is modified with
 // both locks held, so either lock is enough to read it.
 #pragma once
@@ -24,6 +27,7 @@
 #include "ena_hw.hpp"
 #include "ena_sim_device.hpp"
 #include "guest_memory.hpp"
+#include "nitro.hpp"
 #include "queues.hpp"
 #include "register_file.hpp"
 #include "rss.hpp"
@@ -153,6 +157,9 @@ struct DeviceCore {
 
     DeviceStats stats;     // everything but the Rx-side counters (process_mutex)
     RxCounters rx_counters;  // (rx_mutex)
+    // The Nitro card's stage for this ENI: egress side under process_mutex, ingress side under
+    // rx_mutex, shared state under its own leaf lock.
+    Nitro nitro;
 
     InterruptLine interrupts;
     PendingInterrupts irq_process;  // raised under process_mutex

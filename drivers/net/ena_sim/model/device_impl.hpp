@@ -34,6 +34,10 @@ struct Device::Impl {
     bool handle_cq_unmask();
     bool handle_rss_entry_update();
 
+    // The Nitro stage (device.cpp).
+    bool drain_ingress();  // takes rx_mutex
+    void nitro_stats(DeviceStats& s);  // process_mutex and rx_mutex held
+
     detail::DeviceCore core;
     detail::Aenq aenq;
     detail::AdminCommands commands;

@@ -46,6 +46,46 @@ enum class LlqOffer {
     kWide,    // 128- and 256-byte entries, 256 recommended
 };
 
+// ENA Express (SRD) setting of a port (the ENI attachment's setting on EC2).
+enum class SrdMode : std::uint8_t {
+    kOff,
+    kOn,     // TCP goes via SRD to a peer that has ENA Express on
+    kOnUdp,  // TCP and UDP (UDP only to a peer with kOnUdp too)
+};
+
+// Idle timeouts of the connection-tracking table, in seconds. EC2 publishes the first three
+// (with these defaults); the others are the simulator's choice.
+struct ConntrackTimeouts {
+    std::uint32_t tcp_established = 432000;  // 5 days
+    std::uint32_t udp = 30;                  // one direction only, or one request and its reply
+    std::uint32_t udp_stream = 180;          // more than one request-response transaction
+    std::uint32_t tcp_transitory = 120;      // handshake not complete, or one side sent FIN
+    std::uint32_t tcp_closed = 10;           // both sides sent FIN, or a RST was seen
+    std::uint32_t icmp = 30;                 // keyed by the echo identifier
+    std::uint32_t other = 600;               // other IP protocols: addresses and protocol
+};
+
+// The Nitro card's shaping of one ENI (nitro.hpp). Rates of 0 mean no limit: bandwidth, PPS
+// and connection tracking are off unless configured; the link-local and egress fragment limits
+// are on, as on every ENI.
+struct NitroConfig {
+    std::uint64_t pps = 0;          // bidirectional packets per second (Tx and Rx both count)
+    std::uint32_t bw_out_mbps = 0;  // outbound bandwidth, frame bytes
+    std::uint32_t bw_in_mbps = 0;   // inbound bandwidth
+    // Bucket depth: what may pass at once above the rate, as this many ms of the rate.
+    std::uint32_t burst_ms = 1;
+    // Packets each direction may hold waiting for its buckets (with room for 2 KiB of frame
+    // per packet) before excess is dropped; 0: excess is dropped at once.
+    std::uint32_t shaping_queue = 1024;
+    std::uint32_t conntrack_max = 0;  // tracked connections; 0: not tracked
+    ConntrackTimeouts conntrack_timeouts;
+    std::uint32_t linklocal_pps = 1024;   // egress to link-local services; 0: no limit
+    std::uint32_t fragment_pps = 1024;    // egress IP fragments unless FRAG_BYPASS is on
+    SrdMode srd = SrdMode::kOff;
+    std::uint32_t srd_flows = 1024;       // concurrent SRD flows at 100 % resource utilization
+    std::uint32_t srd_flow_idle_ms = 1000;  // an SRD flow without packets for this long is gone
+};
+
 struct DeviceConfig {
     std::array<std::uint8_t, 6> mac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
     std::uint16_t max_io_queues = 8;  // Tx/Rx queue pairs
@@ -78,10 +118,7 @@ struct DeviceConfig {
     std::uint32_t keep_alive_interval_ms = 1000;
 
     std::uint32_t link_speed_mbps = 25000;  // LINK_CONFIG
-    // Size of the connection-tracking table; customer metric conntrack_allowance_available
-    // reports the room left in it.
-    std::uint32_t conntrack_table_size = 262144;
-    std::uint64_t ena_srd_flags = 0;  // hw::srd_flags reported by GET_STATS (ENA Express)
+    NitroConfig nitro;  // allowances, connection tracking, ENA Express
 
     std::string name = "ena_sim";  // for log lines
 };
@@ -110,7 +147,7 @@ struct DeviceStats {
 
     std::uint64_t malformed_rx = 0;         // Rx descriptors the device rejected (bad phase)
     std::uint64_t tx_oversize_drops = 0;    // Tx frames longer than MTU + L2 header
-    std::uint64_t rx_oversize_drops = 0;    // Rx frames longer than MTU + L2 header
+    std::uint64_t rx_oversize_drops = 0;    // Rx frames longer than MTU + L2 header (also in rx_drops)
     std::uint64_t aenq_events_dropped = 0;  // events that found the AENQ full or not set up
     std::uint64_t conf_notifications_sent = 0;
     std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous mode)
@@ -122,7 +159,13 @@ struct DeviceStats {
     std::uint64_t linklocal_allowance_exceeded = 0;
     std::uint64_t conntrack_entries = 0;  // connections in the tracking table
     std::uint64_t ena_srd_tx_pkts = 0, ena_srd_eligible_tx_pkts = 0, ena_srd_rx_pkts = 0;
-    std::uint64_t ena_srd_resource_utilization = 0;
+    std::uint64_t ena_srd_resource_utilization = 0;  // percent
+    // Shaping detail: frames that waited in a shaping queue, and frames dropped because it was
+    // full (both are in the allowance counters too). Link-local, fragment and conntrack drops
+    // are only in their allowance counters.
+    std::uint64_t tx_shaping_queued = 0, tx_shaping_drops = 0;
+    std::uint64_t rx_shaping_queued = 0, rx_shaping_drops = 0;
+    std::uint64_t tx_shaping_waiting = 0, rx_shaping_waiting = 0;  // in the queues now
 };
 
 // Faults the device can be told to commit. inject_fault(f, n) makes the next n occurrences
@@ -160,6 +203,19 @@ struct QueueState {
     bool interrupt_mode = false;   // CQ
 };
 
+// ENA Express: what a sending device with ENA Express on decides, per frame, once a wire has
+// found the port the frame goes to (only a wire that knows its receivers, such as a VPC
+// segment, can ask).
+class SrdOffer {
+public:
+    // The receiving port's setting. True: the frame goes via SRD (the wire then delivers it
+    // with receive_frame(frame, true)); false: standard transmission.
+    virtual bool use_srd(SrdMode receiver) = 0;
+
+protected:
+    ~SrdOffer() = default;
+};
+
 // Where frames go after the device. A Wire is shared by the devices attached to it.
 class [[gnu::visibility("default")]] Device;
 class [[gnu::visibility("default")]] Wire {
@@ -167,6 +223,12 @@ public:
     virtual ~Wire() = default;
     // The device sent a frame (already offloaded: checksums filled, TSO segmented).
     virtual void transmit(Device& from, std::span<const std::uint8_t> frame) = 0;
+    // The same from a device with ENA Express on: a wire that knows the receiving port asks
+    // `srd` whether the frame goes via SRD and tells the receiver. Wires without ENA Express
+    // peers (loopback, TAP, capture) send it as transmit() does.
+    virtual void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& /*srd*/) {
+        transmit(from, frame);
+    }
     // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
     // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
     // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
@@ -219,7 +281,8 @@ public:
     bool attach_wire(std::shared_ptr<Wire> wire, std::string* error = nullptr);
     // A frame arrives from the wire: RSS picks the Rx queue; without a posted buffer the frame
     // is dropped and counted as an Rx drop. Safe to call from another device's processing.
-    void receive_frame(std::span<const std::uint8_t> frame);
+    // via_srd: it came through ENA Express (counted in ena_srd_rx_pkts).
+    void receive_frame(std::span<const std::uint8_t> frame, bool via_srd = false);
     // The same for a source that can wait (a capture being replayed): a frame that cannot be
     // placed now -- its Rx queue does not exist or has fewer buffers posted than the frame
     // needs, or the link is down or the device failed -- is left with the caller (false) and counts nothing. True
@@ -293,6 +356,8 @@ public:
 // (like instances in one subnet). As in a VPC, a unicast frame reaches only the port that owns
 // its destination MAC (none: the frame is gone); broadcast and multicast frames reach every
 // other port; nothing comes back to the sender.
+// A unicast frame from a port with ENA Express on to a port with it on may go via SRD (the
+// sender decides, SrdOffer); the receiver learns that it did.
 class [[gnu::visibility("default")]] VpcWire final : public Wire {
 public:
     // The segment called `name`, created on first use; it lives while someone holds it.
@@ -300,6 +365,7 @@ public:
     ~VpcWire() override;
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
+    void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) override;
     // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
@@ -310,6 +376,8 @@ public:
     explicit VpcWire(std::string name) : name_(std::move(name)) {}  // for join(): not registered by name
 
 private:
+    Device* owner_of(std::span<const std::uint8_t> frame, const Device& from) const;  // mutex_ held
+
     std::string name_;
     mutable std::mutex mutex_;
     std::vector<Device*> ports_;

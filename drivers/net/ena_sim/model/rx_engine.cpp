@@ -21,42 +21,28 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
     return -1;
 }
 
-bool RxEngine::deliver(std::span<const std::uint8_t> frame, NoRoom no_room) {
-    RxCounters& n = core_.rx_counters;
-    // No room now: a frame that can wait is handed back uncounted.
-    auto no_room_now = [&] {
-        if (no_room == NoRoom::kRefuse)
-            return false;
-        ++n.drops;
-        return true;
-    };
-    if (frame.empty())
-        return true;
-    if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed))
-        return no_room_now();
-    const PacketInfo info = parse_packet(frame);
-    if (frame.size() > core_.max_frame(info.vlan_count)) {
-        ++n.oversize_drops;
-        return true;
-    }
-    const std::uint32_t hash = core_.rss.hash(frame, info);
-    const int index = pick_queue(hash);
-    if (index < 0)
-        return no_room_now();
-
-    // Nitro shaping stage (later issue): inbound bandwidth/PPS buckets and conntrack decide
-    // here whether the frame is admitted, counting into the ENI allowance counters.
-
+// Inlined into deliver(): the default path costs no more calls than it did before the Nitro stage.
+[[gnu::always_inline]] inline bool RxEngine::place(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
+                     NoRoom no_room) {
     SubmissionQueue& sq = core_.queues.sq(static_cast<std::uint16_t>(index));
     switch (take_buffers(static_cast<std::uint16_t>(index), sq, frame.size())) {
         case Take::kTaken:
             break;
         case Take::kTooFewPosted:
-            return no_room_now();
+            if (no_room == NoRoom::kRefuse)
+                return false;
+            ++core_.rx_counters.drops;
+            return true;
         case Take::kDropped:
             return true;
     }
+    write(index, frame, info, hash);
+    return true;
+}
 
+[[gnu::always_inline]] inline void RxEngine::write(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash) {
+    RxCounters& n = core_.rx_counters;
+    SubmissionQueue& sq = core_.queues.sq(static_cast<std::uint16_t>(index));
     CompletionQueue& cq = core_.queues.cq(sq.cq);
     bool dma_fault = false;
     for (Buffer& b : buffers_) {
@@ -90,7 +76,84 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, NoRoom no_room) {
     }
     sq.head = static_cast<std::uint16_t>(sq.head + count);
     core_.signal_cq(cq, core_.irq_rx);
-    return true;
+}
+
+bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom no_room) {
+    RxCounters& n = core_.rx_counters;
+    Nitro& nitro = core_.nitro;
+    // No room now: a frame that can wait is handed back uncounted.
+    auto no_room_now = [&] {
+        if (no_room == NoRoom::kRefuse)
+            return false;
+        ++n.drops;
+        return true;
+    };
+    if (frame.empty())
+        return true;
+    if (nitro.ingress_applies())
+        drain_shaped();  // frames that waited go first
+    if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed))
+        return no_room_now();
+    const PacketInfo info = parse_packet(frame);
+    if (frame.size() > core_.max_frame(info.vlan_count)) {
+        ++n.oversize_drops;
+        ++n.drops;  // reported with the other Rx drops (GET_STATS, keep-alive): the driver's imissed
+        return true;
+    }
+    if (via_srd)
+        ++nitro.ingress_counters.srd_rx;
+    const std::uint32_t hash = core_.rss.hash(frame, info);
+    const int index = pick_queue(hash);
+    if (index < 0)
+        return no_room_now();
+    if (!nitro.ingress_applies())
+        return place(index, frame, info, hash, no_room);
+
+    // The Nitro ingress stage. A frame that can wait must find its buffers before it pays the
+    // buckets and the tracking table.
+    if (no_room == NoRoom::kRefuse) {
+        switch (take_buffers(static_cast<std::uint16_t>(index), core_.queues.sq(static_cast<std::uint16_t>(index)),
+                             frame.size())) {
+            case Take::kTaken:
+                break;
+            case Take::kTooFewPosted:
+                return false;
+            case Take::kDropped:
+                return true;
+        }
+    }
+    if (nitro.ingress(frame, info, via_srd, core_.clock.now_ns()) != Nitro::Verdict::kPass)
+        return true;  // waiting in the shaping queue, or dropped and counted
+    if (no_room == NoRoom::kRefuse) {
+        write(index, frame, info, hash);
+        return true;
+    }
+    return place(index, frame, info, hash, no_room);
+}
+
+bool RxEngine::drain_shaped() {
+    ShapingQueue& queue = core_.nitro.ingress_queue();
+    if (queue.empty())
+        return false;
+    const std::uint64_t now = core_.clock.now_ns();
+    bool did = false;
+    ShapingQueue::Front front;
+    while (queue.due(now, front)) {
+        if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed)) {
+            ++core_.rx_counters.drops;
+        } else {
+            const PacketInfo info = parse_packet(front.frame);
+            const std::uint32_t hash = core_.rss.hash(front.frame, info);
+            const int index = pick_queue(hash);
+            if (index < 0)
+                ++core_.rx_counters.drops;
+            else
+                place(index, front.frame, info, hash, NoRoom::kDrop);
+        }
+        queue.pop();
+        did = true;
+    }
+    return did;
 }
 
 RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len) {

@@ -17,7 +17,10 @@ public:
     // link down or fatal error): drop and count it, or leave it with the caller.
     enum class NoRoom { kDrop, kRefuse };
     // False only when `no_room` is kRefuse and the frame was refused (nothing counted).
-    bool deliver(std::span<const std::uint8_t> frame, NoRoom no_room = NoRoom::kDrop);
+    // via_srd: the frame came through ENA Express.
+    bool deliver(std::span<const std::uint8_t> frame, bool via_srd = false, NoRoom no_room = NoRoom::kDrop);
+    // Places the frames of the ingress shaping queue whose time has come; true when any left it.
+    bool drain_shaped();
 
 private:
     struct Buffer {
@@ -29,6 +32,11 @@ private:
 
     // Rx SQ index for a frame, or -1 when its queue does not exist.
     int pick_queue(std::uint32_t hash) const;
+    // The frame goes into Rx queue `index` (taking its buffers); false when refused.
+    bool place(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
+               NoRoom no_room);
+    // Writes the frame across the buffers take_buffers() took, with its completions.
+    void write(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash);
     enum class Take { kTaken, kTooFewPosted, kDropped };
     // Reads the buffers the frame needs from the Rx SQ. kDropped: the frame cannot be received
     // (counted here); kTooFewPosted: the ring holds fewer buffers than it needs (not counted).

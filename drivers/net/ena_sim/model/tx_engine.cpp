@@ -253,13 +253,15 @@ bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint
         }
     }
 
-    // Nitro shaping stage (later issue): bandwidth/PPS token buckets, conntrack and link-local
-    // limits decide here whether the frame leaves, counting into the ENI allowance counters.
-
+    // Each frame that leaves (every TSO segment) goes through the Nitro stage in send(). A
+    // segment has the frame's headers at the same offsets; only ENA Express (its size limit)
+    // needs the segment's own lengths.
     if (req.tso) {
         TsoSegmenter segmenter(segment_);
-        const bool segmented =
-            segmenter.run(frame, info, req.mss, [&](std::span<const std::uint8_t> seg) { send(seg, info.vlan_count); });
+        const bool srd = core_.nitro.srd_enabled();
+        const bool segmented = segmenter.run(frame, info, req.mss, [&](std::span<const std::uint8_t> seg) {
+            send(seg, srd ? parse_packet(seg) : info);
+        });
         if (!segmented) {
             drop_malformed();
             return false;
@@ -270,12 +272,43 @@ bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint
         drop_malformed();
         return false;
     }
-    send(frame, info.vlan_count);
+    send(frame, info);
     return true;
 }
 
-void TxEngine::send(std::span<const std::uint8_t> frame, unsigned vlans) {
-    if (frame.size() > core_.max_frame(vlans)) {
+namespace {
+
+// The sender's side of an ENA Express decision, asked by the wire once it knows the receiver.
+class SrdChoice final : public SrdOffer {
+public:
+    SrdChoice(Nitro& nitro, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint64_t now)
+        : nitro_(nitro), frame_(frame), info_(info), now_(now) {}
+    bool use_srd(SrdMode receiver) override { return nitro_.srd_decide(receiver, frame_, info_, now_); }
+
+private:
+    Nitro& nitro_;
+    std::span<const std::uint8_t> frame_;
+    const PacketInfo& info_;
+    std::uint64_t now_;
+};
+
+}  // namespace
+
+[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+    ++core_.stats.tx_packets;
+    core_.stats.tx_bytes += frame.size();
+    if (!core_.wire)
+        return;
+    if (core_.nitro.srd_enabled()) {
+        SrdChoice choice(core_.nitro, frame, info, core_.clock.now_ns());
+        core_.wire->transmit_srd(core_.self, frame, choice);
+    } else {
+        core_.wire->transmit(core_.self, frame);
+    }
+}
+
+void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+    if (frame.size() > core_.max_frame(info.vlan_count)) {
         ++core_.stats.tx_oversize_drops;
         ++core_.stats.tx_drops;
         return;
@@ -284,10 +317,33 @@ void TxEngine::send(std::span<const std::uint8_t> frame, unsigned vlans) {
         ++core_.stats.tx_drops;
         return;
     }
-    ++core_.stats.tx_packets;
-    core_.stats.tx_bytes += frame.size();
-    if (core_.wire)
-        core_.wire->transmit(core_.self, frame);
+    Nitro& nitro = core_.nitro;
+    // Frames whose time has come leave before this one (in threaded mode the engine may not
+    // have drained them yet): the queue stays in order.
+    if (!nitro.egress_queue().empty())
+        drain_shaped();
+    if (nitro.egress_applies(frame, info) &&
+        nitro.egress(frame, info, core_.frag_bypass, core_.clock.now_ns()) != Nitro::Verdict::kPass)
+        return;  // waiting in the shaping queue, or dropped and counted
+    emit(frame, info);
+}
+
+bool TxEngine::drain_shaped() {
+    ShapingQueue& queue = core_.nitro.egress_queue();
+    if (queue.empty())
+        return false;
+    const std::uint64_t now = core_.clock.now_ns();
+    bool did = false;
+    ShapingQueue::Front front;
+    while (queue.due(now, front)) {
+        if (core_.link_up.load(std::memory_order_relaxed))
+            emit(front.frame, parse_packet(front.frame));
+        else
+            ++core_.stats.tx_drops;
+        queue.pop();
+        did = true;
+    }
+    return did;
 }
 
 void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {

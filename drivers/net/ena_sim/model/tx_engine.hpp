@@ -21,6 +21,8 @@ public:
 
     // Serves every Tx SQ whose doorbell moved; true when anything was consumed.
     bool service();
+    // Sends the frames of the egress shaping queue whose time has come; true when any left.
+    bool drain_shaped();
 
 private:
     // The descriptors of one packet as read from the queue.
@@ -39,7 +41,10 @@ private:
     void run_packet(SubmissionQueue& sq, const Packet& pkt);
     // Builds the frame and sends it; returns false when the packet was dropped.
     bool transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint32_t first_buffer);
-    void send(std::span<const std::uint8_t> frame, unsigned vlans);
+    // One frame for the wire: size and link checks, the Nitro egress stage, then emit().
+    void send(std::span<const std::uint8_t> frame, const PacketInfo& info);
+    // The frame leaves the card (ENA Express decided on wires that know the receiver).
+    void emit(std::span<const std::uint8_t> frame, const PacketInfo& info);
     void complete(SubmissionQueue& sq, std::uint16_t req_id);
     void drop_malformed() {
         ++core_.stats.malformed_tx;

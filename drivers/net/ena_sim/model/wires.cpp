@@ -114,14 +114,23 @@ std::size_t VpcWire::port_count() const {
     return ports_.size();
 }
 
+// The port that owns a unicast frame's destination MAC, other than the sender; nullptr when
+// nobody has it (or it is the sender's own).
+Device* VpcWire::owner_of(std::span<const std::uint8_t> frame, const Device& from) const {
+    const std::uint64_t dst = mac_at(frame.data());
+    for (Device* port : ports_)
+        if (port != &from && mac_at(port->config().mac.data()) == dst)
+            return port;
+    return nullptr;
+}
+
 // Delivery happens with the segment locked, so a port cannot detach (and be destroyed) while
 // a frame is on its way to it. Receivers only take their leaf Rx lock.
 void VpcWire::transmit(Device& from, std::span<const std::uint8_t> frame) {
     if (frame.size() < 14)
         return;
-    const std::uint64_t dst = mac_at(frame.data());
     std::lock_guard lock(mutex_);
-    if (is_group_address(dst)) {
+    if (is_group_address(mac_at(frame.data()))) {
         for (Device* port : ports_)
             if (port != &from)
                 port->receive_frame(frame);
@@ -129,12 +138,23 @@ void VpcWire::transmit(Device& from, std::span<const std::uint8_t> frame) {
     }
     // The VPC knows every interface's address: unicast reaches its owner only, and a frame for
     // an address nobody has (or for the sender itself) goes nowhere.
-    for (Device* port : ports_) {
-        if (port != &from && mac_at(port->config().mac.data()) == dst) {
-            port->receive_frame(frame);
-            return;
-        }
+    if (Device* port = owner_of(frame, from))
+        port->receive_frame(frame);
+}
+
+// ENA Express runs between two interfaces: only unicast to a known port can go via SRD. The
+// sender's decision runs here, under the segment lock, with the sender's own lock held by its
+// caller; it takes no lock.
+void VpcWire::transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) {
+    if (frame.size() < 14)
+        return;
+    if (is_group_address(mac_at(frame.data()))) {
+        transmit(from, frame);
+        return;
     }
+    std::lock_guard lock(mutex_);
+    if (Device* port = owner_of(frame, from))
+        port->receive_frame(frame, srd.use_srd(port->config().nitro.srd));
 }
 
 bool register_wire_type(std::string_view scheme, WireFactory factory) {
