@@ -96,13 +96,17 @@ Device::Impl::Impl(Device& self, const DeviceConfig& config, IovaTranslator iova
 }
 
 bool Device::Impl::process_control_locked() {
-    // A driver writes the readless address again right after it starts a reset: take those
-    // writes before looking at DEV_CTL, and apply them after, so that a rewrite seen in this
-    // pass is never undone by the reset seen with it.
+    // A register read request is the last thing a driver writes before it waits: load it first,
+    // so that whatever was written before it (DEV_CTL, the response address) is seen in this
+    // pass too -- a device sees posted writes in order -- and a request written after this
+    // load waits for the next pass. A driver writes the readless address again right after it
+    // starts a reset: take those writes before looking at DEV_CTL, and apply them after, so
+    // that a rewrite seen in this pass is never undone by the reset seen with it.
+    const std::uint32_t read_request = core.registers.load(hw::reg::kMmioRegRead);
     const AddressWrites address = take_readless_address_writes();
     bool did = handle_dev_ctl();
     did |= apply_readless_address_writes(address);
-    did |= answer_readless();
+    did |= answer_readless(read_request);
     if (in_reset || core.fatal_error.load())
         return did;  // only reset and register reads work now
     aenq.observe_head();

@@ -31,6 +31,8 @@ struct Device::Impl {
     bool handle_dev_ctl();
     void complete_reset();
     bool answer_readless();
+    // The request as loaded earlier in the pass (see process_control_locked).
+    bool answer_readless(std::uint32_t request);
     bool handle_cq_unmask();
     bool handle_rss_entry_update();
 

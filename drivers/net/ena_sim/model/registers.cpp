@@ -115,9 +115,10 @@ void Device::Impl::complete_reset() {
 
 // Unknown offsets: a 4-byte aligned offset inside BAR0 answers what a direct read would see;
 // anything else answers kRegisterReadFailed (what a read of unbacked PCI space returns).
-bool Device::Impl::answer_readless() {
+bool Device::Impl::answer_readless() { return answer_readless(core.registers.load(reg::kMmioRegRead)); }
+
+bool Device::Impl::answer_readless(std::uint32_t request) {
     detail::RegisterFile& r = core.registers;
-    const std::uint32_t request = r.load(reg::kMmioRegRead);
     if (request == kRegisterTaken)
         return false;
     if (!r.exchange_if(reg::kMmioRegRead, request, kRegisterTaken))
