@@ -20,6 +20,8 @@ constexpr int kMinPollMs = 500;
 constexpr int kMaxPollMs = 1000;
 constexpr unsigned kMinStatsIntervalMs = 10;
 constexpr unsigned kMaxStatsIntervalMs = 60000;
+constexpr unsigned kMinWatchdogIntervalMs = 100;
+constexpr unsigned kMaxWatchdogIntervalMs = 10000;
 
 // Decimal digits only: "", "-1", "1x" and "0x10" are not numbers here.
 std::optional<std::uint64_t> parse_unsigned(const char* text) {
@@ -163,6 +165,16 @@ int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, 
                 out.stats_interval_ms = static_cast<unsigned>(*parsed);
                 break;
             }
+            case DriverDevarg::kWatchdogInterval: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || (*parsed != 0 && (*parsed < kMinWatchdogIntervalMs || *parsed > kMaxWatchdogIntervalMs)))
+                    return bad_value(devarg, value);
+                out.watchdog_interval_ms = static_cast<unsigned>(*parsed);
+                break;
+            }
+            case DriverDevarg::kAutoRecover:
+                rc = parse_bool(devarg, value, out.auto_recover);
+                break;
             case DriverDevarg::kLargeLlqHdr:
             case DriverDevarg::kNormalLlqHdr:
             case DriverDevarg::kEnableLlq: {

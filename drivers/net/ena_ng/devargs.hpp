@@ -32,6 +32,8 @@ enum class DriverDevarg : std::uint8_t {
     kEnableFragBypass,
     kRssKey,
     kStatsInterval,
+    kWatchdogInterval,
+    kAutoRecover,
     kLargeLlqHdr,
     kNormalLlqHdr,
     kEnableLlq,
@@ -46,6 +48,9 @@ inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::k
     {"rss_key", "<default|random>", "default (the documented fixed key), random"},
     {"stats_interval", "<0|10-60000>",
      "0 (read the device at every statistics call) or 10-60000 milliseconds between reads of its counters"},
+    {"watchdog_interval", "<0|100-10000>",
+     "0 (no watchdog: nothing notices a device that stopped answering) or 100-10000 milliseconds between checks"},
+    {"auto_recover", "<0|1>", "0 (the application resets the port on RTE_ETH_EVENT_INTR_RESET) or 1 (the driver does)"},
     {"large_llq_hdr", "<0|1>", "0 or 1"},
     {"normal_llq_hdr", "<0|1>", "0 or 1"},
     {"enable_llq", "<0|1>", "0 or 1"},
@@ -87,6 +92,7 @@ consteval std::array<char, param_string_size<Tables...>()> param_string() {
 }
 
 inline constexpr unsigned kDefaultStatsIntervalMs = 1000;
+inline constexpr unsigned kDefaultWatchdogIntervalMs = 500;
 
 struct DriverArgs {
     LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
@@ -102,6 +108,12 @@ struct DriverArgs {
     // Milliseconds between reads of the device's counters (the statistics' device-side
     // snapshot); 0: read them at every statistics call instead.
     unsigned stats_interval_ms = kDefaultStatsIntervalMs;
+    // Milliseconds between watchdog checks (keep-alive, admin queue, fatal error, missing Tx
+    // completions, reset requests); 0: no watchdog.
+    unsigned watchdog_interval_ms = kDefaultWatchdogIntervalMs;
+    // On a reset request the driver resets and restarts the port itself, for applications that
+    // never handle RTE_ETH_EVENT_INTR_RESET.
+    bool auto_recover = false;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

@@ -110,6 +110,20 @@ const char* mq_mode_name(unsigned mode) {
     }
 }
 
+// The baseline that keeps counters going after a device reset: values read `fresh - baseline`,
+// so the new baseline is fresh minus what was counted before (word by word, modulo 2^64).
+DeviceCounters carried_baseline(const DeviceCounters& fresh, const DeviceCounters& before,
+                                const DeviceCounters& old_baseline) {
+    constexpr std::size_t kWords = sizeof(DeviceCounters) / 8;
+    static_assert(sizeof(DeviceCounters) % 8 == 0);
+    auto f = std::bit_cast<std::array<std::uint64_t, kWords>>(fresh);
+    const auto b = std::bit_cast<std::array<std::uint64_t, kWords>>(before);
+    const auto o = std::bit_cast<std::array<std::uint64_t, kWords>>(old_baseline);
+    for (std::size_t i = 0; i < kWords; ++i)
+        f[i] -= b[i] - o[i];
+    return std::bit_cast<DeviceCounters>(f);
+}
+
 }  // namespace
 
 Port::Port(rte_eth_dev* eth_dev, const DeviceResources& resources, const DriverArgs& args)
@@ -158,12 +172,41 @@ int Port::create(rte_eth_dev* eth_dev, const DeviceResources& resources, const D
 
 int Port::bring_up() {
     rte_eth_dev_data* data = data_;
+    int rc = init_device(false);
+    if (rc != 0)
+        return rc;
+    if (args_.control_path_poll_interval_ms < 0) {
+        poll_interval_ms_ = kDefaultControlPathPollMs;
+    } else if (args_.control_path_poll_interval_ms == 0) {
+        poll_interval_ms_ = 0;
+        log(g_log_init, RTE_LOG_NOTICE,
+            "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
+            "device events are processed at each watchdog pass and whenever the application calls in",
+            resources().name);
+    } else {
+        poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
+    }
+    update_link(false);
+    start_alarm();
+
+    const DeviceFeatures& features = device_.features();
+    char version[64];
+    fw_version_get(version, sizeof(version));
+    log(g_log_init, RTE_LOG_INFO, "%s: port %u up: MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue pairs, %s, firmware %s",
+        resources().name, data->port_id, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]), features.max_io_queues,
+        features.llq.placement == TxPlacement::kLlq ? "LLQ" : "host-memory Tx", version);
+    return 0;
+}
+
+int Port::init_device(bool again) {
+    rte_eth_dev_data* data = data_;
     InitOptions options;
     options.llq_policy = args_.llq_policy;
     options.host.os_version_string = rte_version();
     options.host.os_version = RTE_VERSION;
     options.host.num_cpus = static_cast<std::uint16_t>(rte_lcore_count());
     options.host.bdf = resources().pci_bdf;
+    options.keep_event_counts = again;
     int rc = device_.init(data_->port_id, options);
     if (rc != 0) {
         log(g_log_init, RTE_LOG_ERR, "%s: device bring-up failed: %d", resources().name, rc);
@@ -190,30 +233,14 @@ int Port::bring_up() {
         data->dev_flags &= ~RTE_ETH_DEV_INTR_LSC;
     // No multicast filter exists: every multicast frame the VPC delivers reaches the port.
     data->all_multicast = 1;
-    device_mtu_ = 0;
-    init_rss_state();
-    device_counters_.store(DeviceCounters{});
-    device_baseline_.store(DeviceCounters{});
-
-    if (args_.control_path_poll_interval_ms < 0) {
-        poll_interval_ms_ = kDefaultControlPathPollMs;
-    } else if (args_.control_path_poll_interval_ms == 0) {
-        poll_interval_ms_ = 0;
-        log(g_log_init, RTE_LOG_NOTICE,
-            "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
-            "device events are processed only when the application calls in or the statistics are read",
-            resources().name);
-    } else {
-        poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
+    device_mtu_ = 0;  // the device forgot it: the next start sets it again
+    keep_alive_epoch_ns_ = now_ns(resources());
+    reset_event_raised_.store(false, std::memory_order_release);
+    if (!again) {
+        init_rss_state();
+        device_counters_.store(DeviceCounters{});
+        device_baseline_.store(DeviceCounters{});
     }
-    update_link(false);
-    start_alarm();
-
-    char version[64];
-    fw_version_get(version, sizeof(version));
-    log(g_log_init, RTE_LOG_INFO, "%s: port %u up: MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue pairs, %s, firmware %s",
-        resources().name, data->port_id, RTE_ETHER_ADDR_BYTES(&data->mac_addrs[0]), features.max_io_queues,
-        features.llq.placement == TxPlacement::kLlq ? "LLQ" : "host-memory Tx", version);
     return 0;
 }
 
@@ -244,17 +271,19 @@ RxQueue* Port::rx_queue(std::uint16_t queue) const {
 // --- control path ---------------------------------------------------------------------------
 
 unsigned Port::alarm_period_ms() const {
-    const unsigned stats = args_.stats_interval_ms;
-    if (poll_interval_ms_ == 0 || stats == 0)
-        return poll_interval_ms_ + stats;  // the one that is set, or 0: no alarm
-    return std::min(poll_interval_ms_, stats);
+    unsigned period = 0;
+    for (const unsigned ms : {poll_interval_ms_, args_.stats_interval_ms, args_.watchdog_interval_ms})
+        if (ms != 0)
+            period = period == 0 ? ms : std::min(period, ms);
+    return period;  // 0: no alarm
 }
 
 void Port::start_alarm() {
     const unsigned period = alarm_period_ms();
     if (period == 0)
         return;
-    next_refresh_ns_ = 0;
+    next_poll_ns_ = next_refresh_ns_ = next_watchdog_ns_ = 0;
+    alarm_generation_.fetch_add(1, std::memory_order_acq_rel);
     alarm_running_.store(true, std::memory_order_release);
     const int rc = rte_eal_alarm_set(std::uint64_t{period} * 1000, &Port::on_alarm, this);
     if (rc != 0) {
@@ -267,28 +296,38 @@ void Port::start_alarm() {
 void Port::stop_alarm() {
     if (!alarm_running_.exchange(false, std::memory_order_acq_rel))
         return;
-    // Waits for a callback that is running right now; it sees alarm_running_ false and stops.
+    // Waits for a callback that is running right now (unless this is that callback: a reset
+    // from the reset event's handler); it sees alarm_running_ false and stops.
     rte_eal_alarm_cancel(&Port::on_alarm, this);
 }
 
 // The control path's tick: device events every poll interval, the statistics snapshot every
-// stats interval (whichever ticks more often sets the period).
+// stats interval, the watchdog every watchdog interval (whichever is shortest sets the period).
 void Port::on_alarm(void* arg) {
     auto* port = static_cast<Port*>(arg);
+    const std::uint32_t generation = port->alarm_generation_.load(std::memory_order_acquire);
     if (!port->alarm_running_.load(std::memory_order_acquire))
         return;
-    if (port->poll_interval_ms_ != 0)
-        port->poll_control_path();
-    const unsigned stats_ms = port->args_.stats_interval_ms;
     const std::uint64_t now = tsc_now_ns(nullptr);
-    if (stats_ms != 0 && now >= port->next_refresh_ns_) {
+    constexpr std::uint64_t kSlackNs = 500'000;  // a tick a little early still counts as due
+    const auto due = [now](std::uint64_t& next, unsigned interval_ms) {
+        if (interval_ms == 0 || now + kSlackNs < next)
+            return false;
+        next = now + std::uint64_t{interval_ms} * 1'000'000;
+        return true;
+    };
+    if (due(port->next_poll_ns_, port->poll_interval_ms_))
+        port->poll_control_path();
+    if (due(port->next_refresh_ns_, port->args_.stats_interval_ms))
         port->refresh_device_counters();
-        port->next_refresh_ns_ = now + std::uint64_t{stats_ms} * 1'000'000 - 500'000;  // the next tick due
-    }
+    if (due(port->next_watchdog_ns_, port->args_.watchdog_interval_ms))
+        port->watchdog_tick();  // may reset the port (auto_recover, or the event's handler)
+    // A reset re-armed a new alarm (another generation): this one ends here.
     if (port->alarm_running_.load(std::memory_order_acquire) &&
+        port->alarm_generation_.load(std::memory_order_acquire) == generation &&
         rte_eal_alarm_set(std::uint64_t{port->alarm_period_ms()} * 1000, &Port::on_alarm, port) != 0)
         log(g_log_driver, RTE_LOG_ERR,
-            "%s: cannot re-arm the control-path alarm; device events and counters are no longer polled",
+            "%s: cannot re-arm the control-path alarm; device events, counters and the watchdog stop",
             port->resources().name);
 }
 
@@ -320,6 +359,7 @@ std::uint16_t Port::rss_table_size() const {
 // --- eth_dev_ops ----------------------------------------------------------------------------
 
 int Port::configure() {
+    std::lock_guard guard(control_lock_);
     if (!device_.initialised())
         return -EIO;
     rte_eth_dev_data* data = data_;
@@ -428,6 +468,7 @@ int Port::infos_get(rte_eth_dev_info* info) {
 
 int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_rxconf* conf,
                          rte_mempool* pool) {
+    std::lock_guard guard(control_lock_);
     const DeviceFeatures& features = device_.features();
     const char* name = resources().name;
     if (!device_.initialised())
@@ -472,6 +513,7 @@ int Port::queue_socket(unsigned socket) const {
 }
 
 int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigned socket, const rte_eth_txconf* conf) {
+    std::lock_guard guard(control_lock_);
     const DeviceFeatures& features = device_.features();
     const char* name = resources().name;
     if (!device_.initialised())
@@ -512,6 +554,7 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
 }
 
 void Port::rx_queue_release(std::uint16_t queue) {
+    std::lock_guard guard(control_lock_);
     if (RxQueue* rx = queue_in<RxQueue>(data_->rx_queues, data_->nb_rx_queues, queue)) {
         retire_rx_queue(*rx);  // the port's totals keep what it counted
         destroy_on_socket(rx);
@@ -520,6 +563,7 @@ void Port::rx_queue_release(std::uint16_t queue) {
 }
 
 void Port::tx_queue_release(std::uint16_t queue) {
+    std::lock_guard guard(control_lock_);
     if (TxQueue* tx = queue_in<TxQueue>(data_->tx_queues, data_->nb_tx_queues, queue)) {
         retire_tx_queue(*tx);
         destroy_on_socket(tx);
@@ -576,13 +620,37 @@ void Port::report_llq_mapping() {
     }
 }
 
-int Port::start() {
+// After a device reset the queues the application set up are kept, if the device still takes
+// them as they are (it is the same device: it does).
+bool Port::tx_queues_fit_device() const {
+    const DeviceFeatures& f = device_.features();
+    for (std::uint16_t q = 0; q < data_->nb_tx_queues; ++q) {
+        const TxQueue* tx = tx_queue(q);
+        if (tx == nullptr)
+            continue;
+        const TxQueueConfig& c = tx->config;
+        const bool llq = f.llq.placement == TxPlacement::kLlq;
+        if (c.placement != f.llq.placement || c.depth > f.max_tx_depth || c.max_sgl != f.max_tx_sgl ||
+            (llq && (c.llq_layout.entry_size != f.llq.layout.entry_size ||
+                     c.llq_layout.descs_before_header != f.llq.layout.descs_before_header ||
+                     c.disable_meta_caching != f.llq.disable_meta_caching ||
+                     c.max_entries_per_burst != f.llq.max_entries_per_burst))) {
+            log(g_log_driver, RTE_LOG_WARNING,
+                "%s: after the reset the device offers another Tx placement or limits: the queues are released; set "
+                "them up again (rte_eth_dev_configure and the queue setups)",
+                resources().name);
+            return false;
+        }
+    }
+    for (std::uint16_t q = 0; q < data_->nb_rx_queues; ++q)
+        if (const RxQueue* rx = rx_queue(q); rx != nullptr && rx->config.depth > f.max_rx_depth)
+            return false;
+    return true;
+}
+
+int Port::start_queues() {
     rte_eth_dev_data* data = data_;
     const char* name = resources().name;
-    if (!device_.initialised()) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: device is not initialised (a reset failed?); cannot start", name);
-        return -EIO;
-    }
     int rc = 0;
     if (data->mtu != device_mtu_) {
         rc = device_.set_mtu(data->mtu);
@@ -590,6 +658,7 @@ int Port::start() {
             log(g_log_driver, RTE_LOG_ERR, "%s: device refused MTU %u: %d", name, data->mtu, rc);
             return rc;
         }
+        rc = 0;
         device_mtu_ = data->mtu;
     }
     if (args_.enable_frag_bypass)
@@ -616,13 +685,41 @@ int Port::start() {
     }
     if (rc == 0)
         rc = apply_rss();
+    if (rc == 0)
+        mark_watchdog_pass(now_ns(resources()));  // the queues' first stamps
     if (rc != 0) {
         while (tx_started > 0)
             tx_queue(--tx_started)->stop();
         while (rx_started > 0)
             rx_queue(--rx_started)->stop();
-        return rc;
     }
+    return rc;
+}
+
+void Port::stop_queues() {
+    const rte_eth_dev_data* data = data_;
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
+        if (TxQueue* tx = tx_queue(q))
+            tx->stop();
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
+        if (RxQueue* rx = rx_queue(q))
+            rx->stop();
+}
+
+int Port::start() {
+    std::lock_guard guard(control_lock_);
+    rte_eth_dev_data* data = data_;
+    if (!device_.initialised()) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: device is not initialised (a reset failed?); cannot start", resources().name);
+        return -EIO;
+    }
+    if (device_.reset_requested()) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: a reset is pending (reason %s): call rte_eth_dev_reset() first",
+            resources().name, hw::reset_reason_name(device_.requested_reset_reason()));
+        return -EIO;
+    }
+    if (const int rc = start_queues(); rc != 0)
+        return rc;
 
     rte_eth_dev* dev = eth_dev();
     dev->rx_pkt_burst = datapath::select_rx_burst(*this);
@@ -632,6 +729,7 @@ int Port::start() {
         data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
     for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
         data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+    keep_alive_epoch_ns_ = now_ns(resources());
     poll_control_path();
     update_link(false);
     ++counters_.dev_start;
@@ -642,17 +740,13 @@ int Port::start() {
 }
 
 int Port::stop() {
+    std::lock_guard guard(control_lock_);
     rte_eth_dev_data* data = data_;
-    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q) {
-        if (TxQueue* tx = tx_queue(q))
-            tx->stop();
+    stop_queues();
+    for (std::uint16_t q = 0; q < data->nb_tx_queues; ++q)
         data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
-    }
-    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
-        if (RxQueue* rx = rx_queue(q))
-            rx->stop();
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
         data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
-    }
     data->dev_started = 0;
     ++counters_.dev_stop;
     refresh_now_if_periodic();  // what the device counted up to the stop, for the reads that follow
@@ -666,13 +760,42 @@ int Port::close() {
     return 0;
 }
 
+// rte_eth_dev_reset() (ethdev stopped the port first): the device is reset with the reason
+// that was latched (NORMAL when none was) and brought up again; the port keeps what the
+// application configured -- queue counts, sizes and offloads, MTU, RSS key and table, fragment
+// bypass -- so rte_eth_dev_start() alone brings traffic back (reconfiguring works as well).
+// Every mbuf the queues held went back to its pool at the stop.
 int Port::reset() {
-    tear_down();
-    const int rc = bring_up();
-    if (rc != 0)
+    std::lock_guard guard(control_lock_);
+    return reset_device();
+}
+
+int Port::reset_device() {
+    const char* name = resources().name;
+    const hw::ResetReason reason =
+        device_.reset_requested() ? device_.requested_reset_reason() : hw::ResetReason::kNormal;
+    stop_alarm();
+    stop_queues();
+    // The device's counters may restart from zero: what the port counted so far carries over.
+    const DeviceCounters before = device_counters_.load();
+    const DeviceCounters baseline = device_baseline_.load();
+    const std::uint64_t started_ns = tsc_now_ns(nullptr);
+    device_.shutdown(reason);
+    const int rc = init_device(true);
+    if (rc != 0) {
         log(g_log_driver, RTE_LOG_ERR, "%s: re-initialisation after reset failed: %d; the port is unusable until the "
-            "next successful reset", resources().name, rc);
-    return rc;
+            "next successful reset", name, rc);
+        return rc;
+    }
+    if (!tx_queues_fit_device())
+        release_queues();
+    if (refresh_device_counters() == 0)
+        device_baseline_.store(carried_baseline(device_counters_.load(), before, baseline));
+    update_link(false);
+    start_alarm();
+    log(g_log_driver, RTE_LOG_NOTICE, "%s: device reset (reason %s) and brought up again in %" PRIu64 " ms", name,
+        hw::reset_reason_name(reason), (tsc_now_ns(nullptr) - started_ns) / 1'000'000);
+    return 0;
 }
 
 int Port::link_update(int) {

@@ -74,6 +74,15 @@ struct BasicCounts {
     std::vector<QueueCounts> rx, tx;  // every queue
 };
 
+// Resets the port asked for, by reason (xstats reset_total and reset_<reason>), with the
+// reasons in the order first seen. One writer: the control path.
+struct ResetCounters {
+    std::array<Counter, hw::kResetReasonCount> by_reason;
+    Counter total;
+    std::array<std::atomic<std::uint8_t>, hw::kResetReasonCount> order{};
+    Counter seen;  // how many entries of order are valid
+};
+
 // What released queues had counted, so that port-level totals never go back.
 struct RetiredQueueTotals {
     Counter rx_packets, rx_bytes, rx_errors, rx_nombuf, tx_packets, tx_bytes, tx_errors;
@@ -149,6 +158,12 @@ public:
     const PortCounters& counters() const { return counters_; }
     // Processes pending device events now (the alarm does this periodically).
     void poll_control_path();
+    // One watchdog pass (watchdog.cpp): the alarm runs it every watchdog_interval ms; tests
+    // with watchdog_interval=0 call it themselves. Primary process only.
+    void watchdog_tick();
+    const ResetCounters& reset_counters() const { return resets_; }
+    const std::array<Counter, hw::kResetReasonCount>& reset_baseline() const { return reset_baseline_; }
+    const Counter& reset_total_baseline() const { return reset_total_baseline_; }
 
 private:
     int bring_up();
@@ -162,6 +177,24 @@ private:
             refresh_device_counters();
     }
     static void on_alarm(void* arg);
+    // Watchdog parts (watchdog.cpp).
+    void check_keep_alive(std::uint64_t now_ns);
+    void check_tx_completions(TxQueue& q, std::uint64_t now_ns);
+    // Records a pass's time and stamps it into every Tx queue (packets leaving from now on).
+    void mark_watchdog_pass(std::uint64_t now_ns);
+    std::uint64_t outstanding_at_least_ns(std::uint16_t stamp, std::uint64_t now_ns) const;
+    void raise_reset_event();
+    // The application never handles the reset event (auto_recover=1): reset and restart here.
+    void recover_by_itself();
+    // Device bring-up and the port state that follows from it; `again` keeps what the
+    // application configured (RSS, queues) and what the counters have counted.
+    int init_device(bool again);
+    // MTU, fragment bypass, the queues' IO queues on the device, RSS; undone on failure.
+    int start_queues();
+    void stop_queues();
+    // The device reset with the latched reason and brought up again, the configuration kept.
+    int reset_device();
+    bool tx_queues_fit_device() const;
     void update_link(bool raise_event);
     std::uint16_t rss_table_size() const;
     int queue_socket(unsigned socket) const;  // SOCKET_ID_ANY: the port's NUMA node
@@ -191,6 +224,20 @@ private:
     PortCounters counters_;
     unsigned poll_interval_ms_ = 0;
     std::atomic<bool> alarm_running_{false};
+    std::atomic<std::uint32_t> alarm_generation_{0};  // a re-armed alarm leaves older callbacks unarmed
+    std::uint64_t next_poll_ns_ = 0;
+    std::uint64_t next_watchdog_ns_ = 0;
+    // Watchdog and reset state. control_lock_ keeps the watchdog off the queues while the
+    // application's control calls (start, stop, queue setup and release, reset) change them.
+    std::recursive_mutex control_lock_;
+    std::uint64_t keep_alive_epoch_ns_ = 0;  // resources clock: the last start or reset
+    static constexpr unsigned kPassTimes = 1024;  // watchdog pass times kept (resources clock)
+    std::array<std::uint64_t, kPassTimes> pass_ns_{};
+    std::uint16_t pass_ = 0;  // the last pass's number (never TxQueue::kNotInFlight)
+    std::atomic<bool> reset_event_raised_{false};
+    ResetCounters resets_;
+    std::array<Counter, hw::kResetReasonCount> reset_baseline_;
+    Counter reset_total_baseline_;
     std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
     bool frag_bypass_said_ = false;
     bool llq_mapping_said_ = false;

@@ -123,7 +123,7 @@ bool take_kept_counts(std::uint16_t port_id, rte_eth_stats& out) {
 // (which metrics it reports, ENA Express), the queue counts and the notification codes seen.
 class XstatLayout {
 public:
-    enum class Block { kGlobal, kMetric, kSrd, kRx, kTx, kConfNotification };
+    enum class Block { kGlobal, kMetric, kSrd, kRx, kTx, kConfNotification, kResetTotal, kReset };
     struct Entry {
         Block block;
         unsigned index;  // within the block (for metrics: the hw::CustomerMetric id)
@@ -139,11 +139,16 @@ public:
         rx_queues_ = port.data()->nb_rx_queues;
         tx_queues_ = port.data()->nb_tx_queues;
         conf_ = port.device().conf_notifications_seen();
+        const ResetCounters& resets = port.reset_counters();
+        reset_reasons_ = static_cast<unsigned>(std::min<std::uint64_t>(resets.seen.get(), hw::kResetReasonCount));
+        std::atomic_thread_fence(std::memory_order_acquire);
+        for (unsigned i = 0; i < reset_reasons_; ++i)
+            reset_order_[i] = resets.order[i].load(std::memory_order_relaxed);
     }
 
     unsigned size() const {
         return std::size(kGlobalNames) + metric_count_ + srd_count_ + std::size(kRxStats) * rx_queues_ +
-               std::size(kTxStats) * tx_queues_ + conf_.count;
+               std::size(kTxStats) * tx_queues_ + conf_.count + 1 + reset_reasons_;
     }
 
     // The id's entry; false when the id is beyond the layout.
@@ -166,6 +171,12 @@ public:
         id -= std::size(kTxStats) * tx_queues_;
         if (id < conf_.count)
             return out = {Block::kConfNotification, conf_.codes[id], 0}, true;
+        id -= conf_.count;
+        // Ours: the resets the port asked for, in total and per reason seen.
+        if (id == 0)
+            return out = {Block::kResetTotal, 0, 0}, true;
+        if (id - 1 < reset_reasons_)
+            return out = {Block::kReset, reset_order_[id - 1], 0}, true;
         return false;
     }
 
@@ -189,6 +200,13 @@ public:
             case Block::kConfNotification:
                 std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "conf_notification_%u", e.index);
                 break;
+            case Block::kResetTotal:
+                std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "reset_total");
+                break;
+            case Block::kReset:
+                std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "reset_%s",
+                              hw::reset_reason_name(static_cast<hw::ResetReason>(e.index)));
+                break;
         }
     }
 
@@ -199,6 +217,8 @@ private:
     unsigned rx_queues_ = 0;
     unsigned tx_queues_ = 0;
     ConfNotificationsSeen conf_;
+    unsigned reset_reasons_ = 0;
+    std::array<std::uint8_t, hw::kResetReasonCount> reset_order_{};
 };
 
 std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const StatisticsSnapshot& s,
@@ -232,6 +252,10 @@ std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const Stat
         }
         case XstatLayout::Block::kConfNotification:
             return s.conf_notifications[e.index - 1];
+        case XstatLayout::Block::kResetTotal:
+            return port.reset_counters().total.get() - port.reset_total_baseline().get();
+        case XstatLayout::Block::kReset:
+            return port.reset_counters().by_reason[e.index].get() - port.reset_baseline()[e.index].get();
     }
     return 0;
 }
@@ -277,11 +301,11 @@ int Port::refresh_device_counters() {
 }
 
 int Port::statistics_snapshot(StatisticsSnapshot& s) {
-    if (args_.stats_interval_ms == 0) {
-        // Asked for at every call: the application chose the cost, and hears when it fails.
-        if (const int rc = refresh_device_counters(); rc != 0)
-            return rc;
-    }
+    // Asked for at every call (stats_interval=0): the application chose the cost. A device that
+    // cannot answer (one waiting for its reset) leaves the device-side values as last read; the
+    // driver's own counters are what the application needs then.
+    if (args_.stats_interval_ms == 0)
+        refresh_device_counters();
     s.device = device_counters_.load();
     s.device_baseline = device_baseline_.load();
     s.globals = {counters_.watchdog_expired.get() - counters_baseline_.watchdog_expired.get(),
@@ -386,6 +410,9 @@ int Port::stats_reset() {
     const EventCounters events = device_.event_counters();
     for (unsigned i = 0; i < conf_baseline_.size(); ++i)
         conf_baseline_[i].set(events.conf_notifications[i]);
+    for (unsigned i = 0; i < hw::kResetReasonCount; ++i)
+        reset_baseline_[i].set(resets_.by_reason[i].get());
+    reset_total_baseline_.set(resets_.total.get());
     return 0;
 }
 

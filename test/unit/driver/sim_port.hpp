@@ -16,8 +16,9 @@
 namespace ena::test {
 
 // Synchronous device, no control-path alarm (no event polling, device counters read at every
-// statistics call): everything happens in the test's thread.
-inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0,stats_interval=0";
+// statistics call, no watchdog: a test runs watchdog_tick() itself): everything happens in the
+// test's thread.
+inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0,stats_interval=0,watchdog_interval=0";
 
 // A net_ena_sim vdev with its port; removed on destruction.
 class SimPort {

@@ -129,7 +129,9 @@ TEST(Xstats, EveryIdByIdAndByNameMatchesTheFullListing) {
     EXPECT_EQ(at("rx_q2_cnt"), at("rx_q0_cnt") + 2);
     EXPECT_EQ(at("rx_q0_bytes"), at("rx_q0_cnt") + kRxQueues);
     EXPECT_EQ(at("rx_q2_bad_csum") + 1, at("tx_q0_cnt"));
-    EXPECT_EQ(at("tx_q1_header_overflow") + 1, static_cast<long>(all.names.size()));
+    // Then ours at the end: the resets, in total (and per reason once one is seen).
+    EXPECT_EQ(at("tx_q1_header_overflow") + 1, at("reset_total"));
+    EXPECT_EQ(at("reset_total") + 1, static_cast<long>(all.names.size()));
 
     // ethdev's rx_qN_bytes and the driver's (upstream's name) are one counter: equal.
     for (unsigned q = 0; q < kRxQueues; ++q) {
@@ -207,7 +209,7 @@ TEST(Xstats, ResetZeroesCountersAndSparesGauges) {
 // fast as it can. Driver-side counters are read as they stand and device-side ones from the
 // snapshot (refreshed every stats_interval ms, here longer than the test): no admin command.
 TEST(Xstats, ReadingFromAnotherThreadDuringForwardingIsConsistentAndIssuesNoAdminCommand) {
-    auto port = multi_queue_port("engine=sync,control_path_poll_interval=0,stats_interval=60000");
+    auto port = multi_queue_port("engine=sync,control_path_poll_interval=0,stats_interval=60000,watchdog_interval=0");
     ASSERT_NE(port, nullptr);
     const std::uint64_t admin_before = port->driver()->device().admin().stats().submitted;
 

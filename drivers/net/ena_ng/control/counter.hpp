@@ -28,6 +28,17 @@ private:
     alignas(std::atomic_ref<std::uint64_t>::required_alignment) mutable std::uint64_t value_ = 0;
 };
 
+// A plain field that one thread writes and another reads (e.g. the datapath's Tx stamps the
+// watchdog scans): relaxed atomic access, plain moves on x86.
+template <typename T>
+inline T load_relaxed(const T& field) {
+    return std::atomic_ref<T>(const_cast<T&>(field)).load(std::memory_order_relaxed);
+}
+template <typename T>
+inline void store_relaxed(T& field, T value) {
+    std::atomic_ref<T>(field).store(value, std::memory_order_relaxed);
+}
+
 // A value of plain 64-bit words that one writer replaces whole while readers copy it: a
 // sequence lock. Readers never block the writer; a read that overlaps a write is retried.
 template <typename T>

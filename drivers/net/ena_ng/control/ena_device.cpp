@@ -23,7 +23,11 @@ constexpr unsigned kMaxDmaWidth = 48;
 constexpr std::uint32_t kWantedAenqGroups =
     hw::aenq_group_bit(hw::AenqGroup::kLinkChange) | hw::aenq_group_bit(hw::AenqGroup::kFatalError) |
     hw::aenq_group_bit(hw::AenqGroup::kWarning) | hw::aenq_group_bit(hw::AenqGroup::kNotification) |
-    hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications);
+    hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications) |
+    hw::aenq_group_bit(hw::AenqGroup::kDeviceRequestReset);
+
+// DPDK's ENA PMD waits this long for a keep-alive when the device gives no hint.
+constexpr unsigned kDefaultKeepAliveTimeoutMs = 3000;
 
 }  // namespace
 
@@ -31,7 +35,8 @@ int EnaDevice::init(std::uint16_t slot, const InitOptions& options) {
     shutdown();
     resources_ = ResourcesRef(slot);
     features_ = DeviceFeatures{};
-    tally_.clear();
+    if (!options.keep_event_counts)
+        tally_.clear();
     link_up_.store(true, std::memory_order_release);
     reset_request_.store(kNoResetRequest, std::memory_order_release);
     const int rc = bring_up(options);
@@ -124,10 +129,10 @@ int EnaDevice::bring_up(const InitOptions& options) {
     return 0;
 }
 
-void EnaDevice::shutdown() {
+void EnaDevice::shutdown(hw::ResetReason reason) {
     if (registers_ready_) {
         // Stop the device from writing host memory (AENQ, completions) before it is freed.
-        reset(hw::ResetReason::kNormal);
+        reset(reason);
         admin_.abort();
     }
     events_.release();
@@ -143,11 +148,25 @@ void EnaDevice::shutdown() {
     initialised_ = false;
 }
 
-void EnaDevice::request_reset(hw::ResetReason reason) {
+void EnaDevice::request_reset(hw::ResetReason reason, const char* why) {
     std::uint32_t expected = kNoResetRequest;
     if (reset_request_.compare_exchange_strong(expected, static_cast<std::uint32_t>(reason), std::memory_order_acq_rel))
-        log(g_log_driver, RTE_LOG_ERR, "%s: device reset needed (reason %u); call rte_eth_dev_reset()", resources().name,
-            static_cast<unsigned>(reason));
+        log(g_log_driver, RTE_LOG_ERR, "%s: device reset needed, reason %s%s%s", resources().name,
+            hw::reset_reason_name(reason), why != nullptr ? ": " : "", why != nullptr ? why : "");
+}
+
+unsigned EnaDevice::keep_alive_timeout_ms() const {
+    if (!(features_.aenq_enabled_groups & hw::aenq_group_bit(hw::AenqGroup::kKeepAlive)))
+        return 0;
+    const std::uint16_t hint = features_.hints.driver_watchdog_timeout;
+    if (hint == hw::kHwHintNoTimeout)
+        return 0;
+    return hint != 0 ? hint : kDefaultKeepAliveTimeoutMs;
+}
+
+bool EnaDevice::fatal_error_status() {
+    const std::uint32_t status = registers_.read(hw::reg::kDevSts);
+    return status != hw::kRegisterReadFailed && hw::dev_sts::FatalError::get(status) != 0;
 }
 
 int EnaDevice::wait_for_reset_state(std::uint32_t timeout_100ms, bool in_progress) {
@@ -507,7 +526,7 @@ EventSummary EnaDevice::process_events() {
 
 void EnaDevice::EventTally::clear() {
     for (Counter* c : {&keep_alives, &last_keep_alive_ns, &rx_drops, &tx_drops, &rx_overruns, &link_changes,
-                       &fatal_errors, &warnings, &notifications, &unknown_events, &conf_codes_seen})
+                       &fatal_errors, &reset_requests, &warnings, &notifications, &unknown_events, &conf_codes_seen})
         c->set(0);
     for (Counter& c : conf_notifications)
         c.set(0);
@@ -522,6 +541,7 @@ EventCounters EnaDevice::event_counters() const {
     out.rx_overruns = tally_.rx_overruns.get();
     out.link_changes = tally_.link_changes.get();
     out.fatal_errors = tally_.fatal_errors.get();
+    out.reset_requests = tally_.reset_requests.get();
     out.warnings = tally_.warnings.get();
     out.notifications = tally_.notifications.get();
     out.unknown_events = tally_.unknown_events.get();
@@ -608,8 +628,12 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
         }
         case hw::AenqGroup::kFatalError:
             ++tally_.fatal_errors;
-            log(g_log_driver, RTE_LOG_ERR, "%s: device reported a fatal error (syndrome 0x%x)", name,
-                entry.common.syndrome);
+            // The ENA interface names no reset reason for a device's own fatal error.
+            request_reset(hw::ResetReason::kGeneric, "the device reported a fatal error (FATAL_ERROR event)");
+            break;
+        case hw::AenqGroup::kDeviceRequestReset:
+            ++tally_.reset_requests;
+            request_reset(hw::ResetReason::kDeviceRequest, "the device asked for it (DEVICE_REQUEST_RESET event)");
             break;
         case hw::AenqGroup::kWarning:
             ++tally_.warnings;
@@ -624,9 +648,10 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
                     entry.common.syndrome);
             break;
         default:
+            // Whatever the device writes here is only counted and named: once loudly, then quietly.
+            log(g_log_driver, tally_.unknown_events.get() == 0 ? RTE_LOG_WARNING : RTE_LOG_DEBUG,
+                "%s: unexpected AENQ event group %u (syndrome 0x%x)", name, entry.common.group, entry.common.syndrome);
             ++tally_.unknown_events;
-            log(g_log_driver, RTE_LOG_WARNING, "%s: unexpected AENQ event group %u (syndrome 0x%x)", name,
-                entry.common.group, entry.common.syndrome);
             break;
     }
 }

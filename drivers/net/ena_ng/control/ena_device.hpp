@@ -39,6 +39,7 @@ struct HostDescription {
 struct InitOptions {
     LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
     HostDescription host;
+    bool keep_event_counts = false;  // bring-up after a reset: what the events counted carries on
 };
 
 // Everything bring-up learned and decided.
@@ -103,6 +104,7 @@ struct EventCounters {
     std::uint64_t rx_overruns = 0;
     std::uint64_t link_changes = 0;
     std::uint64_t fatal_errors = 0;
+    std::uint64_t reset_requests = 0;  // DEVICE_REQUEST_RESET events
     std::uint64_t warnings = 0;
     std::uint64_t notifications = 0;
     std::uint64_t unknown_events = 0;
@@ -136,9 +138,9 @@ public:
     // Full bring-up of the device whose resources this process keeps in `slot`
     // (process_resources). On failure everything allocated is released again.
     int init(std::uint16_t slot, const InitOptions& options);
-    // Stops the device from writing host memory (reset), then frees every DMA buffer. Safe to
-    // call twice and after a failed init.
-    void shutdown();
+    // Stops the device from writing host memory (a reset with `reason`, which tells the device
+    // why), then frees every DMA buffer. Safe to call twice and after a failed init.
+    void shutdown(hw::ResetReason reason = hw::ResetReason::kNormal);
     bool initialised() const { return initialised_; }
 
     // Device reset through DEV_CTL, waiting for the device with its advertised timeout. Leaves
@@ -150,14 +152,23 @@ public:
     RegisterAccess& registers() { return registers_; }
     AdminQueue& admin() { return admin_; }
 
-    // The datapath met a device it cannot trust (a bad request id, a malformed completion).
-    // Latches the first reason and logs it once; recovery is the application's
-    // rte_eth_dev_reset(). Safe from any thread.
-    void request_reset(hw::ResetReason reason);
+    // Something needs the device reset: the datapath met a device it cannot trust (a bad
+    // request id, a malformed completion), the watchdog found it silent, or the device asked.
+    // Latches the first reason and logs it once, with `why`; the port raises the reset event.
+    // Safe from any thread.
+    void request_reset(hw::ResetReason reason, const char* why = nullptr);
     bool reset_requested() const { return reset_request_.load(std::memory_order_acquire) != kNoResetRequest; }
     hw::ResetReason requested_reset_reason() const {
         return static_cast<hw::ResetReason>(reset_request_.load(std::memory_order_acquire));
     }
+
+    // --- health (the watchdog's questions) ---
+    // Milliseconds without a keep-alive after which the device counts as gone: the device's
+    // hint, else 3000 as in DPDK's ENA PMD; 0 when the device sends none (no KEEP_ALIVE group,
+    // or its hint says "no timeout").
+    unsigned keep_alive_timeout_ms() const;
+    // DEV_STS says the device hit a fatal error (false also when the register cannot be read).
+    bool fatal_error_status();
 
     // --- events ---
     EventSummary process_events();
@@ -229,7 +240,7 @@ private:
     // Written only by the event handler (process_events is serialized), read by anyone.
     struct EventTally {
         Counter keep_alives, last_keep_alive_ns, rx_drops, tx_drops, rx_overruns, link_changes, fatal_errors,
-            warnings, notifications, unknown_events;
+            reset_requests, warnings, notifications, unknown_events;
         std::array<Counter, 64> conf_notifications;  // index = code - 1
         Counter conf_codes_seen;                     // how many of conf_order are valid
         std::array<std::atomic<std::uint8_t>, 64> conf_order{};

@@ -87,6 +87,9 @@ void IoQueue::destroy() {
 TxQueue::~TxQueue() {
     stop();
     rte_free(units);
+    rte_free(sent_tick);
+    rte_free(missed_tick);
+    rte_free(completed_mark);
 }
 
 int TxQueue::allocate() {
@@ -95,7 +98,10 @@ int TxQueue::allocate() {
     int rc = IoQueue::allocate(config.index, depth, config.socket, sq_bytes, std::size_t{depth} * sizeof(hw::TxCompletion));
     if (rc == 0) {
         units = array_on_socket<std::uint16_t>(depth, config.socket);
-        if (units == nullptr)
+        sent_tick = array_on_socket<std::uint16_t>(depth, config.socket);
+        missed_tick = array_on_socket<std::uint16_t>(depth, config.socket);
+        completed_mark = array_on_socket<std::uint16_t>(depth, config.socket);
+        if (units == nullptr || sent_tick == nullptr || missed_tick == nullptr || completed_mark == nullptr)
             rc = -ENOMEM;
     }
     return rc;
@@ -110,9 +116,14 @@ int TxQueue::start() {
     next_to_use = 0;
     next_to_clean = 0;
     entries_since_doorbell = 0;
-    halted = false;
-    for (std::uint16_t i = 0; i < config.depth; ++i)
+    store_relaxed(halted, false);
+    missed_reported = false;
+    for (std::uint16_t i = 0; i < config.depth; ++i) {
         units[i] = 0;
+        store_relaxed(sent_tick[i], kNotInFlight);
+        missed_tick[i] = 0;
+        completed_mark[i] = kNotInFlight;
+    }
     IoQueueSpec spec;
     spec.direction = hw::SqDirection::kTx;
     spec.depth = config.depth;
@@ -150,7 +161,7 @@ int RxQueue::start() {
     cq_head = 0;
     next_to_use = 0;
     next_to_clean = 0;
-    halted = false;
+    store_relaxed(halted, false);
     IoQueueSpec spec;
     spec.direction = hw::SqDirection::kRx;
     spec.depth = config.depth;

@@ -137,6 +137,15 @@ public:
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     bool header_overflow_reported = false;
     std::uint16_t* units = nullptr;   // ring units each request id holds, indexed by request id
+    // Missing-completion watch (watchdog.cpp): the datapath stamps each request id with the
+    // watchdog's tick when it hands the packet over and clears the stamp at its completion; the
+    // watchdog, the only other party, finds the packets outstanding longer than miss_txc_to.
+    static constexpr std::uint16_t kNotInFlight = 0xFFFF;  // a tick never takes this value
+    std::uint16_t* sent_tick = nullptr;    // depth entries (shared with the watchdog)
+    std::uint16_t watch_tick = 0;          // the watchdog writes it; read once per burst
+    std::uint16_t* missed_tick = nullptr;  // the watchdog's: stamp + 1 of a packet counted missing
+    std::uint16_t* completed_mark = nullptr;  // the watchdog's: pass in which it saw the completion
+    bool missed_reported = false;          // the watchdog said so once for this start
     TxQueueStats stats;
     TxQueueStats baseline;  // the counters at the last statistics reset (control path)
 

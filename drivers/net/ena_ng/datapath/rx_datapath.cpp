@@ -119,7 +119,7 @@ inline void advance_cq(RxQueue& q) { ++q.cq_head; }
 // waits for a reset.
 void halt(RxQueue& q, hw::ResetReason reason) {
     ++q.stats.errors;
-    q.halted = true;
+    store_relaxed(q.halted, true);
     q.device->request_reset(reason);
 }
 
@@ -242,7 +242,7 @@ int receive_chain(RxQueue& q, const RxCompletion* ring, std::uint32_t mbz, rte_m
 template <bool kChecksum, bool kHash>
 std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     RxQueue& q = *static_cast<RxQueue*>(queue);
-    if (unlikely(q.halted))
+    if (unlikely(load_relaxed(q.halted)))
         return 0;
     const auto* ring = q.cq_ring.as<RxCompletion>();
     const std::uint32_t mbz = q.config.check_mbz ? rxc::kMbzMask : 0;
@@ -286,7 +286,7 @@ std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     }
     q.stats.packets += received;
     q.stats.bytes += bytes;
-    if (q.free_slots() >= q.config.free_threshold && !q.halted)
+    if (q.free_slots() >= q.config.free_threshold && !load_relaxed(q.halted))
         refill(q, q.free_slots());
     return received;
 }

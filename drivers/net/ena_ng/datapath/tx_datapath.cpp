@@ -63,11 +63,12 @@ inline void free_batch(rte_mbuf** batch, unsigned count, bool fast_free) {
 // Frees up to `budget` completed packets; returns how many. Ring positions live in locals for
 // the loop (the uint16_t stores into the request-id list could otherwise alias them).
 std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
-    if (unlikely(q.halted))
+    if (unlikely(load_relaxed(q.halted)))
         return 0;
     const auto* ring = q.cq_ring.as<hw::TxCompletion>();
     rte_mbuf** const mbufs = q.mbufs;
     const std::uint16_t* const units = q.units;
+    std::uint16_t* const sent_tick = q.sent_tick;
     std::uint16_t* const free_req_ids = q.free_req_ids;
     const std::uint16_t mask = q.mask;
     const std::uint16_t depth = q.config.depth;
@@ -90,12 +91,13 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
         // counted, and the queue stops using the device's answers until it is reset.
         if (unlikely(req_id >= depth || mbufs[req_id] == nullptr)) {
             ++q.stats.bad_req_id;
-            q.halted = true;
+            store_relaxed(q.halted, true);
             q.device->request_reset(hw::ResetReason::kInvalidTxReqId);
             break;
         }
         rte_mbuf* m = mbufs[req_id];
         mbufs[req_id] = nullptr;
+        store_relaxed(sent_tick[req_id], TxQueue::kNotInFlight);
         released = static_cast<std::uint16_t>(released + units[req_id]);
         free_req_ids[next_to_clean & mask] = req_id;
         ++next_to_clean;
@@ -111,7 +113,7 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
             batched = 0;
         }
     }
-    q.cq_head = head;
+    store_relaxed(q.cq_head, head);  // the watchdog peeks past it
     q.next_to_clean = next_to_clean;
     q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
     free_batch(batch, batched, fast_free);
@@ -318,6 +320,8 @@ struct LlqRing {
     std::uint8_t* base;
     rte_mbuf** mbufs;
     std::uint16_t* units;
+    std::uint16_t* sent_tick;
+    std::uint16_t tick;
     const std::uint16_t* free_req_ids;
     std::uint16_t mask;
     std::uint16_t depth;
@@ -330,7 +334,8 @@ struct LlqRing {
     unsigned descs_before_header;
 
     explicit LlqRing(const TxQueue& q)
-        : base(q.io.llq_descriptors), mbufs(q.mbufs), units(q.units), free_req_ids(q.free_req_ids), mask(q.mask),
+        : base(q.io.llq_descriptors), mbufs(q.mbufs), units(q.units), sent_tick(q.sent_tick),
+          tick(load_relaxed(q.watch_tick)), free_req_ids(q.free_req_ids), mask(q.mask),
           depth(q.config.depth), entry_size(q.config.llq_layout.entry_size), header_offset(q.config.llq_layout.header_offset()),
           header_room(q.config.max_header_size), budget(q.config.max_entries_per_burst),
           meta_always(q.config.disable_meta_caching), l4_csum_partial(q.config.l4_csum_partial),
@@ -390,6 +395,7 @@ template <bool kOffloads>
     ++c.next_to_use;
     ring.mbufs[req_id] = m;
     ring.units[req_id] = 1;
+    store_relaxed(ring.sent_tick[req_id], ring.tick);
 
     using namespace hw::tx_desc;
     std::uint8_t* entry = ring.base + static_cast<std::size_t>(c.tail & ring.mask) * ring.entry_size;
@@ -472,6 +478,7 @@ template <TxPlacement kPlacement, bool kOffloads>
     ++q.next_to_use;
     q.mbufs[req_id] = m;
     q.units[req_id] = units;
+    store_relaxed(q.sent_tick[req_id], load_relaxed(q.watch_tick));
 
     const std::uint16_t start = q.sq_tail;
     unsigned index = 0;
@@ -551,7 +558,7 @@ std::uint16_t llq_burst(TxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
 template <TxPlacement kPlacement, bool kOffloads>
 std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
-    if (unlikely(q.halted))
+    if (unlikely(load_relaxed(q.halted)))
         return 0;
     if (q.free_units() < q.config.free_threshold)
         process_completions(q, q.config.depth);
@@ -659,7 +666,7 @@ int tx_descriptor_status(void* queue, std::uint16_t offset) {
     // give back, in order: the unit `offset` past the tail is done once that many are.
     std::uint32_t done = q.free_units();
     const auto* ring = q.cq_ring.as<const hw::TxCompletion>();
-    for (std::uint16_t head = q.cq_head; done <= offset && !q.halted; ++head) {
+    for (std::uint16_t head = q.cq_head; done <= offset && !load_relaxed(q.halted); ++head) {
         const volatile hw::TxCompletion& c = ring[head & q.mask];
         if (hw::tx_completion::Phase::get(c.flags) != hw::ring_phase(head, q.config.depth))
             break;

@@ -2,6 +2,10 @@
 // All registers are 32 bits wide, little-endian.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <string_view>
+
 #include "bits.hpp"
 
 namespace ena::hw {
@@ -150,6 +154,20 @@ enum class ResetReason : std::uint32_t {
     kMissingFirstInterrupt = 20,
 };
 inline constexpr std::uint32_t kResetReasonCount = 21;
+
+// Each reason's name as the driver's logs and xstats (reset_<name>) spell it.
+inline constexpr std::array<const char*, kResetReasonCount> kResetReasonNames = {
+    "normal",          "keep_alive_timeout",   "admin_timeout",         "missing_tx_completion",
+    "invalid_rx_req_id", "invalid_tx_req_id", "too_many_rx_descs",     "init_error",
+    "driver_invalid_state", "os_trigger",     "os_netdev_watchdog",    "shutdown",
+    "user_trigger",    "generic",             "missing_interrupt",     "suspected_poll_starvation",
+    "rx_descriptor_malformed", "tx_descriptor_malformed", "missing_admin_interrupt", "device_request",
+    "missing_first_interrupt"};
+constexpr const char* reset_reason_name(ResetReason reason) {
+    const auto i = static_cast<std::uint32_t>(reason);
+    return i < kResetReasonCount ? kResetReasonNames[i] : "unknown";
+}
+static_assert(std::string_view(reset_reason_name(ResetReason::kMissingFirstInterrupt)) == "missing_first_interrupt");
 
 // DEV_CTL value that starts a reset for `reason`. Its low nibble goes in ResetReason; with the
 // EXTENDED_RESET_REASONS capability the rest goes in ResetReasonExt, without it a reason that

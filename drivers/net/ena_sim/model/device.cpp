@@ -458,6 +458,11 @@ std::uint32_t Device::last_reset_reason() const {
     return impl_->core.last_reset_reason;
 }
 
+std::vector<std::uint32_t> Device::reset_reasons() const {
+    std::lock_guard lock(impl_->core.process_mutex);
+    return impl_->core.reset_reasons;
+}
+
 std::optional<hw::HostInfo> Device::host_info() const {
     std::lock_guard lock(impl_->core.process_mutex);
     return impl_->core.host_info;

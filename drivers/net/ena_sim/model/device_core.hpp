@@ -144,6 +144,7 @@ struct DeviceCore {
     std::uint64_t host_info_address = 0;
     bool frag_bypass = false;
     std::uint32_t last_reset_reason = 0;
+    std::vector<std::uint32_t> reset_reasons;  // every DEV_RESET's reason, oldest first (the last 64)
 
     std::atomic<bool> link_up;
     std::atomic<bool> fatal_error{false};

@@ -305,6 +305,9 @@ public:
     std::uint32_t mtu() const;  // last MTU the driver set (0 = never set)
     // Reason the driver wrote with the last DEV_RESET (low nibble | extended nibble << 4).
     std::uint32_t last_reset_reason() const;
+    // The reason of every reset the driver started, oldest first (the last 64): a driver that
+    // recovers sends its reason, then NORMAL for the bring-up that follows.
+    std::vector<std::uint32_t> reset_reasons() const;
     std::optional<hw::HostInfo> host_info() const;    // HostInfo page read at HOST_ATTR_CONFIG
     std::optional<hw::LlqLayout> llq_layout() const;  // negotiated with SET_FEATURE LLQ
     bool frag_bypass() const;

@@ -85,6 +85,9 @@ bool Device::Impl::handle_dev_ctl() {
         in_reset = true;
         core.readless_address = detail::DeviceCore::kNoReadlessAddress;
         core.last_reset_reason = reset_reason_code(ctl);
+        if (core.reset_reasons.size() == 64)
+            core.reset_reasons.erase(core.reset_reasons.begin());
+        core.reset_reasons.push_back(core.last_reset_reason);
         core.registers.store(reg::kDevSts, dev_sts::ResetInProgress::kMask);
     } else {
         complete_reset();

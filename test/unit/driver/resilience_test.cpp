@@ -1,0 +1,269 @@
+// Resilience: for each fault the simulated device can show, the watchdog (run pass by pass in
+// virtual time) or the datapath detects it within its timeout, the matching counter moves, the
+// application gets RTE_ETH_EVENT_INTR_RESET once, the device sees the right reset reason, and
+// rte_eth_dev_reset() + rte_eth_dev_start() bring traffic back with every mbuf back in its pool.
+#include <gtest/gtest.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "frames.hpp"
+#include "sim_port.hpp"
+
+namespace ena::test {
+namespace {
+
+using ena::sim::Fault;
+using ResetReason = ena::hw::ResetReason;
+
+constexpr std::uint64_t kMs = 1'000'000;
+constexpr unsigned kPassMs = 100;  // the watchdog pass these tests run by hand
+
+int count_reset_event(std::uint16_t, rte_eth_event_type, void* arg, void*) {
+    ++*static_cast<std::atomic<unsigned>*>(arg);
+    return 0;
+}
+
+std::uint64_t xstat(std::uint16_t port, const std::string& name) {
+    std::uint64_t id = 0, value = 0;
+    if (rte_eth_xstats_get_id_by_name(port, name.c_str(), &id) != 0)
+        return ~0ull;
+    rte_eth_xstats_get_by_id(port, &id, &value, 1);
+    return value;
+}
+
+// A started port on a loopback wire (synchronous device, no alarm: the test runs the watchdog
+// and moves the device's clock).
+class Recovery : public testing::Test {
+protected:
+    void SetUp() override { open(""); }
+    void TearDown() override {
+        if (port_ != nullptr)
+            rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_);
+    }
+
+    void open(const std::string& extra) {
+        if (port_ != nullptr)
+            rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_);
+        port_ = SimPort::create(std::string(kSyncArgs) + ",wire=loopback" + extra);
+        ASSERT_NE(port_, nullptr);
+        ASSERT_EQ(port_->configure_and_start(1, 1), 0);
+        ASSERT_EQ(rte_eth_dev_callback_register(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_), 0);
+        ASSERT_EQ(round_trip(8), 8u);
+        pool_baseline_ = rte_mempool_avail_count(test_pool());
+    }
+
+    sim::Device& device() { return *port_->device; }
+    void pass() { port_->driver()->watchdog_tick(); }
+    // Moves the device's clock in watchdog passes until the reset event arrives or `limit_ms`
+    // have gone by; returns the virtual milliseconds it took (limit_ms + 1: never).
+    unsigned run_until_event(unsigned limit_ms) {
+        for (unsigned ms = 0; ms <= limit_ms; ms += kPassMs) {
+            pass();
+            if (events_.load() != 0)
+                return ms;
+            device().advance_time(kPassMs * kMs);
+        }
+        return limit_ms + 1;
+    }
+
+    unsigned round_trip(unsigned count, unsigned frame = 128) {
+        std::vector<rte_mbuf*> burst;
+        for (unsigned i = 0; i < count; ++i) {
+            FrameSpec spec;
+            spec.size = frame;
+            spec.src_port = static_cast<std::uint16_t>(3000 + i);
+            burst.push_back(make_chain(test_pool(), make_frame(spec), 1));
+        }
+        unsigned sent = 0;
+        while (sent < count) {
+            const std::uint16_t n = rte_eth_tx_burst(port_->id, 0, burst.data() + sent,
+                                                     static_cast<std::uint16_t>(std::min(32u, count - sent)));
+            if (n == 0)
+                break;
+            sent += n;
+        }
+        for (unsigned i = sent; i < count; ++i)
+            rte_pktmbuf_free(burst[i]);
+        unsigned received = 0;
+        rte_mbuf* got[64];
+        for (std::uint16_t n; (n = rte_eth_rx_burst(port_->id, 0, got, 64)) != 0;) {
+            received += n;
+            rte_pktmbuf_free_bulk(got, n);
+        }
+        return received;
+    }
+
+    // The event came once, the device saw `reason`, and reset + start bring traffic back within
+    // 2 s with the pool whole again.
+    void expect_recovery(ResetReason reason) {
+        for (int i = 0; i < 5; ++i)
+            pass();
+        EXPECT_EQ(events_.load(), 1u) << "the reset event must reach the application once";
+        EXPECT_EQ(xstat(port_->id, std::string("reset_") + hw::reset_reason_name(reason)), 1u);
+        EXPECT_EQ(xstat(port_->id, "reset_total"), 1u);
+        const auto event_at = std::chrono::steady_clock::now();
+        ASSERT_EQ(rte_eth_dev_reset(port_->id), 0);
+        const std::vector<std::uint32_t> reasons = device().reset_reasons();
+        ASSERT_GE(reasons.size(), 2u);
+        EXPECT_EQ(reasons[reasons.size() - 2], static_cast<std::uint32_t>(reason))
+            << "the reset the driver started after the event must carry its reason";
+        EXPECT_EQ(reasons.back(), 0u);  // then NORMAL for the bring-up, as every ENA driver does
+        ASSERT_EQ(rte_eth_dev_start(port_->id), 0);
+        EXPECT_EQ(round_trip(32), 32u) << "no traffic after the reset";
+        EXPECT_LT(std::chrono::steady_clock::now() - event_at, std::chrono::seconds(2));
+        EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_baseline_) << "mbufs not back in the pool";
+        // Nothing more to report: no further event.
+        for (int i = 0; i < 5; ++i)
+            pass();
+        EXPECT_EQ(events_.load(), 1u);
+    }
+
+    std::unique_ptr<SimPort> port_;
+    std::atomic<unsigned> events_{0};
+    unsigned pool_baseline_ = 0;
+};
+
+TEST_F(Recovery, KeepAliveStopsIsFoundAfterItsTimeout) {
+    device().inject_fault(Fault::kKeepAliveStop, sim::kFaultForever);
+    const unsigned found_ms = run_until_event(6000);
+    EXPECT_GE(found_ms, 2000u) << "found before the 3 s timeout could have passed";
+    EXPECT_LE(found_ms, 3000u + 1000u + 2 * kPassMs) << "keep-alives every second, timeout 3 s";
+    EXPECT_EQ(xstat(port_->id, "wd_expired"), 1u);
+    device().inject_fault(Fault::kKeepAliveStop, 0);  // the device is healthy again after its reset
+    expect_recovery(ResetReason::kKeepAliveTimeout);
+    EXPECT_EQ(xstat(port_->id, "wd_expired"), 1u);  // counters carry over the reset
+}
+
+TEST_F(Recovery, MissingTxCompletionsAreCountedOnceEachAndResetAboveTheThreshold) {
+    device().inject_fault(Fault::kMissingTxCompletion, 300);
+    round_trip(300);  // delivered, but the device writes none of their completions
+    const unsigned found_ms = run_until_event(8000);
+    EXPECT_GT(found_ms, 5000u - kPassMs) << "miss_txc_to is 5 s";
+    EXPECT_LE(found_ms, 5000u + 2 * kPassMs);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 300u);
+    expect_recovery(ResetReason::kMissingTxCompletion);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 300u);
+}
+
+TEST_F(Recovery, AFewMissingTxCompletionsAreCountedWithoutAReset) {
+    device().inject_fault(Fault::kMissingTxCompletion, 3);
+    round_trip(20);
+    EXPECT_EQ(run_until_event(7000), 7001u);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 3u);
+    EXPECT_EQ(events_.load(), 0u);
+}
+
+TEST_F(Recovery, TrafficThatKeepsFlowingIsNeverMissing) {
+    // Packets leave between every two passes, and the last ones' completions are left unread
+    // (an application that stops sending reads none): none counts as missing.
+    for (unsigned ms = 0; ms < 8000; ms += kPassMs) {
+        ASSERT_EQ(round_trip(64), 64u);
+        pass();
+        device().advance_time(kPassMs * kMs);
+    }
+    for (int i = 0; i < 80; ++i) {
+        pass();
+        device().advance_time(kPassMs * kMs);
+    }
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 0u);
+    EXPECT_EQ(events_.load(), 0u);
+}
+
+TEST_F(Recovery, MissTxcToZeroTurnsTheCheckOff) {
+    open(",miss_txc_to=0");
+    device().inject_fault(Fault::kMissingTxCompletion, 300);
+    round_trip(300);
+    EXPECT_EQ(run_until_event(8000), 8001u);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 0u);
+}
+
+TEST_F(Recovery, ATxCompletionWithAnOutOfRangeRequestIdResetsAtOnce) {
+    device().inject_fault(Fault::kBadTxReqId, 1);
+    round_trip(1);
+    rte_eth_tx_done_cleanup(port_->id, 0, 0);  // the driver reads the completion
+    EXPECT_EQ(run_until_event(1000), 0u);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_bad_req_id"), 1u);
+    expect_recovery(ResetReason::kInvalidTxReqId);
+}
+
+TEST_F(Recovery, AnAdminCommandWithoutCompletionResets) {
+    device().inject_fault(Fault::kAdminNoCompletion, 1);
+    EXPECT_NE(rte_eth_dev_set_mtu(port_->id, 1600), 0);  // SET_FEATURE MTU, which never completes
+    EXPECT_EQ(run_until_event(1000), 0u);
+    expect_recovery(ResetReason::kAdminTimeout);
+}
+
+TEST_F(Recovery, ARegisterReadWithoutAnswerResets) {
+    device().inject_fault(Fault::kReadlessNoAnswer, 1);
+    EXPECT_EQ(run_until_event(1000), 0u);  // the watchdog's own DEV_STS read
+    expect_recovery(ResetReason::kGeneric);
+}
+
+TEST_F(Recovery, AnRxFrameOverMoreDescriptorsThanAllowedResets) {
+    device().inject_fault(Fault::kTooManyRxDescs, 1);
+    round_trip(1, 1000);
+    EXPECT_EQ(run_until_event(1000), 0u);
+    EXPECT_EQ(xstat(port_->id, "rx_q0_bad_desc_num"), 1u);
+    expect_recovery(ResetReason::kTooManyRxDescs);
+}
+
+TEST_F(Recovery, StartIsRefusedWhileAResetIsPending) {
+    device().inject_fault(Fault::kBadTxReqId, 1);
+    round_trip(1);
+    rte_eth_tx_done_cleanup(port_->id, 0, 0);
+    ASSERT_EQ(run_until_event(1000), 0u);
+    ASSERT_EQ(rte_eth_dev_stop(port_->id), 0);
+    EXPECT_NE(rte_eth_dev_start(port_->id), 0);
+    ASSERT_EQ(rte_eth_dev_reset(port_->id), 0);
+    EXPECT_EQ(rte_eth_dev_start(port_->id), 0);
+    EXPECT_EQ(round_trip(8), 8u);
+}
+
+TEST_F(Recovery, TheConfigurationSurvivesTheReset) {
+    // Two queues, RSS over them, a jumbo MTU: all kept by rte_eth_dev_reset.
+    port_.reset();
+    port_ = SimPort::create(std::string(kSyncArgs) + ",wire=loopback");
+    ASSERT_NE(port_, nullptr);
+    rte_eth_conf conf{};
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+    ASSERT_EQ(port_->configure(2, 2, conf), 0);
+    ASSERT_EQ(rte_eth_dev_set_mtu(port_->id, 9000), 0);
+    ASSERT_EQ(port_->setup_queues(2, 2), 0);
+    ASSERT_EQ(rte_eth_dev_start(port_->id), 0);
+    rte_eth_rss_reta_entry64 reta[2]{};
+    reta[0].mask = reta[1].mask = ~0ull;
+    for (unsigned i = 0; i < 64; ++i)
+        reta[0].reta[i] = reta[1].reta[i] = 1;  // everything to queue 1
+    ASSERT_EQ(rte_eth_dev_rss_reta_update(port_->id, reta, 128), 0);
+    ASSERT_EQ(rte_eth_dev_stop(port_->id), 0);
+    ASSERT_EQ(rte_eth_dev_reset(port_->id), 0);
+    ASSERT_EQ(rte_eth_dev_start(port_->id), 0);
+    EXPECT_EQ(device().mtu(), 9000u);
+    rte_eth_rss_reta_entry64 back[2]{};
+    back[0].mask = back[1].mask = ~0ull;
+    ASSERT_EQ(rte_eth_dev_rss_reta_query(port_->id, back, 128), 0);
+    for (unsigned i = 0; i < 64; ++i)
+        EXPECT_EQ(back[0].reta[i], 1u);
+    rte_eth_dev_info info{};
+    ASSERT_EQ(rte_eth_dev_info_get(port_->id, &info), 0);
+    EXPECT_EQ(info.nb_rx_queues, 2u);
+    // A 4000-byte frame to queue 1.
+    FrameSpec spec;
+    spec.size = 4000;
+    rte_mbuf* m = make_chain(test_pool(), make_frame(spec), 2);
+    ASSERT_EQ(rte_eth_tx_burst(port_->id, 0, &m, 1), 1);
+    rte_mbuf* got[4];
+    EXPECT_EQ(rte_eth_rx_burst(port_->id, 1, got, 4), 1);
+    rte_pktmbuf_free(got[0]);
+}
+
+}  // namespace
+}  // namespace ena::test
