@@ -9,6 +9,7 @@
 #include <rte_thash.h>
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -513,6 +514,79 @@ TEST(RxErrors, StaleOrOutOfRangeRequestIdsNeverYieldAnMbuf) {
         EXPECT_EQ(rte_eth_rx_burst(port->id, 0, out, 8), 0);
         EXPECT_EQ(xstat(port->id, "rx_q0_bad_req_id"), 1u);
     }
+}
+
+// Each value of an Rx completion the device writes, out of bounds: never an mbuf that lies,
+// always the matching counter and reset reason, the queue halted.
+struct RxForgery {
+    const char* label;
+    std::function<void(hw::RxCompletion&, const ng::RxQueue&)> forge;
+    const char* counter;
+    hw::ResetReason reason;
+};
+
+class RxCompletionBounds : public testing::TestWithParam<RxForgery> {};
+
+TEST_P(RxCompletionBounds, AnOutOfBoundsValueIsCaughtBeforeUse) {
+    const RxForgery& f = GetParam();
+    auto port = loop_port("");
+    ASSERT_NE(port, nullptr);
+    ng::RxQueue& rx = *port->driver()->rx_queue(0);
+    // A valid completion for a posted buffer, then the forgery on top.
+    auto* ring = rx.cq_ring.as<hw::RxCompletion>();
+    hw::RxCompletion c{};
+    c.length = 64;
+    c.req_id = rx.free_req_ids[rx.next_to_clean & rx.mask];  // the next buffer the device would fill
+    ASSERT_NE(rx.mbufs[c.req_id], nullptr);
+    c.status = hw::rx_completion::First::make(1) | hw::rx_completion::Last::make(1) |
+               hw::rx_completion::Phase::make(hw::ring_phase(rx.cq_head, rx.config.depth));
+    f.forge(c, rx);
+    ring[rx.cq_head & rx.mask] = c;
+    rte_mbuf* out[8];
+    EXPECT_EQ(rte_eth_rx_burst(port->id, 0, out, 8), 0);
+    EXPECT_EQ(xstat(port->id, f.counter), 1u);
+    EXPECT_EQ(port->driver()->device().requested_reset_reason(), f.reason);
+    EXPECT_EQ(rte_eth_rx_burst(port->id, 0, out, 8), 0);  // halted until the reset
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DeviceWritten, RxCompletionBounds,
+    testing::Values(
+        RxForgery{"length_beyond_the_buffer",
+                  [](hw::RxCompletion& c, const ng::RxQueue& q) { c.length = static_cast<std::uint16_t>(q.config.buffer_size + 1); },
+                  "rx_q0_bad_desc", hw::ResetReason::kRxDescriptorMalformed},
+        RxForgery{"largest_length", [](hw::RxCompletion& c, const ng::RxQueue&) { c.length = 0xFFFF; }, "rx_q0_bad_desc",
+                  hw::ResetReason::kRxDescriptorMalformed},
+        RxForgery{"offset_pushes_past_the_buffer",
+                  [](hw::RxCompletion& c, const ng::RxQueue& q) {
+                      c.offset = 255;
+                      c.length = static_cast<std::uint16_t>(q.config.buffer_size - 100);
+                  },
+                  "rx_q0_bad_desc", hw::ResetReason::kRxDescriptorMalformed},
+        RxForgery{"request_id_beyond_the_ring",
+                  [](hw::RxCompletion& c, const ng::RxQueue& q) { c.req_id = q.config.depth; }, "rx_q0_bad_req_id",
+                  hw::ResetReason::kInvalidRxReqId},
+        RxForgery{"largest_request_id", [](hw::RxCompletion& c, const ng::RxQueue&) { c.req_id = 0xFFFF; },
+                  "rx_q0_bad_req_id", hw::ResetReason::kInvalidRxReqId},
+        RxForgery{"middle_of_a_packet_first",
+                  [](hw::RxCompletion& c, const ng::RxQueue&) { c.status &= ~hw::rx_completion::First::make(1); },
+                  "rx_q0_bad_desc", hw::ResetReason::kRxDescriptorMalformed}),
+    [](const testing::TestParamInfo<RxForgery>& info) { return std::string(info.param.label); });
+
+TEST(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
+    auto port = loop_port("");
+    ASSERT_NE(port, nullptr);
+    ng::TxQueue& tx = *port->driver()->tx_queue(0);
+    // In the ring, but no packet was ever sent with it: a duplicate or invented completion.
+    auto* ring = tx.cq_ring.as<hw::TxCompletion>();
+    hw::TxCompletion c{};
+    c.req_id = static_cast<std::uint16_t>(tx.config.depth - 1);
+    ASSERT_EQ(tx.mbufs[c.req_id], nullptr);
+    c.flags = static_cast<std::uint8_t>(hw::tx_completion::Phase::make(hw::ring_phase(tx.cq_head, tx.config.depth)));
+    ring[tx.cq_head & tx.mask] = c;
+    EXPECT_EQ(rte_eth_tx_done_cleanup(port->id, 0, 0), 0);
+    EXPECT_EQ(xstat(port->id, "tx_q0_bad_req_id"), 1u);
+    EXPECT_EQ(port->driver()->device().requested_reset_reason(), hw::ResetReason::kInvalidTxReqId);
 }
 
 TEST(RxErrors, TooManyDescriptorsForOnePacketIsCountedAndRequestsReset) {

@@ -115,6 +115,11 @@ inline rte_mbuf* take_buffer(RxQueue& q, std::uint16_t req_id) {
 
 inline void advance_cq(RxQueue& q) { ++q.cq_head; }
 
+// The device may fill no more than the buffer it was given (posted at its full data room).
+inline bool fits_buffer(const RxQueue& q, const RxCompletion& c) {
+    return std::uint32_t{c.offset} + c.length <= q.config.buffer_size;
+}
+
 // The device wrote a completion the driver cannot use: counted as an Rx error, and the queue
 // waits for a reset.
 void halt(RxQueue& q, hw::ResetReason reason) {
@@ -211,6 +216,13 @@ int receive_chain(RxQueue& q, const RxCompletion* ring, std::uint32_t mbz, rte_m
     rte_mbuf* tail = nullptr;
     for (unsigned i = 0; i < count; ++i) {
         const RxCompletion& c = ring[q.cq_head & q.mask];
+        if (unlikely(!fits_buffer(q, c))) {
+            ++q.stats.bad_desc;
+            if (head != nullptr)
+                rte_pktmbuf_free(head);
+            halt(q, hw::ResetReason::kRxDescriptorMalformed);
+            return -1;
+        }
         rte_mbuf* m = take_buffer(q, c.req_id);
         if (unlikely(m == nullptr)) {
             ++q.stats.bad_req_id;
@@ -258,6 +270,11 @@ std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
         std::uint32_t hash;
         if (likely((status & (kSingle | mbz)) == kSingle)) {
             rte_io_rmb();  // the body after the phase bit
+            if (unlikely(!fits_buffer(q, c))) {
+                ++q.stats.bad_desc;
+                halt(q, hw::ResetReason::kRxDescriptorMalformed);
+                break;
+            }
             m = take_buffer(q, c.req_id);
             if (unlikely(m == nullptr)) {
                 ++q.stats.bad_req_id;
