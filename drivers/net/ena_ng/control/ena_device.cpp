@@ -372,6 +372,12 @@ int EnaDevice::get_device_features() {
     }
     features_.max_io_queues = static_cast<std::uint16_t>(
         std::min<std::uint32_t>({kMaxIoQueues, max_rx, max_tx_sq, max_tx_cq}));
+    // A Tx packet takes a meta descriptor and one for its data; an Rx packet one buffer at least.
+    if (features_.max_tx_sgl < 2 || features_.max_rx_sgl < 1) {
+        log(g_log_init, RTE_LOG_ERR, "%s: device allows %u descriptors per Tx packet and %u per Rx packet (needed: 2 and 1)",
+            resources().name, features_.max_tx_sgl, features_.max_rx_sgl);
+        return -EINVAL;
+    }
     features_.max_rx_depth = std::bit_floor(rx_depth);
     // Placement may lower the Tx values below once LLQ is negotiated.
     features_.max_tx_depth = std::bit_floor(std::min(tx_sq_depth, tx_cq_depth));
