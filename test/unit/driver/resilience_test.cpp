@@ -214,6 +214,25 @@ TEST_F(Recovery, AnRxFrameOverMoreDescriptorsThanAllowedResets) {
     expect_recovery(ResetReason::kTooManyRxDescs);
 }
 
+TEST_F(Recovery, AutoRecoverBringsTrafficBackWithoutTheApplication) {
+    open(",auto_recover=1");
+    device().inject_fault(Fault::kBadTxReqId, 1);
+    round_trip(1);
+    rte_eth_tx_done_cleanup(port_->id, 0, 0);
+    EXPECT_EQ(round_trip(4), 0u);  // halted: the bursts return 0 until the pass recovers
+    const auto before = std::chrono::steady_clock::now();
+    pass();
+    EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(1));
+    EXPECT_EQ(events_.load(), 0u) << "the driver recovered: no event for the application";
+    EXPECT_EQ(xstat(port_->id, "reset_invalid_tx_req_id"), 1u);
+    const std::vector<std::uint32_t> reasons = device().reset_reasons();
+    ASSERT_GE(reasons.size(), 2u);
+    EXPECT_EQ(reasons[reasons.size() - 2], static_cast<std::uint32_t>(ResetReason::kInvalidTxReqId));
+    EXPECT_EQ(round_trip(32), 32u);  // still started, as ethdev sees it: traffic again
+    EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_baseline_);
+    EXPECT_FALSE(port_->driver()->device().reset_requested());
+}
+
 TEST_F(Recovery, StartIsRefusedWhileAResetIsPending) {
     device().inject_fault(Fault::kBadTxReqId, 1);
     round_trip(1);
