@@ -174,7 +174,7 @@ RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue
     const std::uint32_t spread = max + 1;
     if (core_.faults.pending(Fault::kTooManyRxDescs) != 0 && posted >= spread && frame_len >= spread &&
         core_.faults.fire(Fault::kTooManyRxDescs)) {
-        chunk = (frame_len + spread - 1) / spread;
+        chunk = frame_len / spread;  // rounded down: the frame needs at least `spread` buffers
         limit = posted;
     }
 
