@@ -9,8 +9,11 @@
   back in the tx capture with the MACs exchanged, ARP requests and ICMP echo requests answered
   byte for byte (other frames not answered).
 - sim link raises the link state change event line and `show port info` follows the link;
-  sim fault arms a fault the device then holds pending (and clears it); sim commands on a port
-  that is not simulated say so.
+  sim fault arms a fault the device then holds pending (and clears it), the new kinds with their
+  argument (tx_queue_stall:1, link_flap:250) and until_reset, by ena-testpmd's names or the
+  faults= devarg's; sim commands on a port that is not simulated say so.
+- --auto-reset recovers a port whose simulated device asks for a reset (sim fault 0
+  device_reset_request) and forwarding goes on.
 - show port allowance / show port llq print their fields; a port whose driver has no ENI
   counters gets "not reported by this device".
 - A bad command gets testpmd's error and the prompt goes on.
@@ -294,6 +297,53 @@ def test_sim_link_raises_the_link_state_change_event_and_port_info_follows_the_l
     assert "Port 0: fault too_many_rx_descs cleared" in run.reply("sim fault 0 too_many_rx_descs 0"), run.output
     assert "fault " not in run.reply("sim stats 0", 2).replace("sim stats", ""), run.output
     assert "fault " not in run.reply("sim stats 0", 0).replace("sim stats", ""), run.output
+
+
+def test_sim_fault_takes_the_new_kinds_their_argument_and_until_reset():
+    # Link down: a flap waits for a link that is up, so the fault stays pending as armed.
+    run = run_ena_testpmd(eal_args(*two_ports("kinds", "queues=2", "link=down")),
+                          ["sim fault 0 tx_queue_stall:1", "sim fault 0 link_flap:250 3",
+                           "sim fault 0 keepalive_stop until_reset", "sim fault 0 missing_tx_cmpl 5", "sim stats 0",
+                           "sim fault 0 tx_queue_stall 0", "sim fault 0 link_flap 0", "sim fault 0 keep_alive_stop 0",
+                           "sim fault 0 missing_tx_completion 0", "sim fault 0 reboot", "sim fault 0 fatal_error:2",
+                           "sim stats 0"],
+                          timeout=60)
+    assert run.returncode == 0, run.output
+    # A state without a count lasts until the next device reset; a counted fault that many times.
+    assert "Port 0: fault tx_queue_stall (Tx queue 1) armed until the next device reset" in \
+        run.reply("sim fault 0 tx_queue_stall:1"), run.output
+    assert "Port 0: fault link_flap (link down for 250 ms) armed for the next 3 occurrence(s)" in \
+        run.reply("sim fault 0 link_flap:250 3"), run.output
+    # The faults= devarg's names work too.
+    assert "fault keep_alive_stop armed until the next device reset" in \
+        run.reply("sim fault 0 keepalive_stop until_reset"), run.output
+    assert "fault missing_tx_completion armed for the next 5 occurrence(s)" in \
+        run.reply("sim fault 0 missing_tx_cmpl 5"), run.output
+    armed = run.reply("sim stats 0", 0)
+    assert re.search(r"^\s+fault tx_queue_stall\s+pending until the next device reset \(Tx queue 1\)$", armed, re.M), armed
+    assert re.search(r"^\s+fault link_flap\s+3 pending \(link down for 250 ms\)$", armed, re.M), armed
+    assert re.search(r"^\s+fault keep_alive_stop\s+pending until the next device reset$", armed, re.M), armed
+    assert re.search(r"^\s+fault missing_tx_completion\s+5 pending$", armed, re.M), armed
+    assert "Unknown fault kind reboot (accepted: " in run.reply("sim fault 0 reboot"), run.output
+    assert "Bad fault parameter fatal_error:2" in run.reply("sim fault 0 fatal_error:2"), run.output
+    assert "fault " not in run.reply("sim stats 0", 1).replace("sim stats", ""), run.output
+
+
+def test_a_device_reset_request_is_recovered_by_auto_reset_and_forwarding_goes_on():
+    macs = [f"--eth-peer=0,{MACS[1]}", f"--eth-peer=1,{MACS[0]}"]
+    run = run_ena_testpmd(eal_args(*two_ports("autoreset")),
+                          ["set fwd txonly", "start", "sleep 1", "sim fault 0 device_reset_request", "sleep 3",
+                           "show port stats 0", "sleep 1", "show port stats 0", "stop", "show port xstats 0"],
+                          app_args=["--total-num-mbufs=8192", "--auto-reset", *macs], timeout=60)
+    assert run.returncode == 0, run.output
+    assert "armed for the next 1 occurrence(s)" in run.reply("sim fault 0 device_reset_request"), run.output
+    assert run.output.count("Port 0: reset event") == 1, run.output
+    assert "Port 1: reset event" not in run.output, run.output
+    assert "Port 0: auto-reset done, forwarding restarted" in run.output, run.output
+    xs = {name: int(value) for name, value in re.findall(r"^(\w+): (\d+)$", run.reply("show port xstats 0"), re.M)}
+    assert xs["reset_device_request"] == 1 and xs["reset_total"] == 1, run.output
+    first, second = (nic_stats(run.reply("show port stats 0", n))[0]["TX-packets"] for n in (0, 1))
+    assert second > first, f"port 0 does not send after its reset: {first} then {second}\n{run.output}"
 
 
 def allowance_rows(text):

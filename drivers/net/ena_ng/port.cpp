@@ -335,13 +335,19 @@ void Port::poll_control_path() {
     if (!device_.initialised())
         return;
     const EventSummary summary = device_.process_events();
+    // A link that went down and came back since the last poll is reported down first: an
+    // application must learn of the flap, not only of the state it ended in.
+    if (summary.link_went_down && device_.link_up())
+        report_link(false, true);
     if (summary.link_changed)
         update_link(true);
 }
 
-void Port::update_link(bool raise_event) {
+void Port::update_link(bool raise_event) { report_link(device_.link_up(), raise_event); }
+
+void Port::report_link(bool up, bool raise_event) {
     rte_eth_link link{};
-    link.link_status = device_.link_up() ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+    link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
     // ENA reports no negotiated speed; use the device's LINK_CONFIG speed when it has one.
     link.link_speed = device_.features().link.speed != 0 ? device_.features().link.speed : RTE_ETH_SPEED_NUM_NONE;
     link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;

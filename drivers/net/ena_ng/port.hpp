@@ -196,6 +196,7 @@ private:
     int reset_device();
     bool tx_queues_fit_device() const;
     void update_link(bool raise_event);
+    void report_link(bool up, bool raise_event);
     std::uint16_t rss_table_size() const;
     int queue_socket(unsigned socket) const;  // SOCKET_ID_ANY: the port's NUMA node
     // RSS state kept by the driver (the device forgets it on reset) and pushed at start.

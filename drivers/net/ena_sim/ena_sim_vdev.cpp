@@ -16,6 +16,7 @@
 #include <rte_log.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
@@ -155,6 +156,14 @@ int probe(rte_vdev_device* vdev) {
         sim_log(RTE_LOG_ERR, "%s: cannot join wire %s: %s; choose another mac=", name, sim_args.wire.c_str(),
                 refused.c_str());
         return -EADDRINUSE;
+    }
+    for (const ScheduledFault& f : sim_args.faults) {
+        device.schedule_fault(f.fault, f.delay_ms, f.count, f.param);
+        const std::string_view kind = fault_name(f.fault);
+        sim_log(RTE_LOG_INFO, "%s: fault %.*s scheduled %" PRIu64 " ms after the driver first starts the device (%s)",
+                name, static_cast<int>(kind.size()), kind.data(), f.delay_ms,
+                f.count == kFaultUntilReset ? "until the next device reset"
+                                            : (std::to_string(f.count) + " occurrence(s)").c_str());
     }
 
     ng::PortRequest request;

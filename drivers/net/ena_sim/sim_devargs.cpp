@@ -186,6 +186,74 @@ int parse_timeout(const char* device, SimDevarg devarg, const char* value, Connt
     return 0;
 }
 
+// faults=KIND[:ARG]@MS[xCOUNT] or faults=[item,item,...] (rte_kvargs keeps the commas inside
+// the brackets in the value).
+int parse_faults(const char* device, const char* value, std::vector<ScheduledFault>& out) {
+    std::string_view list = value != nullptr ? value : "";
+    if (list.size() >= 2 && list.front() == '[' && list.back() == ']')
+        list = list.substr(1, list.size() - 2);
+    if (list.empty())
+        return bad_value(device, SimDevarg::kFaults, value, "no fault given");
+    auto number = [](std::string_view text, std::uint64_t max) -> std::optional<std::uint64_t> {
+        return parse_u64(std::string(text).c_str(), max);
+    };
+    while (true) {
+        const std::size_t comma = list.find(',');
+        const std::string_view item = list.substr(0, comma);
+        const std::string shown(item);
+        const std::size_t at = item.find('@');
+        if (at == std::string_view::npos)
+            return bad_value(device, SimDevarg::kFaults, value, "'" + shown + "' has no @MS (when after the start)");
+        std::string_view kind = item.substr(0, at);
+        std::string_view when = item.substr(at + 1);
+        std::optional<std::string_view> arg;
+        if (const std::size_t colon = kind.find(':'); colon != std::string_view::npos) {
+            arg = kind.substr(colon + 1);
+            kind = kind.substr(0, colon);
+        }
+        const std::optional<Fault> fault = fault_by_name(kind);
+        if (!fault)
+            return bad_value(device, SimDevarg::kFaults, value, "unknown fault kind '" + std::string(kind) + "'");
+        std::uint32_t param = kFaultDefaultParam;
+        if (arg) {
+            std::optional<std::uint64_t> n;
+            if (*fault == Fault::kLinkFlap) {
+                n = number(*arg, kMaxLinkFlapMs);
+                if (n && *n == 0)
+                    n.reset();
+            } else if (*fault == Fault::kTxQueueStall) {
+                n = number(*arg, kMaxQueues - 1);
+            } else {
+                return bad_value(device, SimDevarg::kFaults, value,
+                                 std::string(kind) + " takes no :ARG (only link_flap and tx_queue_stall do)");
+            }
+            if (!n)
+                return bad_value(device, SimDevarg::kFaults, value,
+                                 "bad :ARG '" + std::string(*arg) + "' for " + std::string(kind) +
+                                     (*fault == Fault::kLinkFlap ? " (1-60000 ms down)" : " (a Tx queue index)"));
+            param = static_cast<std::uint32_t>(*n);
+        }
+        std::uint32_t count = default_fault_count(*fault);
+        if (const std::size_t x = when.find('x'); x != std::string_view::npos) {
+            const auto n = number(when.substr(x + 1), kFaultUntilReset - 1);
+            if (!n || *n == 0)
+                return bad_value(device, SimDevarg::kFaults, value,
+                                 "bad count '" + std::string(when.substr(x + 1)) + "' in '" + shown + "'");
+            count = static_cast<std::uint32_t>(*n);
+            when = when.substr(0, x);
+        }
+        const auto delay = number(when, kMaxFaultDelayMs);
+        if (!delay)
+            return bad_value(device, SimDevarg::kFaults, value,
+                             "bad time '" + std::string(when) + "' in '" + shown + "' (milliseconds)");
+        out.push_back(ScheduledFault{*fault, *delay, count, param});
+        if (comma == std::string_view::npos)
+            break;
+        list.remove_prefix(comma + 1);
+    }
+    return 0;
+}
+
 int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& out) {
     DeviceConfig& config = out.config;
     auto is = [&](const char* text) { return value != nullptr && std::strcmp(value, text) == 0; };
@@ -306,6 +374,8 @@ int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& 
             else
                 return bad_value(device, devarg, value);
             break;
+        case SimDevarg::kFaults:
+            return parse_faults(device, value, out.faults);
         case SimDevarg::kCount:
             break;
     }
@@ -318,6 +388,13 @@ struct WireSplit {
     std::vector<std::string> wires;
     std::string rest;
 };
+
+const char* list_value(const rte_kvargs* list, SimDevarg devarg) {
+    for (unsigned i = 0; i < list->count; ++i)
+        if (spec(devarg).key == list->pairs[i].key)
+            return list->pairs[i].value;
+    return nullptr;
+}
 
 WireSplit split_off_wire(std::string_view args) {
     constexpr std::string_view kWire = "wire=";
@@ -406,6 +483,12 @@ int parse_sim_args(const char* device, const char* args, SimArgs& out) {
                 return rc;
         }
     }
+    // A stalled Tx queue must be one the device can have (queues= may come after faults=).
+    for (const ScheduledFault& f : out.faults)
+        if (f.fault == Fault::kTxQueueStall && f.param != kFaultDefaultParam && f.param >= out.config.max_io_queues)
+            return bad_value(device, SimDevarg::kFaults, list_value(list, SimDevarg::kFaults),
+                             "Tx queue " + std::to_string(f.param) + " is past the device's " +
+                                 std::to_string(out.config.max_io_queues) + " queues");
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "devargs.hpp"
 #include "ena_sim_device.hpp"
@@ -42,6 +43,7 @@ enum class SimDevarg : std::uint8_t {
     kLinklocalPps,
     kSrd,
     kSrdFlows,
+    kFaults,
     kCount,
 };
 
@@ -74,9 +76,35 @@ inline constexpr std::array<ng::DevargSpec, static_cast<std::size_t>(SimDevarg::
     {"linklocal_pps", "<0-1000000>", "0 (no limit) to 1000000 packets per second"},
     {"srd", "<off|on|on_udp>", "off, on, on_udp"},
     {"srd_flows", "<1-1048576>", "1-1048576 concurrent SRD flows"},
+    {"faults", "<KIND[:ARG]@MS[xCOUNT]|[KIND[:ARG]@MS[xCOUNT],...]>",
+     "KIND[:ARG]@MS[xCOUNT] or [ITEM,...]; KIND: keepalive_stop, missing_tx_cmpl, bad_tx_req_id, admin_no_cmpl, "
+     "readless_no_answer, rx_too_many_descs, rx_stale_req_id, fatal_error, device_reset_request, "
+     "link_flap[:MS_DOWN 1-60000], tx_queue_stall[:QUEUE]; MS 0-86400000 after the first start; COUNT "
+     "1-4294967293 (default: until reset for keepalive_stop, tx_queue_stall; else 1)"},
 }};
 constexpr const ng::DevargSpec& spec(SimDevarg d) { return kSimDevargs[static_cast<std::size_t>(d)]; }
-static_assert(spec(SimDevarg::kSrdFlows).key == "srd_flows", "kSimDevargs follows SimDevarg");
+static_assert(spec(SimDevarg::kFaults).key == "faults", "kSimDevargs follows SimDevarg");
+
+// The faults devarg's accepted text names every fault kind the model has.
+consteval bool faults_accepted_names_every_kind() {
+    const std::string_view accepted = spec(SimDevarg::kFaults).accepted;
+    for (const std::string_view name : kFaultNames)
+        if (accepted.find(name) == std::string_view::npos)
+            return false;
+    return true;
+}
+static_assert(faults_accepted_names_every_kind(), "the faults devarg lists every ena::sim::Fault name");
+
+inline constexpr std::uint64_t kMaxFaultDelayMs = 86'400'000;  // a day
+inline constexpr std::uint32_t kMaxLinkFlapMs = 60'000;
+
+// One item of the faults devarg: arm `fault` (count, param) `delay_ms` after the first start.
+struct ScheduledFault {
+    Fault fault;
+    std::uint64_t delay_ms;
+    std::uint32_t count;
+    std::uint32_t param;
+};
 
 // The instance devarg lists exactly the profiles there are, in their order.
 consteval bool instance_values_match_profiles() {
@@ -106,6 +134,7 @@ struct SimArgs {
     EngineMode mode = EngineMode::kThreaded;
     int engine_cpu = -1;  // -1: the main lcore's CPUs
     const InstanceProfile* instance = nullptr;  // instance=, applied before every other devarg
+    std::vector<ScheduledFault> faults;         // faults=, scheduled on the device at probe
     // The devargs without the wire devarg, for the driver's own parser (see parse_sim_args).
     std::string driver_args;
 };

@@ -85,15 +85,60 @@ constexpr std::array kBadDevargs = {
     BadDevarg{"engine_cpu=99", "invalid value '99' for devarg engine_cpu: no such CPU for this process"},
     BadDevarg{"wire=nowhere", "invalid value 'nowhere' for devarg wire"},
     BadDevarg{"llq_tx_burst=70000", "invalid value '70000' for devarg llq_tx_burst (accepted: 0 (no limit) to 65535 bytes of LLQ entries per doorbell)"},
+    // faults: an unknown kind, a bad time, a bad count, a bad argument: one line naming the key
+    // and the accepted kinds
+    BadDevarg{"faults=reboot@1000",
+              "invalid value 'reboot@1000' for devarg faults: unknown fault kind 'reboot' (accepted: "
+              "KIND[:ARG]@MS[xCOUNT] or [ITEM,...]; KIND: keepalive_stop, missing_tx_cmpl, bad_tx_req_id, "
+              "admin_no_cmpl, readless_no_answer, rx_too_many_descs, rx_stale_req_id, fatal_error, "
+              "device_reset_request, link_flap[:MS_DOWN 1-60000], tx_queue_stall[:QUEUE]; MS 0-86400000 after the "
+              "first start; COUNT 1-4294967293 (default: until reset for keepalive_stop, tx_queue_stall; else 1))"},
+    BadDevarg{"faults=keepalive_stop@soon",
+              "invalid value 'keepalive_stop@soon' for devarg faults: bad time 'soon' in 'keepalive_stop@soon'"},
+    BadDevarg{"faults=keepalive_stop@86400001", "for devarg faults: bad time '86400001'"},
+    BadDevarg{"faults=keepalive_stop", "for devarg faults: 'keepalive_stop' has no @MS"},
+    BadDevarg{"faults=[missing_tx_cmpl@2000x0,link_flap@5000]",
+              "invalid value '[missing_tx_cmpl@2000x0,link_flap@5000]' for devarg faults: bad count '0' in "
+              "'missing_tx_cmpl@2000x0'"},
+    BadDevarg{"faults=[missing_tx_cmpl@2000x300,link_flap@5000xmany]", "for devarg faults: bad count 'many'"},
+    BadDevarg{"faults=[]", "for devarg faults: no fault given"},
+    BadDevarg{"faults=fatal_error:1@10", "for devarg faults: fatal_error takes no :ARG"},
+    BadDevarg{"faults=link_flap:0@10", "for devarg faults: bad :ARG '0' for link_flap (1-60000 ms down)"},
+    BadDevarg{"faults=tx_queue_stall:8@10", "for devarg faults: Tx queue 8 is past the device's 8 queues"},
     BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst, "
                          "instance, pps, bw_out_mbps, bw_in_mbps, shaping_burst_ms, shaping_queue, conntrack_max, "
                          "conntrack_tcp_established_timeout, conntrack_tcp_transitory_timeout, "
                          "conntrack_tcp_closed_timeout, conntrack_udp_timeout, conntrack_udp_stream_timeout, "
-                         "conntrack_icmp_timeout, conntrack_other_timeout, linklocal_pps, srd, srd_flows; "
+                         "conntrack_icmp_timeout, conntrack_other_timeout, linklocal_pps, srd, srd_flows, faults; "
                          "driver keys: llq_policy"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Devargs, InvalidDevarg, testing::ValuesIn(kBadDevargs));
+
+// --- faults= -----------------------------------------------------------------------------------
+
+TEST(SimDevargs, TheIssuesFaultExamplesProbeAndAreScheduledUntilTheFirstStart) {
+    auto one = SimPort::create(std::string(kSyncArgs) + ",faults=keepalive_stop@1000");
+    ASSERT_NE(one, nullptr);
+    EXPECT_EQ(one->device->scheduled_faults(), 1u);
+    auto list = SimPort::create(std::string(kSyncArgs) + ",faults=[missing_tx_cmpl@2000x300,link_flap@5000]");
+    ASSERT_NE(list, nullptr);
+    EXPECT_EQ(list->device->scheduled_faults(), 2u);
+    auto args = SimPort::create(std::string(kSyncArgs) + ",queues=2,faults=[tx_queue_stall:1@0,link_flap:250@10x3]");
+    ASSERT_NE(args, nullptr);
+    // Nothing is armed before the driver starts the device; the delays count from there.
+    EXPECT_EQ(args->device->first_start_ns(), std::nullopt);
+    ASSERT_EQ(args->configure_and_start(2, 2), 0);
+    ASSERT_TRUE(args->device->first_start_ns().has_value());
+    args->device->advance_time(0);
+    EXPECT_EQ(args->device->pending_fault(ena::sim::Fault::kTxQueueStall), ena::sim::kFaultUntilReset);
+    EXPECT_EQ(args->device->fault_param(ena::sim::Fault::kTxQueueStall), 1u);
+    EXPECT_EQ(args->device->pending_fault(ena::sim::Fault::kLinkFlap), 0u);
+    args->device->advance_time(10'000'000);
+    EXPECT_EQ(args->device->pending_fault(ena::sim::Fault::kLinkFlap), 2u) << "armed x3, the first flap under way";
+    EXPECT_EQ(args->device->fault_param(ena::sim::Fault::kLinkFlap), 250u);
+    EXPECT_FALSE(args->device->link_up());
+}
 
 // --- the driver's parser alone ----------------------------------------------------------------
 

@@ -48,12 +48,12 @@ protected:
             rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_);
     }
 
-    void open(const std::string& extra) {
+    void open(const std::string& extra, std::uint16_t queues = 1, const rte_eth_conf& conf = {}) {
         if (port_ != nullptr)
             rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_);
         port_ = SimPort::create(std::string(kSyncArgs) + ",wire=loopback" + extra);
         ASSERT_NE(port_, nullptr);
-        ASSERT_EQ(port_->configure_and_start(1, 1), 0);
+        ASSERT_EQ(port_->configure_and_start(queues, queues, conf), 0);
         ASSERT_EQ(rte_eth_dev_callback_register(port_->id, RTE_ETH_EVENT_INTR_RESET, count_reset_event, &events_), 0);
         ASSERT_EQ(round_trip(8), 8u);
         pool_baseline_ = rte_mempool_avail_count(test_pool());
@@ -71,6 +71,16 @@ protected:
             device().advance_time(kPassMs * kMs);
         }
         return limit_ms + 1;
+    }
+
+    // Sends `count` frames on Tx queue `queue` (all must be taken); none is received.
+    void send_only(std::uint16_t queue, unsigned count) {
+        for (unsigned i = 0; i < count; ++i) {
+            FrameSpec spec;
+            spec.size = 128;
+            rte_mbuf* m = make_chain(test_pool(), make_frame(spec), 1);
+            ASSERT_EQ(rte_eth_tx_burst(port_->id, queue, &m, 1), 1) << i;
+        }
     }
 
     unsigned round_trip(unsigned count, unsigned frame = 128) {
@@ -243,6 +253,116 @@ TEST_F(Recovery, StartIsRefusedWhileAResetIsPending) {
     ASSERT_EQ(rte_eth_dev_reset(port_->id), 0);
     EXPECT_EQ(rte_eth_dev_start(port_->id), 0);
     EXPECT_EQ(round_trip(8), 8u);
+}
+
+// --- the faults the device model gained for this issue -------------------------------------------
+
+TEST_F(Recovery, AnRxCompletionNamingABufferAlreadyConsumedResets) {
+    device().inject_fault(Fault::kRxStaleReqId, 1);
+    EXPECT_EQ(round_trip(1), 0u) << "the frame whose completion names a stale id yields no mbuf";
+    EXPECT_EQ(run_until_event(1000), 0u);
+    EXPECT_EQ(xstat(port_->id, "rx_q0_bad_req_id"), 1u);
+    expect_recovery(ResetReason::kInvalidRxReqId);
+}
+
+TEST_F(Recovery, AFatalErrorResets) {
+    device().inject_fault(Fault::kFatalError, 1);
+    EXPECT_LE(run_until_event(1000), kPassMs) << "FATAL_ERROR event and DEV_STS: the next pass sees it";
+    EXPECT_EQ(round_trip(4), 0u) << "a failed device moves nothing";
+    expect_recovery(ResetReason::kGeneric);
+}
+
+TEST_F(Recovery, ADeviceResetRequestResets) {
+    device().inject_fault(Fault::kDeviceResetRequest, 1);
+    EXPECT_LE(run_until_event(1000), kPassMs) << "the DEVICE_REQUEST_RESET event is read at the next pass";
+    expect_recovery(ResetReason::kDeviceRequest);
+    EXPECT_EQ(device().pending_fault(Fault::kDeviceResetRequest), 0u);
+}
+
+TEST_F(Recovery, AStalledTxQueueIsFoundByItsMissingCompletionsAndResets) {
+    open("", 2);
+    device().inject_fault(Fault::kTxQueueStall, sim::kFaultUntilReset, 1);
+    send_only(1, 300);  // into a queue whose doorbells the device ignores
+    const unsigned found_ms = run_until_event(8000);
+    EXPECT_GT(found_ms, 5000u - kPassMs) << "miss_txc_to is 5 s";
+    EXPECT_LE(found_ms, 5000u + 2 * kPassMs);
+    EXPECT_EQ(xstat(port_->id, "tx_q1_missed_tx"), 300u);
+    EXPECT_EQ(xstat(port_->id, "tx_q0_missed_tx"), 0u);
+    EXPECT_EQ(device().stats().tx_packets, 8u) << "only the first round trip's frames left the device";
+    expect_recovery(ResetReason::kMissingTxCompletion);
+    EXPECT_EQ(device().pending_fault(Fault::kTxQueueStall), 0u) << "the stall ends with the reset";
+    send_only(1, 16);  // the queue works again: its frames come back on Rx queue 0
+    rte_mbuf* got[32];
+    EXPECT_EQ(rte_eth_rx_burst(port_->id, 0, got, 32), 16u);
+    rte_pktmbuf_free_bulk(got, 16);
+    EXPECT_EQ(xstat(port_->id, "tx_q1_missed_tx"), 300u);
+}
+
+std::vector<int> g_lsc_states;  // link status at each LSC event (the callback runs in the test's thread)
+int record_lsc(std::uint16_t port, rte_eth_event_type, void*, void*) {
+    rte_eth_link link{};
+    rte_eth_link_get_nowait(port, &link);
+    g_lsc_states.push_back(link.link_status);
+    return 0;
+}
+
+TEST_F(Recovery, ALinkFlapIsTwoLinkEventsDownThenUpAndNoReset) {
+    rte_eth_conf conf{};
+    conf.intr_conf.lsc = 1;
+    open("", 1, conf);
+    g_lsc_states.clear();
+    ASSERT_EQ(rte_eth_dev_callback_register(port_->id, RTE_ETH_EVENT_INTR_LSC, record_lsc, nullptr), 0);
+    device().inject_fault(Fault::kLinkFlap, 1);  // 100 ms down
+    for (unsigned ms = 0; ms < 1000; ms += 20) {
+        pass();
+        device().advance_time(20 * kMs);
+    }
+    rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_LSC, record_lsc, nullptr);
+    EXPECT_EQ(g_lsc_states, (std::vector<int>{RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP}));
+    EXPECT_EQ(events_.load(), 0u) << "a link flap needs no reset";
+    EXPECT_EQ(xstat(port_->id, "reset_total"), 0u);
+    EXPECT_EQ(round_trip(32), 32u) << "traffic flows after the flap";
+    EXPECT_EQ(rte_mempool_avail_count(test_pool()), pool_baseline_);
+}
+
+TEST_F(Recovery, ALinkFlapShorterThanAPassStillReachesTheApplicationAsTwoEvents) {
+    rte_eth_conf conf{};
+    conf.intr_conf.lsc = 1;
+    open("", 1, conf);
+    g_lsc_states.clear();
+    ASSERT_EQ(rte_eth_dev_callback_register(port_->id, RTE_ETH_EVENT_INTR_LSC, record_lsc, nullptr), 0);
+    device().inject_fault(Fault::kLinkFlap, 1, 30);  // down and up between two passes
+    for (unsigned ms = 0; ms < 1000; ms += kPassMs) {
+        pass();
+        device().advance_time(kPassMs * kMs);
+    }
+    rte_eth_dev_callback_unregister(port_->id, RTE_ETH_EVENT_INTR_LSC, record_lsc, nullptr);
+    EXPECT_EQ(g_lsc_states, (std::vector<int>{RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP}));
+    EXPECT_EQ(events_.load(), 0u);
+}
+
+TEST_F(Recovery, TheFaultsDevargStopsKeepAlivesOnTheVirtualClockUntilTheReset) {
+    open(",faults=keepalive_stop@1000");
+    ASSERT_TRUE(device().first_start_ns().has_value());
+    const std::uint64_t start = *device().first_start_ns();
+    run_until_event(6000);
+    ASSERT_EQ(events_.load(), 1u);
+    // The last keep-alive left at most 1 s after the start; the driver waits 3 s past it and
+    // looks every pass.
+    const std::uint64_t found_ms = (device().now_ns() - start) / kMs;
+    EXPECT_GT(found_ms, 3000u);
+    EXPECT_LE(found_ms, 4000u + kPassMs);
+    EXPECT_EQ(xstat(port_->id, "wd_expired"), 1u);
+    EXPECT_EQ(device().pending_fault(Fault::kKeepAliveStop), sim::kFaultUntilReset);
+    const std::uint64_t sent = device().stats().keep_alives_sent;
+    expect_recovery(ResetReason::kKeepAliveTimeout);  // nothing cleared by hand: the reset ends it
+    EXPECT_EQ(device().pending_fault(Fault::kKeepAliveStop), 0u);
+    for (int i = 0; i < 50; ++i) {
+        pass();
+        device().advance_time(kPassMs * kMs);
+    }
+    EXPECT_GE(device().stats().keep_alives_sent, sent + 4) << "keep-alives again after the reset";
+    EXPECT_EQ(events_.load(), 1u);
 }
 
 TEST_F(Recovery, TheConfigurationSurvivesTheReset) {

@@ -597,6 +597,7 @@ void EnaDevice::handle_event(const hw::AenqEntry& entry, EventSummary& summary) 
             link_up_.store(up, std::memory_order_release);
             ++tally_.link_changes;
             summary.link_changed = true;
+            summary.link_went_down |= !up;
             log(g_log_driver, RTE_LOG_INFO, "%s: link %s", name, up ? "up" : "down");
             break;
         }

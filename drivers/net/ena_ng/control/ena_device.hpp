@@ -121,6 +121,7 @@ struct ConfNotificationsSeen {
 struct EventSummary {
     unsigned processed = 0;
     bool link_changed = false;
+    bool link_went_down = false;  // a link-change event said down (the link may be up again)
 };
 
 struct BasicStats {

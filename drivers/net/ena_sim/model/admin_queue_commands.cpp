@@ -155,6 +155,8 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
     sq.ring = ring;
     cq.bound = true;
     core_.registers.store(queue_regs::sq_doorbell(index), 0);
+    ++core_.live_sqs;
+    core_.faults.mark_started(core_.clock.now_ns());  // scheduled faults count from the first one
 
     resp.sq_index = index;
     resp.sq_doorbell_offset = queue_regs::sq_doorbell(index);
@@ -186,6 +188,7 @@ AdminStatus AdminCommands::destroy_sq(const DestroySqCommand& cmd) {
         core_.queues.release_llq_slot(sq.llq_slot);
     core_.registers.store(queue_regs::sq_doorbell(cmd.sq_index), 0);
     sq.clear();
+    --core_.live_sqs;
     return AdminStatus::kSuccess;
 }
 

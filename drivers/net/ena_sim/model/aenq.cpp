@@ -56,6 +56,14 @@ bool Aenq::post_fatal_error() {
     return post(e);
 }
 
+bool Aenq::post_device_reset_request() {
+    if (!enabled(AenqGroup::kDeviceRequestReset))
+        return false;
+    hw::AenqEntry e{};
+    e.common.group = static_cast<std::uint16_t>(AenqGroup::kDeviceRequestReset);
+    return post(e);
+}
+
 bool Aenq::post_conf_notification(hw::ConfNotification code) {
     if (!enabled(AenqGroup::kConfNotifications))
         return false;

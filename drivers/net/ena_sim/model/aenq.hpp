@@ -15,7 +15,8 @@ public:
     static constexpr std::uint32_t kSupportedGroups =
         hw::aenq_group_bit(hw::AenqGroup::kLinkChange) | hw::aenq_group_bit(hw::AenqGroup::kFatalError) |
         hw::aenq_group_bit(hw::AenqGroup::kWarning) | hw::aenq_group_bit(hw::AenqGroup::kNotification) |
-        hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications);
+        hw::aenq_group_bit(hw::AenqGroup::kKeepAlive) | hw::aenq_group_bit(hw::AenqGroup::kConfNotifications) |
+        hw::aenq_group_bit(hw::AenqGroup::kDeviceRequestReset);
     static constexpr std::uint64_t kConfNotificationInterval = 1'000'000'000;  // at most one a second per code
 
     explicit Aenq(DeviceCore& core) : core_(core) {}
@@ -29,6 +30,8 @@ public:
     // Events. Each returns true when an entry was written.
     bool post_link_change(bool up);
     bool post_fatal_error();
+    bool post_device_reset_request();
+    bool enabled(hw::AenqGroup g) const { return enabled_ & hw::aenq_group_bit(g); }
     // A sub-optimal configuration was seen; each code is sent at most once per
     // kConfNotificationInterval.
     bool post_conf_notification(hw::ConfNotification code);
@@ -40,7 +43,6 @@ public:
 private:
     bool post(hw::AenqEntry& entry);
     bool post(hw::AenqEntry& entry, std::uint64_t timestamp_ns);
-    bool enabled(hw::AenqGroup g) const { return enabled_ & hw::aenq_group_bit(g); }
     // The driver's head doorbell: entries it consumed plus the depth, so entries below it are
     // free. The queue is empty with room for its whole depth from admin initialisation on:
     // until the driver first writes the doorbell (some enable events before), head = depth.

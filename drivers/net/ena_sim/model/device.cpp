@@ -118,11 +118,12 @@ bool Device::Impl::process_control_locked() {
 
 bool Device::Impl::process_locked() {
     bool did = process_control_locked();
-    if (in_reset || core.fatal_error.load())
-        return did;
-    did |= tx.service();
-    did |= tx.drain_shaped();
-    did |= aenq.run_timers();
+    if (!in_reset && !core.fatal_error.load()) {
+        did |= tx.service();
+        did |= tx.drain_shaped();
+        did |= aenq.run_timers();
+    }
+    did |= run_faults();  // after the timers, as advance_time() orders them
     return did;
 }
 
@@ -282,10 +283,20 @@ void Device::advance_time(std::uint64_t ns) {
     IrqBatch irq;
     {
         std::lock_guard lock(c.process_mutex);
-        c.clock.advance(ns);
-        if (!impl_->in_reset && !c.fatal_error.load()) {
-            impl_->tx.drain_shaped();  // frames whose time has come leave
-            impl_->aenq.run_timers();
+        // Step to each fault deadline on the way (a scheduled fault, a flapped link's return):
+        // what was due up to it happens first, then the fault, at its exact time.
+        const std::uint64_t target = c.clock.now_ns() + ns;
+        for (std::uint64_t now = c.clock.now_ns();; now = c.clock.now_ns()) {
+            const std::uint64_t deadline = impl_->next_fault_deadline();
+            const std::uint64_t step_to = deadline > now && deadline < target ? deadline : target;
+            c.clock.advance(step_to - now);
+            if (!impl_->in_reset && !c.fatal_error.load()) {
+                impl_->tx.drain_shaped();  // frames whose time has come leave
+                impl_->aenq.run_timers();
+            }
+            impl_->run_faults();
+            if (step_to == target)
+                break;
         }
         irq.take(c.irq_process);
         wire = c.wire;
@@ -343,8 +354,7 @@ void Device::set_link(bool up) {
     IrqBatch irq;
     {
         std::lock_guard lock(c.process_mutex);
-        if (c.link_up.exchange(up) != up)
-            impl_->aenq.post_link_change(up);
+        impl_->set_link_locked(up);
         irq.take(c.irq_process);
     }
     irq.fire(c.interrupts);
@@ -357,9 +367,7 @@ void Device::raise_fatal_error() {
     IrqBatch irq;
     {
         std::lock_guard lock(c.process_mutex);
-        impl_->aenq.post_fatal_error();
-        c.fatal_error = true;
-        c.registers.store(hw::reg::kDevSts, c.registers.load(hw::reg::kDevSts) | hw::dev_sts::FatalError::kMask);
+        impl_->fail_locked();
         irq.take(c.irq_process);
     }
     irq.fire(c.interrupts);
@@ -483,8 +491,19 @@ std::uint32_t Device::rss_hash(std::span<const std::uint8_t> frame) const {
     return impl_->core.rss.hash(frame, detail::parse_packet(frame));
 }
 
-void Device::inject_fault(Fault fault, std::uint32_t occurrences) { impl_->core.faults.set(fault, occurrences); }
+void Device::inject_fault(Fault fault, std::uint32_t occurrences) { inject_fault(fault, occurrences, kFaultDefaultParam); }
+void Device::inject_fault(Fault fault, std::uint32_t occurrences, std::uint32_t param) {
+    impl_->core.faults.set(fault, occurrences, param);
+}
 std::uint32_t Device::pending_fault(Fault fault) const { return impl_->core.faults.pending(fault); }
+std::uint32_t Device::fault_param(Fault fault) const { return impl_->core.faults.param(fault); }
+
+void Device::schedule_fault(Fault fault, std::uint64_t delay_ms, std::uint32_t count, std::uint32_t param) {
+    constexpr std::uint64_t kMaxDelayMs = std::uint64_t{1} << 40;  // 34 years: no overflow in ns
+    impl_->core.faults.schedule(fault, std::min(delay_ms, kMaxDelayMs) * 1'000'000, count, param);
+}
+std::size_t Device::scheduled_faults() const { return impl_->core.faults.scheduled(); }
+std::optional<std::uint64_t> Device::first_start_ns() const { return impl_->core.faults.started_ns(); }
 
 void Device::set_interrupt_handler(InterruptHandler handler) {
     detail::DeviceCore& c = impl_->core;

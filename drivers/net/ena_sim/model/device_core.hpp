@@ -7,6 +7,8 @@
 //                  Nitro stage. receive_frame() takes only this one (and the Nitro lock
 //                  below), so a device's Tx can deliver to another device (or itself) while
 //                  holding its own process_mutex without risking a lock-order cycle.
+//   FaultPlan's schedule lock  a leaf for the list of scheduled faults (schedule_fault may be
+//                  called from any thread); fault counts themselves are atomics.
 //   Nitro's shared lock  a leaf (nitro.hpp) for what both directions of the ENI share: the
 //                  PPS bucket and the connection-tracking table. Taken last, held briefly.
 // Order: process_mutex, then rx_mutex, then the Nitro lock; never the other way round.
@@ -14,6 +16,7 @@
 // both locks held, so either lock is enough to read it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -54,26 +57,114 @@ private:
     std::atomic<std::uint64_t> virtual_ns_{0};
 };
 
+// What faults are armed (counts and parameters, lock-free: the places that commit them check
+// on their hot paths) and which are scheduled for later.
 class FaultPlan {
 public:
-    void set(Fault f, std::uint32_t n) { counts_[index(f)].store(n, std::memory_order_release); }
+    static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+
+    FaultPlan() {
+        for (unsigned i = 0; i < kFaultCount; ++i)
+            params_[i].store(default_fault_param(static_cast<Fault>(i)), std::memory_order_relaxed);
+    }
+
+    void set(Fault f, std::uint32_t n, std::uint32_t param = kFaultDefaultParam) {
+        // The parameter first: whoever sees the count sees the parameter armed with it.
+        params_[index(f)].store(param == kFaultDefaultParam ? default_fault_param(f) : param,
+                                std::memory_order_relaxed);
+        counts_[index(f)].store(n, std::memory_order_release);
+    }
     std::uint32_t pending(Fault f) const { return counts_[index(f)].load(std::memory_order_acquire); }
+    std::uint32_t param(Fault f) const { return params_[index(f)].load(std::memory_order_relaxed); }
     // True when this occurrence must misbehave (uses up one planned occurrence).
     bool fire(Fault f) {
         auto& c = counts_[index(f)];
         std::uint32_t n = c.load(std::memory_order_relaxed);
         while (n != 0) {
-            if (n == kFaultForever)
+            if (n == kFaultForever || n == kFaultUntilReset)
                 return true;
             if (c.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel))
                 return true;
         }
         return false;
     }
+    // The device is being reset: faults armed until then end.
+    void device_reset() {
+        for (auto& c : counts_) {
+            std::uint32_t n = kFaultUntilReset;
+            c.compare_exchange_strong(n, 0, std::memory_order_acq_rel);
+        }
+    }
+
+    // Scheduled faults. Delays count from the driver's first start (mark_started).
+    void schedule(Fault f, std::uint64_t delay_ns, std::uint32_t count, std::uint32_t param) {
+        std::lock_guard lock(schedule_mutex_);
+        schedule_.push_back(Scheduled{f, delay_ns, count, param});
+        update_next_due();
+    }
+    // The driver started the device (its first CREATE_SQ): from now on scheduled faults fall due.
+    void mark_started(std::uint64_t now_ns) {
+        if (started_ns_.load(std::memory_order_relaxed) != kNever)
+            return;
+        std::lock_guard lock(schedule_mutex_);
+        if (started_ns_.load(std::memory_order_relaxed) != kNever)
+            return;
+        started_ns_.store(now_ns, std::memory_order_release);
+        update_next_due();
+    }
+    std::optional<std::uint64_t> started_ns() const {
+        const std::uint64_t t = started_ns_.load(std::memory_order_acquire);
+        return t == kNever ? std::nullopt : std::optional<std::uint64_t>(t);
+    }
+    // Arms the scheduled faults due by `now`, in the order they fall due; true when any was.
+    bool arm_due(std::uint64_t now_ns) {
+        if (now_ns < next_due_ns_.load(std::memory_order_acquire))
+            return false;
+        std::lock_guard lock(schedule_mutex_);
+        const std::uint64_t start = started_ns_.load(std::memory_order_relaxed);
+        bool armed = false;
+        while (true) {
+            auto due = schedule_.end();
+            for (auto it = schedule_.begin(); it != schedule_.end(); ++it)
+                if (start + it->delay_ns <= now_ns && (due == schedule_.end() || it->delay_ns < due->delay_ns))
+                    due = it;
+            if (due == schedule_.end())
+                break;
+            set(due->fault, due->count, due->param);
+            schedule_.erase(due);
+            armed = true;
+        }
+        update_next_due();
+        return armed;
+    }
+    std::uint64_t next_due_ns() const { return next_due_ns_.load(std::memory_order_acquire); }
+    std::size_t scheduled() const {
+        std::lock_guard lock(schedule_mutex_);
+        return schedule_.size();
+    }
 
 private:
+    struct Scheduled {
+        Fault fault;
+        std::uint64_t delay_ns;
+        std::uint32_t count, param;
+    };
     static unsigned index(Fault f) { return static_cast<unsigned>(f); }
+    void update_next_due() {  // schedule_mutex_ held
+        std::uint64_t next = kNever;
+        const std::uint64_t start = started_ns_.load(std::memory_order_relaxed);
+        if (start != kNever)
+            for (const Scheduled& s : schedule_)
+                next = std::min(next, start + s.delay_ns);
+        next_due_ns_.store(next, std::memory_order_release);
+    }
+
     std::array<std::atomic<std::uint32_t>, kFaultCount> counts_{};
+    std::array<std::atomic<std::uint32_t>, kFaultCount> params_{};
+    mutable std::mutex schedule_mutex_;  // a leaf: nothing else is locked under it
+    std::vector<Scheduled> schedule_;
+    std::atomic<std::uint64_t> started_ns_{kNever};
+    std::atomic<std::uint64_t> next_due_ns_{kNever};
 };
 
 // The interrupt handler the driver side installed. Deliveries copy it (outside the device's
@@ -132,6 +223,7 @@ struct DeviceCore {
     std::mutex rx_mutex;
 
     QueueTable queues;
+    std::uint32_t live_sqs = 0;  // IO SQs that exist (process_mutex): the driver started the device
     RssState rss;
     FaultPlan faults;
     std::shared_ptr<Wire> wire;

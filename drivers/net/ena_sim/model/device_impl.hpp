@@ -36,6 +36,15 @@ struct Device::Impl {
     bool handle_cq_unmask();
     bool handle_rss_entry_update();
 
+    // Faults that are device events, and the schedule (faults.cpp). process_mutex held.
+    bool run_faults();
+    // The next time run_faults() has something to do (kNever: nothing planned). advance_time()
+    // stops there on its way, so that virtual time is exact.
+    std::uint64_t next_fault_deadline() const;
+    // The device fails (DEV_STS.FATAL_ERROR, a FATAL_ERROR event); the link changes.
+    void fail_locked();
+    void set_link_locked(bool up);
+
     // The Nitro stage (device.cpp).
     bool drain_ingress();  // takes rx_mutex
     void nitro_stats(DeviceStats& s);  // process_mutex and rx_mutex held
@@ -47,6 +56,11 @@ struct Device::Impl {
     detail::TxEngine tx;
     detail::RxEngine rx;
     bool in_reset = false;
+    // Fault events (faults.cpp): a reset request sent since the last reset, a link flap under way.
+    bool reset_requested = false;
+    std::uint64_t link_flap_down_ns = 0;                          // when the link last went down
+    std::uint64_t link_flap_up_ns = detail::FaultPlan::kNever;  // when the flapped link comes back
+    std::uint64_t next_link_flap_ns = 0;                          // the next flap may start from here
 };
 
 }  // namespace ena::sim

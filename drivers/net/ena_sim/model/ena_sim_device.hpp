@@ -168,18 +168,74 @@ struct DeviceStats {
     std::uint64_t tx_shaping_waiting = 0, rx_shaping_waiting = 0;  // in the queues now
 };
 
-// Faults the device can be told to commit. inject_fault(f, n) makes the next n occurrences
-// misbehave (kFaultForever: until cleared with n = 0). They survive device resets.
+// Faults the device can be told to commit. inject_fault(f, n) makes the next n occurrences of
+// the fault happen (what an occurrence is, per kind below). n = kFaultForever: until cleared
+// with n = 0; n = kFaultUntilReset: until the next device reset (DEV_CTL.DEV_RESET), which is
+// how a device that is stuck in a bad state recovers, as on EC2. Counted and forever faults
+// survive device resets, with what is left of their count.
+//
+// Kinds and their occurrences:
+//   kMissingTxCompletion   a Tx completion is not written
+//   kBadTxReqId            a Tx completion carries a request id outside the ring
+//   kAdminNoCompletion     an admin command is consumed but never executed nor completed
+//   kReadlessNoAnswer      a readless register read gets no response
+//   kKeepAliveStop         a keep-alive event is not sent (a state: kFaultUntilReset by default)
+//   kTooManyRxDescs        an Rx frame is spread over max_rx_descs_per_packet + 1 buffers
+//   kRxStaleReqId          an Rx frame's first completion names a request id the device completed
+//                          before and that is not posted again, instead of the buffer it took
+//                          (which it keeps until the reset); waits for such an id to exist
+//   kFatalError            the device fails (raise_fatal_error: DEV_STS.FATAL_ERROR and a
+//                          FATAL_ERROR event) once it has IO queues; it stays failed until reset
+//   kDeviceResetRequest    a DEVICE_REQUEST_RESET event, once the device has IO queues and the
+//                          driver enabled the group; at most one per device reset
+//   kLinkFlap              the link goes down (LINK_CHANGE event) and comes back up after the
+//                          parameter's milliseconds (100); starts only with the link up and IO
+//                          queues created, and the next flap starts that long after the link
+//                          came back
+//   kTxQueueStall          a doorbell of Tx queue <parameter> (0) is ignored: nothing it covers
+//                          is sent or completed (a state: kFaultUntilReset by default). The
+//                          queue resumes at its first doorbell after the stall ends, and then
+//                          serves everything posted since. Tx queue N is the device's Nth Tx SQ
+//                          in SQ index order (the driver's Tx queue N when it creates its queues
+//                          in order, as every ENA driver does).
 enum class Fault : std::uint8_t {
-    kMissingTxCompletion,  // a Tx completion is not written
-    kBadTxReqId,           // a Tx completion carries a request id outside the ring
-    kAdminNoCompletion,    // an admin command is consumed but never executed nor completed
-    kReadlessNoAnswer,     // a readless register read gets no response
-    kKeepAliveStop,        // a keep-alive event is not sent
-    kTooManyRxDescs,       // an Rx frame is spread over max_rx_descs_per_packet + 1 buffers
+    kMissingTxCompletion,
+    kBadTxReqId,
+    kAdminNoCompletion,
+    kReadlessNoAnswer,
+    kKeepAliveStop,
+    kTooManyRxDescs,
+    kRxStaleReqId,
+    kFatalError,
+    kDeviceResetRequest,
+    kLinkFlap,
+    kTxQueueStall,
 };
-inline constexpr unsigned kFaultCount = 6;
+inline constexpr unsigned kFaultCount = 11;
 inline constexpr std::uint32_t kFaultForever = 0xFFFFFFFF;
+inline constexpr std::uint32_t kFaultUntilReset = 0xFFFFFFFE;
+// The parameter a kind takes when none is given (kLinkFlap: 100 ms down; kTxQueueStall: queue 0).
+inline constexpr std::uint32_t kFaultDefaultParam = 0xFFFFFFFF;
+
+// Names of the kinds (devargs, tools), in Fault order.
+inline constexpr std::array<std::string_view, kFaultCount> kFaultNames = {
+    "missing_tx_cmpl", "bad_tx_req_id", "admin_no_cmpl",        "readless_no_answer", "keepalive_stop",
+    "rx_too_many_descs", "rx_stale_req_id", "fatal_error", "device_reset_request", "link_flap",
+    "tx_queue_stall",
+};
+constexpr std::string_view fault_name(Fault f) { return kFaultNames[static_cast<unsigned>(f)]; }
+constexpr std::optional<Fault> fault_by_name(std::string_view name) {
+    for (unsigned i = 0; i < kFaultCount; ++i)
+        if (kFaultNames[i] == name)
+            return static_cast<Fault>(i);
+    return std::nullopt;
+}
+// States last until the device is reset when no count is given; other kinds happen once.
+constexpr bool fault_is_state(Fault f) { return f == Fault::kKeepAliveStop || f == Fault::kTxQueueStall; }
+constexpr std::uint32_t default_fault_count(Fault f) { return fault_is_state(f) ? kFaultUntilReset : 1; }
+// Whether the kind takes a parameter, and its default.
+constexpr bool fault_takes_param(Fault f) { return f == Fault::kLinkFlap || f == Fault::kTxQueueStall; }
+constexpr std::uint32_t default_fault_param(Fault f) { return f == Fault::kLinkFlap ? 100 : 0; }
 
 // MSI-X: the device calls it with the CQ's vector when it writes a completion to a CQ created
 // in interrupt mode that the driver has unmasked (the CQ is masked again until the driver
@@ -315,9 +371,22 @@ public:
     std::uint32_t rss_hash(std::span<const std::uint8_t> frame) const;
     Wire* wire() const;
 
-    // Fault injection (see Fault). Thread-safe.
+    // Fault injection (see Fault). Thread-safe. `param` is the kind's parameter (kLinkFlap: ms
+    // the link stays down; kTxQueueStall: the Tx queue); kFaultDefaultParam: its default.
     void inject_fault(Fault fault, std::uint32_t occurrences = 1);
+    void inject_fault(Fault fault, std::uint32_t occurrences, std::uint32_t param);
     std::uint32_t pending_fault(Fault fault) const;
+    std::uint32_t fault_param(Fault fault) const;  // the parameter it was armed with
+    // Arms the fault (as inject_fault(fault, count, param) would) `delay_ms` after the driver
+    // first started the device: its first CREATE_SQ since the device was made. Device time:
+    // real time in threaded mode (the engine thread arms it), the virtual clock in synchronous
+    // and deferred mode (process() and advance_time() arm what is due). Scheduled after that
+    // time, it is armed at the device's next pass. Thread-safe.
+    void schedule_fault(Fault fault, std::uint64_t delay_ms, std::uint32_t count = 1,
+                        std::uint32_t param = kFaultDefaultParam);
+    std::size_t scheduled_faults() const;  // scheduled and not armed yet
+    // Device time of the driver's first CREATE_SQ (what schedule_fault's delays count from).
+    std::optional<std::uint64_t> first_start_ns() const;
 
     void set_interrupt_handler(InterruptHandler handler);
 

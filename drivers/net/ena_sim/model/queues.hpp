@@ -3,6 +3,7 @@
 // so "CQ index of the Rx queue" in the RSS table and the Rx SQ index are the same number.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -63,6 +64,13 @@ struct SubmissionQueue {
     std::uint16_t head = 0;       // descriptors (host) or entries (LLQ) consumed, free-running
     std::uint16_t last_doorbell = 0;
     TxOffloadContext cached_meta;
+    // Tx queue stall (Fault::kTxQueueStall): the doorbell the device last ignored.
+    bool stalled = false;
+    std::uint16_t ignored_doorbell = 0;
+    // Rx: the request ids of the last buffers completed, newest at (completed_count - 1) % size
+    // (Fault::kRxStaleReqId names one of them).
+    std::array<std::uint16_t, 8> completed_ids{};
+    std::uint32_t completed_count = 0;
 
     void clear() { *this = SubmissionQueue{}; }
 };

@@ -89,6 +89,7 @@ bool Device::Impl::handle_dev_ctl() {
             core.reset_reasons.erase(core.reset_reasons.begin());
         core.reset_reasons.push_back(core.last_reset_reason);
         core.registers.store(reg::kDevSts, dev_sts::ResetInProgress::kMask);
+        core.faults.device_reset();  // a device stuck in a fault state recovers through the reset
     } else {
         complete_reset();
     }
@@ -102,6 +103,8 @@ void Device::Impl::complete_reset() {
         core.rss.reset();
         core.mtu = 0;
     }
+    core.live_sqs = 0;
+    reset_requested = false;
     aenq.reset();
     admin.reset();
     core.llq_layout.reset();

@@ -1,5 +1,6 @@
 #include "rx_engine.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -44,6 +45,8 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
     RxCounters& n = core_.rx_counters;
     SubmissionQueue& sq = core_.queues.sq(static_cast<std::uint16_t>(index));
     CompletionQueue& cq = core_.queues.cq(sq.cq);
+    if (core_.faults.pending(Fault::kRxStaleReqId) != 0)
+        name_a_stale_buffer(index, sq);
     bool dma_fault = false;
     for (Buffer& b : buffers_) {
         b.data = core_.memory.map(b.address, b.length);
@@ -74,8 +77,32 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
         ++n.packets;
         n.bytes += frame.size();
     }
+    for (const Buffer& b : buffers_)
+        sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = b.req_id;
     sq.head = static_cast<std::uint16_t>(sq.head + count);
     core_.signal_cq(cq, core_.irq_rx);
+}
+
+// Fault::kRxStaleReqId: the frame's first completion names a buffer completed earlier that the
+// driver has not posted again (so it cannot be holding it), newest first, instead of the one
+// taken; none such yet: the fault waits for a later frame.
+void RxEngine::name_a_stale_buffer(int index, const SubmissionQueue& sq) {
+    const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(static_cast<std::uint16_t>(index))));
+    const std::uint32_t kept = std::min<std::uint32_t>(sq.completed_count, sq.completed_ids.size());
+    for (std::uint32_t k = 1; k <= kept; ++k) {
+        const std::uint16_t id = sq.completed_ids[(sq.completed_count - k) % sq.completed_ids.size()];
+        bool posted = false;
+        for (std::uint16_t at = sq.head; at != tail && !posted; ++at) {
+            RxDesc d;
+            std::memcpy(&d, sq.ring + std::size_t{ring_slot(at, sq.depth)} * kRxDescSize, sizeof(d));
+            posted = d.req_id == id;
+        }
+        if (!posted) {
+            if (core_.faults.fire(Fault::kRxStaleReqId))
+                buffers_.front().req_id = id;
+            return;
+        }
+    }
 }
 
 bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom no_room) {

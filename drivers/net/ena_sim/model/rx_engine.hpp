@@ -41,6 +41,7 @@ private:
     // Reads the buffers the frame needs from the Rx SQ. kDropped: the frame cannot be received
     // (counted here); kTooFewPosted: the ring holds fewer buffers than it needs (not counted).
     Take take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
+    void name_a_stale_buffer(int index, const SubmissionQueue& sq);
     void write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash);
     static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame);
 

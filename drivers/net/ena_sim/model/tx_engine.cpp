@@ -43,16 +43,34 @@ TxEngine::TxEngine(DeviceCore& core, Aenq& aenq)
 bool TxEngine::service() {
     bool did = false;
     QueueTable& q = core_.queues;
+    std::uint32_t tx_rank = 0;  // the queue's number among the Tx SQs, in index order
     for (std::uint16_t i = 0; i < q.capacity(); ++i) {
         SubmissionQueue& sq = q.sq(i);
         if (!sq.exists || sq.rx)
             continue;
+        const std::uint32_t rank = tx_rank++;
         // Acquire: the descriptors the doorbell covers are visible after this load.
         const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(i)));
-        if (tail != sq.head)
-            did |= service_queue(i, sq, tail);
+        if (tail == sq.head || stalled(sq, rank, tail))
+            continue;
+        did |= service_queue(i, sq, tail);
     }
     return did;
+}
+
+// Fault::kTxQueueStall: a doorbell of the stalled queue is ignored (one occurrence each); the
+// queue stays still until a doorbell after the stall ends.
+bool TxEngine::stalled(SubmissionQueue& sq, std::uint32_t rank, std::uint16_t tail) {
+    if (sq.stalled && tail == sq.ignored_doorbell)
+        return true;
+    if (core_.faults.pending(Fault::kTxQueueStall) == 0 || core_.faults.param(Fault::kTxQueueStall) != rank ||
+        !core_.faults.fire(Fault::kTxQueueStall)) {
+        sq.stalled = false;
+        return false;
+    }
+    sq.stalled = true;
+    sq.ignored_doorbell = tail;
+    return true;
 }
 
 bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t tail) {

@@ -34,6 +34,7 @@ private:
         bool last_found = false;
     };
 
+    bool stalled(SubmissionQueue& sq, std::uint32_t tx_rank, std::uint16_t tail);
     bool service_queue(std::uint16_t index, SubmissionQueue& sq, std::uint16_t tail);
     bool read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
     bool read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
