@@ -48,20 +48,24 @@ struct Options {
     std::vector<unsigned> kinds;  // indexes into kKinds; empty: all
 };
 
-// The faults that must end in a reset, as the device model injects them.
+// The faults that must end in a reset, as the device model injects them (names as the faults=
+// devarg spells them). A state (keep-alive stop, Tx queue stall) lasts until the device's reset.
 struct FaultKind {
-    const char* name;
     ena::sim::Fault fault;
     std::uint32_t occurrences;
-    bool clear_at_reset;  // a state the device leaves through its reset
+    const char* name() const { return ena::sim::kFaultNames[static_cast<unsigned>(fault)].data(); }
 };
-const std::array<FaultKind, 6> kKinds = {{
-    {"keepalive_stop", ena::sim::Fault::kKeepAliveStop, ena::sim::kFaultForever, true},
-    {"missing_tx_cmpl", ena::sim::Fault::kMissingTxCompletion, 300, false},
-    {"bad_tx_req_id", ena::sim::Fault::kBadTxReqId, 1, false},
-    {"admin_no_cmpl", ena::sim::Fault::kAdminNoCompletion, 1, false},
-    {"readless_no_answer", ena::sim::Fault::kReadlessNoAnswer, 1, false},
-    {"rx_too_many_descs", ena::sim::Fault::kTooManyRxDescs, 1, false},
+const std::array<FaultKind, 10> kKinds = {{
+    {ena::sim::Fault::kKeepAliveStop, ena::sim::kFaultUntilReset},
+    {ena::sim::Fault::kMissingTxCompletion, 300},
+    {ena::sim::Fault::kBadTxReqId, 1},
+    {ena::sim::Fault::kAdminNoCompletion, 1},
+    {ena::sim::Fault::kReadlessNoAnswer, 1},
+    {ena::sim::Fault::kTooManyRxDescs, 1},
+    {ena::sim::Fault::kRxStaleReqId, 1},
+    {ena::sim::Fault::kFatalError, 1},
+    {ena::sim::Fault::kDeviceResetRequest, 1},
+    {ena::sim::Fault::kTxQueueStall, ena::sim::kFaultUntilReset},
 }};
 
 struct Incident {
@@ -112,7 +116,7 @@ int parse(int argc, char** argv, Options& o) {
             for (std::size_t at = 0; at <= list.size();) {
                 const std::size_t comma = std::min(list.find(',', at), list.size());
                 const std::string name = list.substr(at, comma - at);
-                const auto k = std::find_if(kKinds.begin(), kKinds.end(), [&](const FaultKind& f) { return name == f.name; });
+                const auto k = std::find_if(kKinds.begin(), kKinds.end(), [&](const FaultKind& f) { return name == f.name(); });
                 if (k == kKinds.end()) {
                     std::fprintf(stderr, "ena-soak: unknown fault kind '%s'\n", name.c_str());
                     return 2;
@@ -123,8 +127,9 @@ int parse(int argc, char** argv, Options& o) {
         } else {
             std::fprintf(stderr,
                          "usage: ena-soak [--seconds N (60)] [--interval-ms N (1000)] [--seed N (1)] [--auto-recover] "
-                         "[--kinds keepalive_stop,missing_tx_cmpl,bad_tx_req_id,admin_no_cmpl,readless_no_answer,"
-                         "rx_too_many_descs]\n");
+                         "[--kinds K,K,... of keepalive_stop, missing_tx_cmpl, bad_tx_req_id, admin_no_cmpl, "
+                         "readless_no_answer, rx_too_many_descs, rx_stale_req_id, fatal_error, device_reset_request, "
+                         "tx_queue_stall]\n");
             return a == "--help" ? 1 : 2;
         }
     }
@@ -248,10 +253,7 @@ int main(int argc, char** argv) {
                 p.reset_event.store(false, std::memory_order_release);
                 if (p.in_incident)
                     incidents[p.incident].event = now;
-                const FaultKind& k = kKinds[p.in_incident ? incidents[p.incident].kind : 0];
                 rte_eth_dev_stop(p.id);
-                if (p.in_incident && k.clear_at_reset)
-                    devices[i]->inject_fault(k.fault, 0);  // the device is healthy after its reset
                 if (rte_eth_dev_reset(p.id) == 0 && rte_eth_dev_start(p.id) == 0 && p.in_incident) {
                     incidents[p.incident].reset = true;
                     p.restarted = true;
@@ -278,8 +280,6 @@ int main(int argc, char** argv) {
                     inc.event = now;
                     inc.reset = true;
                     p.restarted = true;
-                    if (kKinds[inc.kind].clear_at_reset)
-                        devices[i]->inject_fault(kKinds[inc.kind].fault, 0);
                 }
                 if (p.restarted && n > 0) {
                     inc.back = now;
@@ -288,8 +288,7 @@ int main(int argc, char** argv) {
                 } else if (ms(now - inc.injected) > kGiveUpS * 1000) {
                     p.in_incident = false;
                     inc.gave_up = true;
-                    if (kKinds[inc.kind].clear_at_reset)
-                        devices[i]->inject_fault(kKinds[inc.kind].fault, 0);
+                    devices[i]->inject_fault(kKinds[inc.kind].fault, 0);
                 }
             }
         }
@@ -362,7 +361,7 @@ int main(int argc, char** argv) {
                     s.not_recovered, s.open_at_end);
     };
     for (const auto& [kind, s] : by_kind)
-        row(kKinds[kind].name, s);
+        row(kKinds[kind].name(), s);
     row("all", all);
     const double seconds = ms(rte_get_tsc_cycles() - start) / 1000.0;
     std::printf("\nfaults %u (%u seconds skipped: both ports recovering), resets %u, crashes 0\n", all.injected, skipped,

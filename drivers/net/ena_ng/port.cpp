@@ -316,12 +316,13 @@ void Port::on_alarm(void* arg) {
         next = now + std::uint64_t{interval_ms} * 1'000'000;
         return true;
     };
+    // The watchdog first: a device that stopped answering must not hold it up behind a read.
+    if (due(port->next_watchdog_ns_, port->args_.watchdog_interval_ms))
+        port->watchdog_tick();  // may reset the port (auto_recover, or the event's handler)
     if (due(port->next_poll_ns_, port->poll_interval_ms_))
         port->poll_control_path();
     if (due(port->next_refresh_ns_, port->args_.stats_interval_ms))
         port->refresh_device_counters();
-    if (due(port->next_watchdog_ns_, port->args_.watchdog_interval_ms))
-        port->watchdog_tick();  // may reset the port (auto_recover, or the event's handler)
     // A reset re-armed a new alarm (another generation): this one ends here.
     if (port->alarm_running_.load(std::memory_order_acquire) &&
         port->alarm_generation_.load(std::memory_order_acquire) == generation &&

@@ -268,7 +268,8 @@ int Port::refresh_device_counters() {
     if (!primary())
         return mp_refresh_device_counters(data_->port_id);
     std::lock_guard guard(refresh_lock_);
-    if (!device_.initialised())
+    // A device waiting for its reset may not answer: its counters stay as last read.
+    if (!device_.initialised() || device_.reset_requested())
         return -EIO;
     poll_control_path();
     DeviceCounters counters = device_counters_.load();  // a part that cannot be read keeps its value

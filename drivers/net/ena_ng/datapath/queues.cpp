@@ -73,7 +73,10 @@ int IoQueue::create(const IoQueueSpec& spec) {
 void IoQueue::destroy() {
     if (!started_)
         return;
-    device->destroy_io_queue(io, direction_);
+    // A device waiting for its reset loses every queue in that reset; asking it first (it may
+    // have stopped answering) would only wait out the admin timeout.
+    if (!device->reset_requested())
+        device->destroy_io_queue(io, direction_);
     io = IoQueueHandles{};
     started_ = false;
     for (std::uint16_t i = 0; i < depth_; ++i) {
