@@ -382,6 +382,24 @@ def test_show_port_allowance_reads_each_eni_allowance_and_says_what_is_hit():
     assert "Invalid port 7" in run.reply("show port allowance 7"), run.output
 
 
+def test_show_port_allowance_names_the_pps_allowance_a_sender_exceeds():
+    # Port 0 sends as fast as it can into an ENI held to 20000 packets per second.
+    run = run_ena_testpmd(eal_args(*two_ports("allow-pps", "pps=20000")),
+                          ["set portlist 0", "set fwd txonly", "start", "sleep 1", "show port allowance 0", "sleep 1",
+                           "show port allowance 0", "stop"],
+                          app_args=["--total-num-mbufs=8192", f"--eth-peer=0,{MACS[1]}"], timeout=60)
+    assert run.returncode == 0, run.output
+    text = run.reply("show port allowance 0", 1)
+    rows = allowance_rows(text)
+    total, per_second = rows["pps_allowance_exceeded"]
+    assert total > 0 and per_second > 1000, text
+    assert "packets per second allowance exceeded (pps_allowance_exceeded" in text, text
+    for other in ("bw_in_allowance_exceeded", "bw_out_allowance_exceeded", "conntrack_allowance_exceeded",
+                  "linklocal_allowance_exceeded"):
+        assert rows[other] == (0, 0), (other, text)
+    print(f"pps=20000: pps_allowance_exceeded {total} in all, {per_second}/s in the second second")
+
+
 @pytest.mark.parametrize("devargs, entry, header", [("", 256, 224), ("llq=normal", 128, 96), ("llq=none", None, None)])
 def test_show_port_llq_shows_the_tx_placement_and_the_rings_the_port_uses(devargs, entry, header):
     vdev = "--vdev=net_ena_sim0,mac=02:00:00:00:00:01" + (f",{devargs}" if devargs else "")
