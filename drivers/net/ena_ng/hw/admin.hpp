@@ -445,9 +445,10 @@ struct HostAttributes {
 static_assert(sizeof(HostAttributes) == 20);
 
 struct InterruptModerationFeature {
-    std::uint16_t intr_delay_resolution;  // usec
+    std::uint16_t intr_delay_resolution;  // usec per unit of a CQ unmask register's delay fields
     std::uint16_t reserved;
 };
+static_assert(sizeof(InterruptModerationFeature) == 4);
 
 struct LinkFeature {
     std::uint32_t speed;      // Mbps

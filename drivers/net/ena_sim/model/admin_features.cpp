@@ -52,6 +52,8 @@ std::uint32_t AdminCommands::supported_features() const {
                       feature_bit(FeatureId::kLinkConfig) | feature_bit(FeatureId::kHostAttrConfig);
     if (core_.config.llq != LlqOffer::kNone)
         f |= feature_bit(FeatureId::kLlq);
+    if (core_.config.intr_delay_resolution_us != 0)
+        f |= feature_bit(FeatureId::kInterruptModeration);
     return f;
 }
 
@@ -148,6 +150,9 @@ AdminStatus AdminCommands::get_feature(const GetFeatureCommand& cmd, GetFeatureR
         return AdminStatus::kSuccess;
     case FeatureId::kMtu:
         resp.mtu.mtu = core_.mtu != 0 ? core_.mtu : c.max_mtu;
+        return AdminStatus::kSuccess;
+    case FeatureId::kInterruptModeration:
+        resp.interrupt_moderation.intr_delay_resolution = c.intr_delay_resolution_us;
         return AdminStatus::kSuccess;
     case FeatureId::kFragBypass:
         resp.frag_bypass.enable = core_.frag_bypass;

@@ -59,13 +59,15 @@ AdminStatus AdminCommands::create_cq(const CreateCqCommand& cmd, CreateCqRespons
     cq.msix_vector = cmd.msix_vector;
     cq.base = base;
     cq.ring = ring;
-    core_.registers.store(queue_regs::cq_unmask(*index), 0);
+    core_.registers.store(queue_regs::cq_unmask(*index), kRegisterTaken);
+    core_.registers.store(queue_regs::cq_head(*index), kRegisterTaken);
     core_.registers.store(queue_regs::cq_numa(*index), 0);
 
     resp.cq_index = *index;
     resp.cq_actual_depth = cmd.cq_depth;
     resp.numa_node_register_offset = queue_regs::cq_numa(*index);
-    resp.cq_head_db_register_offset = 0;  // the device needs no CQ head doorbell
+    // Optional for the driver: it tells the device how far it consumed (see handle_cq_unmask).
+    resp.cq_head_db_register_offset = queue_regs::cq_head(*index);
     resp.cq_interrupt_unmask_register_offset = queue_regs::cq_unmask(*index);
     return AdminStatus::kSuccess;
 }
@@ -154,6 +156,7 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
     }
     sq.ring = ring;
     cq.bound = true;
+    cq.rx = rx;
     core_.registers.store(queue_regs::sq_doorbell(index), 0);
     ++core_.live_sqs;
     core_.faults.mark_started(core_.clock.now_ns());  // scheduled faults count from the first one

@@ -113,6 +113,7 @@ bool Device::Impl::process_control_locked() {
     did |= admin.service();
     did |= handle_rss_entry_update();
     did |= handle_cq_unmask();
+    did |= fire_moderated_interrupts();
     return did;
 }
 
@@ -280,28 +281,38 @@ void Device::advance_time(std::uint64_t ns) {
     if (c.mode == EngineMode::kThreaded)
         return;  // real time
     std::shared_ptr<Wire> wire;
-    IrqBatch irq;
-    {
-        std::lock_guard lock(c.process_mutex);
-        // Step to each fault deadline on the way (a scheduled fault, a flapped link's return):
-        // what was due up to it happens first, then the fault, at its exact time.
-        const std::uint64_t target = c.clock.now_ns() + ns;
-        for (std::uint64_t now = c.clock.now_ns();; now = c.clock.now_ns()) {
-            const std::uint64_t deadline = impl_->next_fault_deadline();
-            const std::uint64_t step_to = deadline > now && deadline < target ? deadline : target;
-            c.clock.advance(step_to - now);
-            if (!impl_->in_reset && !c.fatal_error.load()) {
-                impl_->tx.drain_shaped();  // frames whose time has come leave
-                impl_->aenq.run_timers();
+    std::optional<std::uint64_t> target;
+    for (bool done = false; !done;) {
+        IrqBatch irq;
+        {
+            std::lock_guard lock(c.process_mutex);
+            if (!target)
+                target = c.clock.now_ns() + ns;
+            // Step to each deadline on the way (a scheduled fault, a flapped link's return, a
+            // moderated interrupt): what was due up to it happens first, then it, at its exact
+            // time; interrupts raised on the way are delivered before time moves on.
+            for (std::uint64_t now = c.clock.now_ns();; now = c.clock.now_ns()) {
+                const std::uint64_t deadline = std::min(impl_->next_fault_deadline(), impl_->next_interrupt_deadline());
+                const std::uint64_t step_to = deadline > now && deadline < *target ? deadline : *target;
+                c.clock.advance(step_to - now);
+                if (!impl_->in_reset && !c.fatal_error.load()) {
+                    impl_->tx.drain_shaped();  // frames whose time has come leave
+                    impl_->aenq.run_timers();
+                    impl_->fire_moderated_interrupts();
+                }
+                impl_->run_faults();
+                if (step_to == *target) {
+                    done = true;
+                    break;
+                }
+                if (c.irq_process.pending())
+                    break;
             }
-            impl_->run_faults();
-            if (step_to == target)
-                break;
+            irq.take(c.irq_process);
+            wire = c.wire;
         }
-        irq.take(c.irq_process);
-        wire = c.wire;
+        irq.fire(c.interrupts);
     }
-    irq.fire(c.interrupts);
     impl_->drain_ingress();
     if (wire)
         wire->poll();  // as process() does

@@ -189,6 +189,7 @@ public:
             vectors_.push_back(vector);
     }
     void set_enabled(bool on) { enabled_ = on; }
+    bool pending() const { return !vectors_.empty(); }
     // Moves the pending vectors into `out` (cleared first). Call with the owning lock held.
     void take(std::vector<std::uint32_t>& out) {
         out.clear();
@@ -266,11 +267,25 @@ struct DeviceCore {
         return llq_accel_flags & (1u << static_cast<unsigned>(hw::LlqAccelFlag::kDisableMetaCaching));
     }
     bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & 1u) == 0; }
-    // The CQ fires its vector if it is in interrupt mode and armed (and disarms).
+    // A completion was written: the CQ fires its vector if it is in interrupt mode and armed
+    // (and disarms) -- at once, or with a moderation delay once the delay from this first
+    // completion has passed (fire_moderated_interrupts).
     void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
-        if (cq.interrupt_mode && cq.armed.exchange(false, std::memory_order_acq_rel))
-            irq.raise(cq.msix_vector);
+        if (!cq.interrupt_mode || !cq.armed.load(std::memory_order_acquire))
+            return;
+        const std::uint64_t delay = cq.delay_ns.load(std::memory_order_relaxed);
+        if (delay == 0) {
+            if (cq.armed.exchange(false, std::memory_order_acq_rel))
+                irq.raise(cq.msix_vector);
+            return;
+        }
+        std::uint64_t none = 0;
+        if (cq.fire_at_ns.compare_exchange_strong(none, clock.now_ns() + delay, std::memory_order_acq_rel))
+            moderated_pending.store(true, std::memory_order_release);
     }
+    // Some CQ may have a delayed interrupt due (set after its deadline; cleared by the pass that
+    // finds none), so that passes without moderation skip the scan.
+    std::atomic<bool> moderated_pending{false};
 };
 
 }  // namespace ena::sim::detail

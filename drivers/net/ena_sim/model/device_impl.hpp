@@ -34,6 +34,10 @@ struct Device::Impl {
     // The request as loaded earlier in the pass (see process_control_locked).
     bool answer_readless(std::uint32_t request);
     bool handle_cq_unmask();
+    // Moderated CQ interrupts whose delay has passed fire (process_mutex held); the earliest one
+    // still to come (kNever: none), where advance_time() stops on its way.
+    bool fire_moderated_interrupts();
+    std::uint64_t next_interrupt_deadline() const;
     bool handle_rss_entry_update();
 
     // Faults that are device events, and the schedule (faults.cpp). process_mutex held.

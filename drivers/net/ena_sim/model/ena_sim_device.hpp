@@ -116,6 +116,9 @@ struct DeviceConfig {
     bool readless_mmio = true;
     std::uint32_t capabilities = 0x1f;  // hw::Capability bits: ENI stats, SRD, customer metrics, ext. reset reasons, CDESC MBZ
     std::uint32_t keep_alive_interval_ms = 1000;
+    // Interrupt moderation (INTERRUPT_MODERATION feature): the unit of the delay fields of a CQ's
+    // unmask register, in microseconds. 0: the device offers no moderation (delays are ignored).
+    std::uint16_t intr_delay_resolution_us = 1;
 
     std::uint32_t link_speed_mbps = 25000;  // LINK_CONFIG
     NitroConfig nitro;  // allowances, connection tracking, ENA Express
@@ -240,7 +243,10 @@ constexpr std::uint32_t default_fault_param(Fault f) { return f == Fault::kLinkF
 // MSI-X: the device calls it with the CQ's vector when it writes a completion to a CQ created
 // in interrupt mode that the driver has unmasked (the CQ is masked again until the driver
 // writes its unmask register), and with vector 0 for admin completions and AENQ entries
-// unless INTR_MASK masks them. Never called with the raising device's locks held. Replacing
+// unless INTR_MASK masks them. With a moderation delay (the unmask register's delay field) the
+// CQ's vector comes that long after the first completion since the unmask, in device time (the
+// virtual clock's advance_time() stops at it). An unmask that finds completions beyond the CQ
+// head the driver last wrote to the CQ's head doorbell fires as a new completion would. Never called with the raising device's locks held. Replacing
 // the handler (set_interrupt_handler) is safe at any time: once it returns the old handler is
 // not running and is not called again (unless it is replaced from inside a handler).
 using InterruptHandler = std::function<void(std::uint32_t vector)>;

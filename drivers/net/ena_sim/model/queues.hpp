@@ -33,8 +33,19 @@ struct CompletionQueue {
     std::uint64_t base = 0;
     std::uint8_t* ring = nullptr;  // host memory, mapped once at creation
     std::uint32_t produced = 0;    // completions written, free-running
-    // Set when the driver writes Unmask to the CQ's unmask register; cleared when it fires.
+    bool rx = false;               // the SQ bound to it receives (its unmask register's Rx delay applies)
+    // Set when the driver writes Unmask to the CQ's unmask register; cleared when it fires or
+    // when the driver writes the register without Unmask.
     std::atomic<bool> armed{false};
+    // Interrupt moderation: the delay from the first completion after an unmask to the
+    // interrupt (the unmask register's delay field times the device's resolution), and when a
+    // delayed interrupt is due (0: none).
+    std::atomic<std::uint64_t> delay_ns{0};
+    std::atomic<std::uint64_t> fire_at_ns{0};
+    // The CQ head the driver last wrote to the head doorbell (completions it consumed), once it
+    // has written one: an unmask then fires at once for completions beyond it.
+    std::uint16_t driver_head = 0;
+    bool head_reported = false;
 
     std::uint8_t* next_entry() const { return ring + hw::ring_slot(produced, depth) * entry_size; }
     std::uint32_t phase() const { return hw::ring_phase(produced, depth); }
@@ -47,7 +58,12 @@ struct CompletionQueue {
         base = 0;
         ring = nullptr;
         produced = 0;
+        rx = false;
         armed.store(false, std::memory_order_relaxed);
+        delay_ns.store(0, std::memory_order_relaxed);
+        fire_at_ns.store(0, std::memory_order_relaxed);
+        driver_head = 0;
+        head_reported = false;
     }
 };
 

@@ -21,13 +21,16 @@ constexpr std::uint32_t block(std::uint16_t index) { return kBase + std::uint32_
 constexpr std::uint32_t sq_doorbell(std::uint16_t index) { return block(index) + 0; }
 constexpr std::uint32_t cq_unmask(std::uint16_t index) { return block(index) + 4; }
 constexpr std::uint32_t cq_numa(std::uint16_t index) { return block(index) + 8; }
+constexpr std::uint32_t cq_head(std::uint16_t index) { return block(index) + 12; }
 static_assert(kBase >= hw::reg::kFixedRegisterEnd);
 }  // namespace queue_regs
 
 // What the device writes back into a register whose writes it takes (MMIO_REG_READ,
-// RSS_IND_ENTRY_UPDATE, MMIO_RESP_LO/HI), so that the same value written again is seen as a new
-// write. No driver writes it: as MMIO_REG_READ its offset 0xFFFF names no register; as an address
-// half it is unaligned (low word) or beyond 48 bits (high word).
+// RSS_IND_ENTRY_UPDATE, MMIO_RESP_LO/HI, a CQ's unmask and head doorbell), so that the same value
+// written again is seen as a new write. No driver writes it: as MMIO_REG_READ its offset 0xFFFF
+// names no register; as an address half it is unaligned (low word) or beyond 48 bits (high
+// word); a CQ head is 16 bits; an unmask value would ask for the longest delays and say not to
+// apply them.
 inline constexpr std::uint32_t kRegisterTaken = 0xFFFFFFFF;
 
 class RegisterFile {

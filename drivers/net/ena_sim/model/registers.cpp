@@ -2,6 +2,7 @@
 // CQ unmask and one-entry RSS updates. Everything is detected by comparing registers with what
 // the device last consumed, so it works the same whoever runs process(). Readless answers need
 // no lock: they are given whatever else the device is doing.
+#include <algorithm>
 #include <cstring>
 
 #include "device_impl.hpp"
@@ -149,22 +150,85 @@ bool Device::Impl::answer_readless(std::uint32_t request) {
     return true;
 }
 
+// A CQ's head doorbell and unmask register, taken like MMIO_REG_READ. The head says how far the
+// driver consumed; Unmask arms the CQ's interrupt (and, when completions beyond that head are
+// waiting, fires it as a new completion would); a write without Unmask masks it again. Unless
+// NoModerationUpdate is set, the delay field of the CQ's direction sets its moderation delay.
 bool Device::Impl::handle_cq_unmask() {
     bool did = false;
     detail::QueueTable& q = core.queues;
+    detail::RegisterFile& r = core.registers;
     for (std::uint16_t i = 0; i < q.capacity(); ++i) {
-        if (!q.cq(i).exists)
+        detail::CompletionQueue& cq = q.cq(i);
+        if (!cq.exists)
             continue;
-        const std::uint32_t v = core.registers.load(queue_regs::cq_unmask(i));
-        if (v == 0)
+        const std::uint32_t head = r.load(queue_regs::cq_head(i));
+        const std::uint32_t v = r.load(queue_regs::cq_unmask(i));
+        if (head == kRegisterTaken && v == kRegisterTaken)
             continue;
-        if (cq_unmask::Unmask::get(v))
-            q.cq(i).armed.store(true, std::memory_order_release);
-        // Moderation delays are accepted and ignored: the device completes at once.
-        core.registers.exchange_if(queue_regs::cq_unmask(i), v, 0);
         did = true;
+        // The Rx side writes completions and reads the arming under rx_mutex.
+        std::lock_guard rx_lock(core.rx_mutex);
+        if (head != kRegisterTaken && r.exchange_if(queue_regs::cq_head(i), head, kRegisterTaken)) {
+            cq.driver_head = static_cast<std::uint16_t>(head);
+            cq.head_reported = true;
+        }
+        if (v == kRegisterTaken || !r.exchange_if(queue_regs::cq_unmask(i), v, kRegisterTaken))
+            continue;  // nothing, or a newer write: next pass
+        if (!cq_unmask::NoModerationUpdate::get(v)) {
+            const std::uint32_t units = cq.rx ? cq_unmask::RxDelay::get(v) : cq_unmask::TxDelay::get(v);
+            cq.delay_ns.store(std::uint64_t{units} * core.config.intr_delay_resolution_us * 1000,
+                              std::memory_order_relaxed);
+        }
+        if (!cq_unmask::Unmask::get(v)) {
+            cq.armed.store(false, std::memory_order_release);
+            cq.fire_at_ns.store(0, std::memory_order_relaxed);
+            continue;
+        }
+        cq.armed.store(true, std::memory_order_release);
+        if (cq.head_reported && static_cast<std::uint16_t>(cq.produced) != cq.driver_head)
+            core.signal_cq(cq, core.irq_process);
     }
     return did;
+}
+
+bool Device::Impl::fire_moderated_interrupts() {
+    // Cleared before the scan: a deadline set meanwhile sets it again.
+    if (!core.moderated_pending.exchange(false, std::memory_order_acq_rel))
+        return false;
+    const std::uint64_t now = core.clock.now_ns();
+    bool did = false;
+    bool waiting = false;
+    detail::QueueTable& q = core.queues;
+    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
+        detail::CompletionQueue& cq = q.cq(i);
+        std::uint64_t at = cq.fire_at_ns.load(std::memory_order_acquire);
+        if (at == 0)
+            continue;
+        if (at > now) {
+            waiting = true;
+            continue;
+        }
+        if (!cq.fire_at_ns.compare_exchange_strong(at, 0, std::memory_order_acq_rel))
+            continue;
+        if (cq.exists && cq.armed.exchange(false, std::memory_order_acq_rel))
+            core.irq_process.raise(cq.msix_vector);
+        did = true;
+    }
+    if (waiting)
+        core.moderated_pending.store(true, std::memory_order_release);
+    return did;
+}
+
+std::uint64_t Device::Impl::next_interrupt_deadline() const {
+    if (!core.moderated_pending.load(std::memory_order_acquire))
+        return detail::FaultPlan::kNever;
+    std::uint64_t next = detail::FaultPlan::kNever;
+    const detail::QueueTable& q = core.queues;
+    for (std::uint16_t i = 0; i < q.capacity(); ++i)
+        if (const std::uint64_t at = q.cq(i).fire_at_ns.load(std::memory_order_acquire); at != 0)
+            next = std::min(next, at);
+    return next;
 }
 
 bool Device::Impl::handle_rss_entry_update() {
