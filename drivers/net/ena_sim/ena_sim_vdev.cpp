@@ -11,6 +11,7 @@
 // Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
 // in when the engine thread polls the wire, or, without one, whenever the device runs.
 #include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
@@ -31,6 +32,7 @@
 #include "log.hpp"
 #include "memzone_dma.hpp"
 #include "sim_devargs.hpp"
+#include "sim_interrupts.hpp"
 #include "sim_log.hpp"
 
 namespace ena::sim::glue {
@@ -49,6 +51,7 @@ namespace {
 struct SimInstance {
     std::string name;
     EngineMode mode = EngineMode::kThreaded;
+    std::unique_ptr<SimInterrupts> interrupts;  // outlives the device that raises them
     std::unique_ptr<Device> device;
     bool on_engine = false;
 };
@@ -109,6 +112,8 @@ void remove_instance(const char* name) {
     }
     if (instance && instance->on_engine)
         engine_detach(*instance->device);
+    if (instance)
+        instance->device->set_interrupt_handler(nullptr);
 }
 
 // A secondary process attaches to the port the primary made. The simulated device lives in the
@@ -181,6 +186,23 @@ int probe(rte_vdev_device* vdev) {
     // Deferred mode does its work only in process(): its datapath doorbells stay uncounted calls.
     if (sim_args.mode != EngineMode::kDeferred)
         resources.after_register_write = after_register_write;
+    // MSI-X as event fds in the port's EAL interrupt handle. Not with the deferred engine: a
+    // benchmark runs the device's work itself and nothing else in the process.
+    if (sim_args.mode != EngineMode::kDeferred) {
+        instance->interrupts = SimInterrupts::create(instance->name.c_str(), sim_args.config.max_io_queues);
+        if (!instance->interrupts)
+            return -ENOMEM;
+        SimInterrupts* irq = instance->interrupts.get();
+        device.set_interrupt_handler([irq](std::uint32_t vector) { irq->raise(vector); });
+        resources.management_interrupt = true;
+        resources.set_queue_vectors = SimInterrupts::set_queue_vectors;
+        resources.interrupt_ctx = irq;
+        request.fill_ethdev = [](rte_eth_dev* eth_dev, void* ctx) {
+            eth_dev->intr_handle = static_cast<SimInterrupts*>(ctx)->handle();
+        };
+        request.fill_ctx = irq;
+    }
+
     if (sim_args.mode == EngineMode::kThreaded) {
         resources.now_ns = ng::tsc_now_ns;
         resources.sleep_us = ng::tsc_sleep_us;

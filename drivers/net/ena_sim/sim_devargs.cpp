@@ -339,6 +339,13 @@ int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& 
             config.llq_max_tx_burst_bytes = static_cast<std::uint16_t>(*n);
             break;
         }
+        case SimDevarg::kIntrDelayResolution: {
+            const auto n = parse_number(value);
+            if (!n || *n > 1000)
+                return bad_value(device, devarg, value);
+            config.intr_delay_resolution_us = static_cast<std::uint16_t>(*n);
+            break;
+        }
         case SimDevarg::kInstance: {
             const InstanceProfile* profile = value != nullptr ? find_instance_profile(value) : nullptr;
             if (profile == nullptr)

@@ -60,6 +60,7 @@ constexpr std::array kBadDevargs = {
               "invalid value '100' for devarg control_path_poll_interval (accepted: 0 (interrupt mode) or 500-1000 "
               "milliseconds)"},
     BadDevarg{"control_path_poll_interval=1001", "invalid value '1001' for devarg control_path_poll_interval"},
+    BadDevarg{"intr_delay_resolution=1001", "invalid value '1001' for devarg intr_delay_resolution"},
     BadDevarg{"enable_frag_bypass=2", "invalid value '2' for devarg enable_frag_bypass (accepted: 0 or 1)"},
     BadDevarg{"large_llq_hdr=yes", "invalid value 'yes' for devarg large_llq_hdr (accepted: 0 or 1)"},
     BadDevarg{"normal_llq_hdr=2", "invalid value '2' for devarg normal_llq_hdr (accepted: 0 or 1)"},
@@ -106,7 +107,7 @@ constexpr std::array kBadDevargs = {
     BadDevarg{"faults=link_flap:0@10", "for devarg faults: bad :ARG '0' for link_flap (1-60000 ms down)"},
     BadDevarg{"faults=tx_queue_stall:8@10", "for devarg faults: Tx queue 8 is past the device's 8 queues"},
     BadDevarg{"bogus=1", "unknown devarg 'bogus' (accepted: mac, queues, llq, mtu, link, wire, engine, engine_cpu, llq_tx_burst, "
-                         "instance, pps, bw_out_mbps, bw_in_mbps, shaping_burst_ms, shaping_queue, conntrack_max, "
+                         "intr_delay_resolution, instance, pps, bw_out_mbps, bw_in_mbps, shaping_burst_ms, shaping_queue, conntrack_max, "
                          "conntrack_tcp_established_timeout, conntrack_tcp_transitory_timeout, "
                          "conntrack_tcp_closed_timeout, conntrack_udp_timeout, conntrack_udp_stream_timeout, "
                          "conntrack_icmp_timeout, conntrack_other_timeout, linklocal_pps, srd, srd_flows, faults; "

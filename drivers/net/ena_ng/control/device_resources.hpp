@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+struct rte_intr_handle;
+
 namespace ena::ng {
 
 // Memory the device can reach by DMA.
@@ -64,6 +66,21 @@ struct DeviceResources {
     void (*sleep_us)(void* ctx, unsigned microseconds) = nullptr;
 
     void* ctx = nullptr;  // passed to every callback above
+
+    // MSI-X. The device's vectors reach this process through the ethdev's interrupt handle
+    // (rte_eth_dev::intr_handle), laid out as VFIO lays out MSI-X: the handle's fd is vector 0
+    // (admin completions and AENQ events), event fd n is vector RTE_INTR_VEC_RXTX_OFFSET + n
+    // (IO queues). A callback the driver registers on vector 0 finds the vector already
+    // consumed: EAL reads VFIO and UIO fds before it calls callbacks, and whoever fills a handle
+    // of another kind registers its own reading callback first.
+    // Whether vector 0 reaches this process (false: uio_pci_generic, no kernel driver, a
+    // secondary process): the control path can then run on the management interrupt.
+    bool management_interrupt = false;
+    // Gives vectors 1..count event fds in `handle` and turns them on (count > 0), or takes them
+    // back (count 0), vector 0 staying on. Returns 0 or -errno with one line naming what failed.
+    // Null: no IO queue interrupts (intr_conf.rxq is refused).
+    int (*set_queue_vectors)(void* ctx, rte_intr_handle* handle, unsigned count) = nullptr;
+    void* interrupt_ctx = nullptr;  // passed to set_queue_vectors
 };
 
 inline constexpr std::uint16_t kMaxDeviceSlots = 256;
