@@ -22,6 +22,7 @@ constexpr unsigned kMinStatsIntervalMs = 10;
 constexpr unsigned kMaxStatsIntervalMs = 60000;
 constexpr unsigned kMinWatchdogIntervalMs = 100;
 constexpr unsigned kMaxWatchdogIntervalMs = 10000;
+constexpr unsigned kMaxRxIntrDelayUs = 10000;
 
 // Decimal digits only: "", "-1", "1x" and "0x10" are not numbers here.
 std::optional<std::uint64_t> parse_unsigned(const char* text) {
@@ -175,6 +176,13 @@ int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, 
             case DriverDevarg::kAutoRecover:
                 rc = parse_bool(devarg, value, out.auto_recover);
                 break;
+            case DriverDevarg::kRxIntrDelay: {
+                const auto parsed = parse_unsigned(value);
+                if (!parsed || *parsed > kMaxRxIntrDelayUs)
+                    return bad_value(devarg, value);
+                out.rx_intr_delay_us = static_cast<unsigned>(*parsed);
+                break;
+            }
             case DriverDevarg::kLargeLlqHdr:
             case DriverDevarg::kNormalLlqHdr:
             case DriverDevarg::kEnableLlq: {

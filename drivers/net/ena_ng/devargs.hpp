@@ -34,6 +34,7 @@ enum class DriverDevarg : std::uint8_t {
     kStatsInterval,
     kWatchdogInterval,
     kAutoRecover,
+    kRxIntrDelay,
     kLargeLlqHdr,
     kNormalLlqHdr,
     kEnableLlq,
@@ -51,6 +52,8 @@ inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::k
     {"watchdog_interval", "<0|100-10000>",
      "0 (no watchdog: nothing notices a device that stopped answering) or 100-10000 milliseconds between checks"},
     {"auto_recover", "<0|1>", "0 (the application resets the port on RTE_ETH_EVENT_INTR_RESET) or 1 (the driver does)"},
+    {"rx_intr_delay", "<0-10000>",
+     "0 (an Rx interrupt comes with the first packet) to 10000 microseconds of interrupt moderation"},
     {"large_llq_hdr", "<0|1>", "0 or 1"},
     {"normal_llq_hdr", "<0|1>", "0 or 1"},
     {"enable_llq", "<0|1>", "0 or 1"},
@@ -98,8 +101,9 @@ struct DriverArgs {
     LlqPolicy llq_policy = LlqPolicy::kDeviceRecommendation;
     // Seconds before an uncompleted Tx packet counts as missing; 0 disables the check.
     std::uint32_t missing_tx_completion_timeout_s = 5;
-    // Milliseconds between control-path polls (AENQ). -1: not given (poll every
-    // kDefaultControlPathPollMs when the device has no interrupt); 0: interrupt mode.
+    // Milliseconds between control-path polls (admin completions and AENQ events). -1: not
+    // given, interrupt mode where the management interrupt reaches the process, else polling
+    // every kDefaultControlPathPollMs; 0: interrupt mode (the same, and said when it cannot be).
     int control_path_poll_interval_ms = -1;
     bool enable_frag_bypass = false;
     // RSS key when the application gives none: the documented default key (flows land on the
@@ -114,6 +118,9 @@ struct DriverArgs {
     // On a reset request the driver resets and restarts the port itself, for applications that
     // never handle RTE_ETH_EVENT_INTR_RESET.
     bool auto_recover = false;
+    // Rx interrupt moderation (intr_conf.rxq=1): microseconds from the first packet after
+    // rte_eth_dev_rx_intr_enable to its interrupt, where the device offers moderation.
+    unsigned rx_intr_delay_us = 0;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

@@ -7,6 +7,7 @@
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
 #include <rte_eal.h>
+#include <rte_interrupts.h>
 
 #include <unistd.h>
 
@@ -103,6 +104,47 @@ int read_readless_support(const rte_pci_device& pci, bool& readless) {
 
 void copy_pci_info(rte_eth_dev* eth_dev, void* pci) { rte_eth_copy_pci_info(eth_dev, static_cast<rte_pci_device*>(pci)); }
 
+// MSI-X through VFIO, as DPDK's PCI drivers set it up: EAL makes an eventfd per queue vector
+// (rte_intr_efd_enable) and programs the whole vector table again when the handle is enabled,
+// so the vectors go off, change, and come back on; vector 0 stays with the control path.
+int vfio_set_queue_vectors(void* ctx, rte_intr_handle* handle, unsigned count) {
+    const char* name = static_cast<const rte_pci_device*>(ctx)->device.name;
+    rte_intr_disable(handle);
+    rte_intr_efd_disable(handle);
+    int rc = 0;
+    if (count > 0) {
+        rc = rte_intr_efd_enable(handle, count);
+        if (rc == 0 && (rte_intr_nb_efd_get(handle) < static_cast<int>(count) || !rte_intr_allow_others(handle)))
+            rc = -ENOSPC;
+        if (rc != 0) {
+            log(g_log_driver, RTE_LOG_ERR, "%s: VFIO gives no %u MSI-X vectors for Rx queues besides the management one: %d",
+                name, count, rc);
+            rte_intr_efd_disable(handle);
+        }
+    }
+    if (rte_intr_enable(handle) != 0) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: VFIO refused to enable the device's MSI-X vectors", name);
+        if (rc == 0)
+            rc = -EIO;
+    }
+    return rc;
+}
+
+// Whether MSI-X vector 0 reaches the process: vfio-pci (MSI-X, or MSI with one vector) and
+// igb_uio. uio_pci_generic offers legacy INTx, which ENA does not raise.
+bool management_interrupt_reachable(const rte_pci_device& pci) {
+    if (pci.intr_handle == nullptr || rte_intr_fd_get(pci.intr_handle) < 0)
+        return false;
+    switch (rte_intr_type_get(pci.intr_handle)) {
+        case RTE_INTR_HANDLE_VFIO_MSIX:
+        case RTE_INTR_HANDLE_VFIO_MSI:
+        case RTE_INTR_HANDLE_UIO:
+            return true;
+        default:
+            return false;
+    }
+}
+
 int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     const char* name = pci->device.name;
     const bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
@@ -132,6 +174,13 @@ int pci_probe(rte_pci_driver*, rte_pci_device* pci) {
     resources.dma_free = memzone_dma_free;
     resources.now_ns = tsc_now_ns;
     resources.sleep_us = tsc_sleep_us;
+    if (primary) {  // a secondary process gets no interrupts: the primary owns the device
+        resources.management_interrupt = management_interrupt_reachable(*pci);
+        if (pci->intr_handle != nullptr && rte_intr_type_get(pci->intr_handle) == RTE_INTR_HANDLE_VFIO_MSIX) {
+            resources.set_queue_vectors = vfio_set_queue_vectors;
+            resources.interrupt_ctx = pci;
+        }
+    }
 
     request.device = &pci->device;
     request.name = name;

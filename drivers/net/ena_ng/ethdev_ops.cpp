@@ -88,6 +88,12 @@ int op_xstats_get_names_by_id(rte_eth_dev* dev, const uint64_t* ids, rte_eth_xst
     return port(dev).xstats_get_names_by_id(ids, names, size);
 }
 int op_fw_version_get(rte_eth_dev* dev, char* text, size_t size) { return port(dev).fw_version_get(text, size); }
+int op_rx_queue_intr_enable(rte_eth_dev* dev, uint16_t queue) {
+    return secondary(dev, "Rx queue interrupts") ? -E_RTE_SECONDARY : port(dev).rx_queue_intr_enable(queue);
+}
+int op_rx_queue_intr_disable(rte_eth_dev* dev, uint16_t queue) {
+    return secondary(dev, "Rx queue interrupts") ? -E_RTE_SECONDARY : port(dev).rx_queue_intr_disable(queue);
+}
 
 const uint32_t* op_supported_ptypes_get(rte_eth_dev*) {
     // What the Rx completion's L3/L4 protocol fields can say.
@@ -132,6 +138,8 @@ eth_dev_ops make_ops() {
     ops.tx_queue_setup = op_tx_queue_setup;
     ops.tx_queue_release = op_tx_queue_release;
     ops.tx_done_cleanup = datapath::tx_done_cleanup;
+    ops.rx_queue_intr_enable = op_rx_queue_intr_enable;
+    ops.rx_queue_intr_disable = op_rx_queue_intr_disable;
     ops.reta_update = op_reta_update;
     ops.reta_query = op_reta_query;
     ops.rss_hash_update = op_rss_hash_update;

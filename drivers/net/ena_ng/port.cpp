@@ -2,6 +2,7 @@
 #include "port.hpp"
 
 #include <rte_alarm.h>
+#include <rte_interrupts.h>
 #include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
@@ -175,17 +176,7 @@ int Port::bring_up() {
     int rc = init_device(false);
     if (rc != 0)
         return rc;
-    if (args_.control_path_poll_interval_ms < 0) {
-        poll_interval_ms_ = kDefaultControlPathPollMs;
-    } else if (args_.control_path_poll_interval_ms == 0) {
-        poll_interval_ms_ = 0;
-        log(g_log_init, RTE_LOG_NOTICE,
-            "%s: control_path_poll_interval=0 (interrupt mode): this driver has no control-path interrupt yet, so "
-            "device events are processed at each watchdog pass and whenever the application calls in",
-            resources().name);
-    } else {
-        poll_interval_ms_ = static_cast<unsigned>(args_.control_path_poll_interval_ms);
-    }
+    start_control_path();
     update_link(false);
     start_alarm();
 
@@ -246,7 +237,11 @@ int Port::init_device(bool again) {
 
 void Port::tear_down() {
     stop_alarm();
+    rte_eal_alarm_cancel(&Port::on_polling_needed, this);
+    interrupt_driven_.store(false, std::memory_order_release);
+    management_.detach();
     release_queues();
+    teardown_rx_interrupts();
     device_.shutdown();
 }
 
@@ -272,7 +267,7 @@ RxQueue* Port::rx_queue(std::uint16_t queue) const {
 
 unsigned Port::alarm_period_ms() const {
     unsigned period = 0;
-    for (const unsigned ms : {poll_interval_ms_, args_.stats_interval_ms, args_.watchdog_interval_ms})
+    for (const unsigned ms : {poll_interval_ms(), args_.stats_interval_ms, args_.watchdog_interval_ms})
         if (ms != 0)
             period = period == 0 ? ms : std::min(period, ms);
     return period;  // 0: no alarm
@@ -319,7 +314,7 @@ void Port::on_alarm(void* arg) {
     // The watchdog first: a device that stopped answering must not hold it up behind a read.
     if (due(port->next_watchdog_ns_, port->args_.watchdog_interval_ms))
         port->watchdog_tick();  // may reset the port (auto_recover, or the event's handler)
-    if (due(port->next_poll_ns_, port->poll_interval_ms_))
+    if (due(port->next_poll_ns_, port->poll_interval_ms()))
         port->poll_control_path();
     if (due(port->next_refresh_ns_, port->args_.stats_interval_ms))
         port->refresh_device_counters();
@@ -333,6 +328,9 @@ void Port::on_alarm(void* arg) {
 }
 
 void Port::poll_control_path() {
+    // The management interrupt, the alarm and the application's calls may all get here: the
+    // first handles the events, the others wait until it has told the application.
+    std::lock_guard guard(events_lock_);
     if (!device_.initialised())
         return;
     const EventSummary summary = device_.process_events();
@@ -413,14 +411,34 @@ int Port::configure() {
         return -EINVAL;
     }
     if (conf.intr_conf.rxq != 0) {
-        log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue interrupts are not supported yet (intr_conf.rxq=1)", name);
+        rte_intr_handle* handle = eth_dev()->intr_handle;
+        if (resources().set_queue_vectors == nullptr || handle == nullptr || !rte_intr_cap_multiple(handle)) {
+            log(g_log_driver, RTE_LOG_ERR,
+                "%s: Rx queue interrupts (intr_conf.rxq=1) need an MSI-X vector per queue, which this device does "
+                "not give this process (on PCI: bind it to vfio-pci)",
+                name);
+            return -ENOTSUP;
+        }
+        if (data->nb_rx_queues > RTE_MAX_RXTX_INTR_VEC_ID) {
+            log(g_log_driver, RTE_LOG_ERR, "%s: Rx queue interrupts for %u queues (accepted: up to %d)", name,
+                data->nb_rx_queues, RTE_MAX_RXTX_INTR_VEC_ID);
+            return -EINVAL;
+        }
+        const unsigned resolution = features.intr_delay_resolution_us;
+        const unsigned delay = args_.rx_intr_delay_us;
+        if (delay != 0 && resolution == 0)
+            log(g_log_driver, RTE_LOG_WARNING,
+                "%s: rx_intr_delay=%u but the device offers no interrupt moderation: Rx interrupts come with the first "
+                "packet",
+                name, delay);
+        rx_intr_delay_units_ = resolution == 0 || delay == 0
+                                   ? 0
+                                   : static_cast<std::uint16_t>(std::clamp(delay / resolution, 1u, 0x7FFFu));
+    }
+    if (conf.intr_conf.lsc != 0 && !(data->dev_flags & RTE_ETH_DEV_INTR_LSC)) {
+        log(g_log_driver, RTE_LOG_ERR, "%s: intr_conf.lsc=1 but the device sends no link events", name);
         return -ENOTSUP;
     }
-    if (conf.intr_conf.lsc != 0 && poll_interval_ms_ == 0)
-        log(g_log_driver, RTE_LOG_WARNING,
-            "%s: intr_conf.lsc=1 with control_path_poll_interval=0: this driver has no control-path interrupt yet, "
-            "so link changes are reported only when something polls the port (omit the devarg to poll every %d ms)",
-            name, kDefaultControlPathPollMs);
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // The device may always spread a frame over several buffers.
     data->scattered_rx = 1;
@@ -671,6 +689,9 @@ int Port::start_queues() {
     if (args_.enable_frag_bypass)
         enable_frag_bypass();
 
+    rc = setup_rx_interrupts();
+    if (rc != 0)
+        return rc;
     std::uint16_t rx_started = 0, tx_started = 0;
     for (; rx_started < data->nb_rx_queues; ++rx_started) {
         RxQueue* rx = rx_queue(rx_started);
@@ -699,6 +720,7 @@ int Port::start_queues() {
             tx_queue(--tx_started)->stop();
         while (rx_started > 0)
             rx_queue(--rx_started)->stop();
+        teardown_rx_interrupts();
     }
     return rc;
 }
@@ -711,6 +733,7 @@ void Port::stop_queues() {
     for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
         if (RxQueue* rx = rx_queue(q))
             rx->stop();
+    teardown_rx_interrupts();
 }
 
 int Port::start() {
@@ -787,8 +810,12 @@ int Port::reset_device() {
     const DeviceCounters before = device_counters_.load();
     const DeviceCounters baseline = device_baseline_.load();
     const std::uint64_t started_ns = tsc_now_ns(nullptr);
+    // The management interrupt leaves the device alone until it is up again.
+    interrupt_driven_.store(false, std::memory_order_release);
     device_.shutdown(reason);
     const int rc = init_device(true);
+    if (rc == 0 && use_interrupts_.load(std::memory_order_acquire))
+        enter_interrupt_mode();
     if (rc != 0) {
         log(g_log_driver, RTE_LOG_ERR, "%s: re-initialisation after reset failed: %d; the port is unusable until the "
             "next successful reset", name, rc);

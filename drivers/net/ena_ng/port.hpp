@@ -15,6 +15,7 @@
 #include "control/ena_device.hpp"
 #include "devargs.hpp"
 #include "datapath/queues.hpp"
+#include "management_interrupt.hpp"
 
 namespace ena::ng {
 
@@ -44,6 +45,8 @@ struct PortCounters {
     Counter dev_start;
     Counter dev_stop;
     Counter watchdog_expired;
+    Counter management_interrupts;  // the management interrupt's callback runs (not an xstat: it moves while idle)
+    Counter missed_interrupts;      // admin completions whose management interrupt never came
 };
 
 // Device-side counters as the control path last read them (GET_STATS basic, allowance metrics,
@@ -62,6 +65,7 @@ struct StatisticsSnapshot {
     DeviceCounters device_baseline;
     std::array<std::uint64_t, 3> globals{};  // wd_expired, dev_start, dev_stop, since the last reset
     std::array<std::uint64_t, 64> conf_notifications{};  // by code - 1, since the last reset
+    std::array<std::uint64_t, 1> control_path{};  // control_path_intr_missed
 };
 
 // The queues' packet, byte and error counts read once (stats_get's figures, and the driver's
@@ -126,6 +130,9 @@ public:
     int reta_query(rte_eth_rss_reta_entry64* conf, std::uint16_t size);
     int rss_hash_update(const rte_eth_rss_conf* conf);
     int rss_hash_conf_get(rte_eth_rss_conf* conf);
+    // Rx interrupts (interrupts.cpp), intr_conf.rxq=1: the queue's next packet interrupts once.
+    int rx_queue_intr_enable(std::uint16_t queue);
+    int rx_queue_intr_disable(std::uint16_t queue);
     // Statistics (statistics.cpp). Safe from any thread while the datapath runs, and from a
     // secondary process; with a stats_interval the device-side values come from the snapshot
     // and no call waits for the device.
@@ -156,8 +163,14 @@ public:
     TxQueue* tx_queue(std::uint16_t queue) const;
     RxQueue* rx_queue(std::uint16_t queue) const;
     const PortCounters& counters() const { return counters_; }
-    // Processes pending device events now (the alarm does this periodically).
+    // Processes pending device events now (the management interrupt or the alarm does this by
+    // itself). When it returns, every event the device had posted before the call is handled,
+    // its ethdev callbacks included, whichever thread handled it.
     void poll_control_path();
+    // Whether the control path runs on the management interrupt now (else the alarm polls).
+    bool interrupt_driven() const { return interrupt_driven_.load(std::memory_order_acquire); }
+    unsigned poll_interval_ms() const { return poll_interval_ms_.load(std::memory_order_acquire); }
+    const ManagementInterrupt& management_interrupt() const { return management_; }
     // One watchdog pass (watchdog.cpp): the alarm runs it every watchdog_interval ms; tests
     // with watchdog_interval=0 call it themselves. Primary process only.
     void watchdog_tick();
@@ -172,6 +185,17 @@ private:
     unsigned alarm_period_ms() const;
     void start_alarm();
     void stop_alarm();
+    // The control path (interrupts.cpp): on the management interrupt after bring-up unless
+    // control_path_poll_interval asks for polling or the interrupt cannot reach the process.
+    void start_control_path();
+    void enter_interrupt_mode();
+    static void on_management_interrupt(void* arg);
+    // An admin completion's interrupt never came: back to polling, counted.
+    static void on_missed_interrupt(void* arg);
+    static void on_polling_needed(void* arg);
+    // Rx queue vectors between start and stop (intr_conf.rxq=1).
+    int setup_rx_interrupts();
+    void teardown_rx_interrupts();
     void refresh_now_if_periodic() {
         if (args_.stats_interval_ms != 0)
             refresh_device_counters();
@@ -223,7 +247,13 @@ private:
     DriverArgs args_;
     EnaDevice device_;
     PortCounters counters_;
-    unsigned poll_interval_ms_ = 0;
+    std::atomic<unsigned> poll_interval_ms_{0};  // 0: no polling (interrupt mode, or none asked)
+    ManagementInterrupt management_;
+    std::atomic<bool> use_interrupts_{false};    // chosen at bring-up, dropped when one is missed
+    std::atomic<bool> interrupt_driven_{false};  // ... and the device is up to raise them
+    std::recursive_mutex events_lock_;  // one poll_control_path at a time, callbacks included
+    bool rx_vectors_ = false;           // queue vectors handed out (start to stop)
+    std::uint16_t rx_intr_delay_units_ = 0;  // unmask register delay field (device resolution)
     std::atomic<bool> alarm_running_{false};
     std::atomic<std::uint32_t> alarm_generation_{0};  // a re-armed alarm leaves older callbacks unarmed
     std::uint64_t next_poll_ns_ = 0;

@@ -28,6 +28,9 @@ namespace ena::ng {
 namespace {
 
 constexpr const char* kGlobalNames[] = {"wd_expired", "dev_start", "dev_stop", "tx_drops"};
+// Admin completions whose management interrupt never came (the first turned the control path to
+// polling).
+constexpr const char* kControlPathNames[] = {"control_path_intr_missed"};
 // Indexed by hw::CustomerMetric; the ENI statistics of older devices are the first five.
 constexpr const char* kMetricNames[] = {"bw_in_allowance_exceeded",     "bw_out_allowance_exceeded",
                                         "pps_allowance_exceeded",       "conntrack_allowance_exceeded",
@@ -123,7 +126,7 @@ bool take_kept_counts(std::uint16_t port_id, rte_eth_stats& out) {
 // (which metrics it reports, ENA Express), the queue counts and the notification codes seen.
 class XstatLayout {
 public:
-    enum class Block { kGlobal, kMetric, kSrd, kRx, kTx, kConfNotification, kResetTotal, kReset };
+    enum class Block { kGlobal, kMetric, kSrd, kRx, kTx, kConfNotification, kControlPath, kResetTotal, kReset };
     struct Entry {
         Block block;
         unsigned index;  // within the block (for metrics: the hw::CustomerMetric id)
@@ -148,7 +151,7 @@ public:
 
     unsigned size() const {
         return std::size(kGlobalNames) + metric_count_ + srd_count_ + std::size(kRxStats) * rx_queues_ +
-               std::size(kTxStats) * tx_queues_ + conf_.count + 1 + reset_reasons_;
+               std::size(kTxStats) * tx_queues_ + conf_.count + std::size(kControlPathNames) + 1 + reset_reasons_;
     }
 
     // The id's entry; false when the id is beyond the layout.
@@ -172,7 +175,11 @@ public:
         if (id < conf_.count)
             return out = {Block::kConfNotification, conf_.codes[id], 0}, true;
         id -= conf_.count;
-        // Ours: the resets the port asked for, in total and per reason seen.
+        // Ours: the control path's interrupts, then the resets the port asked for, in total and
+        // per reason seen.
+        if (id < std::size(kControlPathNames))
+            return out = {Block::kControlPath, id, 0}, true;
+        id -= std::size(kControlPathNames);
         if (id == 0)
             return out = {Block::kResetTotal, 0, 0}, true;
         if (id - 1 < reset_reasons_)
@@ -199,6 +206,9 @@ public:
                 break;
             case Block::kConfNotification:
                 std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "conf_notification_%u", e.index);
+                break;
+            case Block::kControlPath:
+                std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "%s", kControlPathNames[e.index]);
                 break;
             case Block::kResetTotal:
                 std::snprintf(text, RTE_ETH_XSTATS_NAME_SIZE, "reset_total");
@@ -252,6 +262,8 @@ std::uint64_t value_of(const Port& port, const XstatLayout::Entry& e, const Stat
         }
         case XstatLayout::Block::kConfNotification:
             return s.conf_notifications[e.index - 1];
+        case XstatLayout::Block::kControlPath:
+            return s.control_path[e.index];
         case XstatLayout::Block::kResetTotal:
             return port.reset_counters().total.get() - port.reset_total_baseline().get();
         case XstatLayout::Block::kReset:
@@ -312,6 +324,7 @@ int Port::statistics_snapshot(StatisticsSnapshot& s) {
     s.globals = {counters_.watchdog_expired.get() - counters_baseline_.watchdog_expired.get(),
                  counters_.dev_start.get() - counters_baseline_.dev_start.get(),
                  counters_.dev_stop.get() - counters_baseline_.dev_stop.get()};
+    s.control_path = {counters_.missed_interrupts.get() - counters_baseline_.missed_interrupts.get()};
     const EventCounters events = device_.event_counters();
     for (unsigned i = 0; i < s.conf_notifications.size(); ++i)
         s.conf_notifications[i] = events.conf_notifications[i] - conf_baseline_[i].get();
@@ -408,6 +421,7 @@ int Port::stats_reset() {
     counters_baseline_.dev_start.set(counters_.dev_start.get());
     counters_baseline_.dev_stop.set(counters_.dev_stop.get());
     counters_baseline_.watchdog_expired.set(counters_.watchdog_expired.get());
+    counters_baseline_.missed_interrupts.set(counters_.missed_interrupts.get());
     const EventCounters events = device_.event_counters();
     for (unsigned i = 0; i < conf_baseline_.size(); ++i)
         conf_baseline_[i].set(events.conf_notifications[i]);

@@ -60,6 +60,9 @@ constexpr std::array kBadDevargs = {
               "invalid value '100' for devarg control_path_poll_interval (accepted: 0 (interrupt mode) or 500-1000 "
               "milliseconds)"},
     BadDevarg{"control_path_poll_interval=1001", "invalid value '1001' for devarg control_path_poll_interval"},
+    BadDevarg{"rx_intr_delay=10001",
+              "invalid value '10001' for devarg rx_intr_delay (accepted: 0 (an Rx interrupt comes with the first packet) "
+              "to 10000 microseconds of interrupt moderation)"},
     BadDevarg{"intr_delay_resolution=1001", "invalid value '1001' for devarg intr_delay_resolution"},
     BadDevarg{"enable_frag_bypass=2", "invalid value '2' for devarg enable_frag_bypass (accepted: 0 or 1)"},
     BadDevarg{"large_llq_hdr=yes", "invalid value 'yes' for devarg large_llq_hdr (accepted: 0 or 1)"},
@@ -177,6 +180,8 @@ TEST(DriverDevargs, ValuesAreKept) {
     EXPECT_TRUE(args.enable_frag_bypass);
     EXPECT_EQ(parse("control_path_poll_interval=0").control_path_poll_interval_ms, 0);
     EXPECT_EQ(parse("miss_txc_to=60").missing_tx_completion_timeout_s, 60u);
+    EXPECT_EQ(parse("").rx_intr_delay_us, 0u);
+    EXPECT_EQ(parse("rx_intr_delay=250").rx_intr_delay_us, 250u);
 }
 
 TEST(DriverDevargs, ForeignKeysAreSkipped) {

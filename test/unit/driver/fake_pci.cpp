@@ -1,8 +1,10 @@
 #include "fake_pci.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -41,6 +43,22 @@ extern "C" int rte_pci_read_config(const struct rte_pci_device* device, void* bu
     return ena::test::FakePciFunction::read_config(device, buf, len, offset);
 }
 
+// VFIO programs a function's MSI-X table at rte_intr_enable; for a fake function this binary
+// does it (FakePciFunction::program_msix), anything else goes to EAL.
+extern "C" int rte_intr_enable(const struct rte_intr_handle* handle) {
+    if (ena::test::FakePciFunction::program_msix(handle, true))
+        return 0;
+    static const auto real = reinterpret_cast<int (*)(const rte_intr_handle*)>(dlsym(RTLD_NEXT, "rte_intr_enable"));
+    return real(handle);
+}
+
+extern "C" int rte_intr_disable(const struct rte_intr_handle* handle) {
+    if (ena::test::FakePciFunction::program_msix(handle, false))
+        return 0;
+    static const auto real = reinterpret_cast<int (*)(const rte_intr_handle*)>(dlsym(RTLD_NEXT, "rte_intr_disable"));
+    return real(handle);
+}
+
 namespace ena::test {
 
 rte_pci_driver* ena_ng_pci_driver() {
@@ -68,6 +86,15 @@ FakePciFunction::FakePciFunction(const FakePciOptions& options) : options_(optio
     if (pci_.driver != nullptr)
         pci_.device.driver = &pci_.driver->driver;
     pci_.intr_handle = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+    if (options.kdrv == RTE_PCI_KDRV_VFIO) {
+        // As EAL's VFIO set-up leaves it: MSI-X, vector 0's eventfd, the VFIO device fd.
+        vector0_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        vfio_dev_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (vector0_fd_ < 0 || vfio_dev_fd_ < 0 || rte_intr_type_set(pci_.intr_handle, RTE_INTR_HANDLE_VFIO_MSIX) != 0 ||
+            rte_intr_fd_set(pci_.intr_handle, vector0_fd_) != 0 || rte_intr_dev_fd_set(pci_.intr_handle, vfio_dev_fd_) != 0)
+            std::abort();
+        device_->set_interrupt_handler([this](std::uint32_t vector) { raise(vector); });
+    }
     pci_.mem_resource[0] = {kBar0Phys, device_->register_bar_size(),
                             const_cast<std::uint8_t*>(device_->register_bar())};
     if (options.bar2 && device_->llq_bar() != nullptr) {
@@ -111,7 +138,12 @@ FakePciFunction::~FakePciFunction() {
     engine_.stop();
     engine_thread_.join();
     engine_.remove(*device_);
+    device_->set_interrupt_handler(nullptr);
+    rte_intr_efd_disable(pci_.intr_handle);
     rte_intr_instance_free(pci_.intr_handle);
+    for (const int fd : {vector0_fd_, vfio_dev_fd_})
+        if (fd >= 0)
+            close(fd);
     if (!bar2_path_.empty()) {
         unlink(bar2_path_.c_str());
         rmdir(bar2_path_.substr(0, bar2_path_.rfind('/')).c_str());
@@ -135,6 +167,47 @@ std::uint16_t FakePciFunction::port_id() const {
     std::uint16_t id = RTE_MAX_ETHPORTS;
     rte_eth_dev_get_port_by_name(pci_.name, &id);
     return id;
+}
+
+bool FakePciFunction::program_msix(const rte_intr_handle* handle, bool enable) {
+    std::lock_guard guard(g_functions_lock);
+    for (FakePciFunction* f : g_functions) {
+        if (f->pci_.intr_handle != handle || f->vector0_fd_ < 0)
+            continue;
+        std::lock_guard msix(f->msix_lock_);
+        f->msix_fds_.clear();
+        if (enable) {
+            f->msix_fds_.push_back(rte_intr_fd_get(handle));
+            for (int n = 0; n < rte_intr_nb_efd_get(handle); ++n)
+                f->msix_fds_.push_back(rte_intr_efds_index_get(handle, n));
+        }
+        f->msix_delivered_.resize(std::max(f->msix_delivered_.size(), f->msix_fds_.size()));
+        return true;
+    }
+    return false;
+}
+
+void FakePciFunction::raise(std::uint32_t vector) {
+    std::lock_guard guard(msix_lock_);
+    if (vector == dropped_vector_) {
+        ++dropped_;
+        return;
+    }
+    if (vector >= msix_fds_.size())
+        return;  // not enabled: VFIO has no eventfd for it
+    ++msix_delivered_[vector];
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = write(msix_fds_[vector], &one, sizeof(one));
+}
+
+void FakePciFunction::drop_vector(std::uint32_t vector, bool drop) {
+    std::lock_guard guard(msix_lock_);
+    dropped_vector_ = drop ? vector : ~0u;
+}
+
+std::uint64_t FakePciFunction::delivered(std::uint32_t vector) const {
+    std::lock_guard guard(msix_lock_);
+    return vector < msix_delivered_.size() ? msix_delivered_[vector] : 0;
 }
 
 int FakePciFunction::read_config(const rte_pci_device* pci, void* buf, std::size_t len, off_t offset) {

@@ -129,8 +129,10 @@ TEST(Xstats, EveryIdByIdAndByNameMatchesTheFullListing) {
     EXPECT_EQ(at("rx_q2_cnt"), at("rx_q0_cnt") + 2);
     EXPECT_EQ(at("rx_q0_bytes"), at("rx_q0_cnt") + kRxQueues);
     EXPECT_EQ(at("rx_q2_bad_csum") + 1, at("tx_q0_cnt"));
-    // Then ours at the end: the resets, in total (and per reason once one is seen).
-    EXPECT_EQ(at("tx_q1_header_overflow") + 1, at("reset_total"));
+    // Then ours at the end: the control path's interrupts, the resets in total (and per reason
+    // once one is seen).
+    EXPECT_EQ(at("tx_q1_header_overflow") + 1, at("control_path_intr_missed"));
+    EXPECT_EQ(at("control_path_intr_missed") + 1, at("reset_total"));
     EXPECT_EQ(at("reset_total") + 1, static_cast<long>(all.names.size()));
 
     // ethdev's rx_qN_bytes and the driver's (upstream's name) are one counter: equal.

@@ -146,6 +146,13 @@ bool AdminQueue::take_completions(std::uint16_t command_id, hw::AdminCompletion&
     return found;
 }
 
+void AdminQueue::set_waiter(CompletionWaiter* waiter, void (*missed)(void*), void* arg) {
+    // The callback first: a command that sees the waiter sees what to call.
+    missed_ = missed;
+    missed_arg_ = arg;
+    waiter_.store(waiter, std::memory_order_release);
+}
+
 int AdminQueue::execute(hw::AdminEntry& command, hw::AdminCompletion& completion) {
     std::lock_guard guard(lock_);
     if (!running_.load(std::memory_order_acquire) || !submission_ring_)
@@ -160,12 +167,43 @@ int AdminQueue::execute(hw::AdminEntry& command, hw::AdminCompletion& completion
     std::memcpy(&ring[hw::ring_slot(sq_tail_, depth_)], &command, sizeof(command));
     ++sq_tail_;
     ++stats_.submitted;
+    // Before the doorbell: an interrupt for this command comes after it.
+    CompletionWaiter* waiter = waiter_.load(std::memory_order_acquire);
+    const std::uint64_t ticket = waiter != nullptr ? waiter->ticket() : 0;
     // The register write orders the entry before the doorbell.
     registers_->write(hw::reg::kAqDoorbell, sq_tail_);
 
+    const int rc = wait_for_completion(command_id, command.common.opcode, waiter, ticket, completion);
+    if (waiter != nullptr)
+        waiter->finished();
+    if (rc != 0)
+        return rc;
+    ++stats_.completed;
+    last_status_ = static_cast<hw::AdminStatus>(completion.common.status);
+    const int status = admin_status_to_errno(last_status_);
+    if (status != 0)
+        ++stats_.failed;
+    return status;
+}
+
+int AdminQueue::wait_for_completion(std::uint16_t command_id, std::uint8_t opcode, CompletionWaiter* waiter,
+                                    std::uint64_t ticket, hw::AdminCompletion& completion) {
     const Deadline deadline(*resources_, timeout_us_ * 1000);
+    bool found = take_completions(command_id, completion);
+    // Interrupt mode: sleep until the device says it wrote something (AENQ events wake us too).
+    while (!found && waiter != nullptr && !aborted_.load(std::memory_order_acquire) && !deadline.expired()) {
+        if (!waiter->wait(ticket, kInterruptWaitNs))
+            break;  // none came: poll below
+        ++stats_.interrupt_wakeups;
+        ticket = waiter->ticket();
+        found = take_completions(command_id, completion);
+        stats_.by_interrupt += found;
+    }
+    // Polling, or an interrupt that did not come: look with growing sleeps on the resources'
+    // clock (the simulator's virtual one moves with them).
     unsigned delay_us = kMinPollDelayUs;
-    while (!take_completions(command_id, completion)) {
+    bool polled = false;
+    while (!found) {
         if (aborted_.load(std::memory_order_acquire)) {
             ++stats_.aborted;
             return -ENODEV;
@@ -176,18 +214,23 @@ int AdminQueue::execute(hw::AdminEntry& command, hw::AdminCompletion& completion
             log(g_log_driver, RTE_LOG_ERR,
                 "%s: admin command opcode %u (id %u) got no completion within %" PRIu64
                 " ms; admin queue stopped until the device is reset",
-                resources_->name, command.common.opcode, command_id, timeout_us_ / 1000);
+                resources_->name, opcode, command_id, timeout_us_ / 1000);
             return -ETIME;
         }
         sleep_us(*resources_, delay_us);
+        ++stats_.poll_sleeps;
+        polled = true;
         delay_us = std::min(delay_us * 2, kMaxPollDelayUs);
+        found = take_completions(command_id, completion);
     }
-    ++stats_.completed;
-    last_status_ = static_cast<hw::AdminStatus>(completion.common.status);
-    const int rc = admin_status_to_errno(last_status_);
-    if (rc != 0)
-        ++stats_.failed;
-    return rc;
+    // Found by polling in interrupt mode: the device wrote it, so its interrupt was raised
+    // then. Not on its way a while later: it will not come.
+    if (polled && waiter != nullptr && !waiter->wait(ticket, kLateInterruptNs) && !waiter->pending()) {
+        ++stats_.missed_interrupts;
+        if (missed_ != nullptr)
+            missed_(missed_arg_);
+    }
+    return 0;
 }
 
 }  // namespace ena::ng

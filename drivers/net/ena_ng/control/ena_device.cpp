@@ -96,6 +96,8 @@ int EnaDevice::bring_up(const InitOptions& options) {
     rc = admin_.init(registers_, resources(), width);
     if (rc != 0)
         return rc;
+    // Bring-up polls the admin queue: no admin interrupt while it does.
+    use_polling();
     rc = events_.init(registers_, resources(), width);
     if (rc != 0)
         return rc;
@@ -425,6 +427,12 @@ int EnaDevice::get_device_features() {
         return rc;
     features_.rss_hash_input = features_.supports(hw::FeatureId::kRssHashInput);
 
+    rc = get_feature(hw::FeatureId::kInterruptModeration, response);
+    if (rc == 0)
+        features_.intr_delay_resolution_us = response.interrupt_moderation.intr_delay_resolution;
+    else if (rc != -EOPNOTSUPP)
+        return rc;
+
     rc = get_feature(hw::FeatureId::kLinkConfig, response);
     if (rc == 0) {
         features_.link = response.link;
@@ -520,6 +528,23 @@ int EnaDevice::set_llq(const LlqChoice& choice) {
     command.llq.stride_enabled = choice.stride;
     command.llq.accel_mode.set.enabled_flags = choice.accel_flags;
     return set_feature(command);
+}
+
+// --- control path ---------------------------------------------------------------------------
+
+void EnaDevice::use_management_interrupt(CompletionWaiter* waiter, void (*missed)(void*), void* arg) {
+    admin_.set_waiter(waiter, missed, arg);
+    registers_.write(hw::reg::kIntrMask, 0);
+}
+
+void EnaDevice::use_polling() {
+    admin_.set_waiter(nullptr);
+    registers_.write(hw::reg::kIntrMask, hw::kAdminIntrMask);
+}
+
+void EnaDevice::write_queue_register(volatile std::uint32_t* reg, std::uint32_t value) {
+    const auto offset = static_cast<std::uint32_t>(reinterpret_cast<volatile std::uint8_t*>(reg) - resources().registers);
+    registers_.write(offset, value);
 }
 
 // --- events ---------------------------------------------------------------------------------

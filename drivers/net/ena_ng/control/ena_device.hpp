@@ -68,6 +68,9 @@ struct DeviceFeatures {
     // The allowance metrics the device reports (bitmap of hw::CustomerMetric): the customer
     // metrics' reported_metrics, the five ENI counters on an older device, or none.
     std::uint64_t reported_metrics = 0;
+    // Interrupt moderation (INTERRUPT_MODERATION): microseconds per unit of a CQ unmask
+    // register's delay fields; 0 when the device offers none.
+    std::uint16_t intr_delay_resolution_us = 0;
 
     bool supports(hw::FeatureId id) const { return (attributes.supported_features & hw::feature_bit(id)) != 0; }
     bool has(hw::Capability c) const { return (attributes.capabilities & hw::capability_bit(c)) != 0; }
@@ -85,8 +88,12 @@ struct IoQueueHandles {
     std::uint8_t* llq_headers = nullptr;
 };
 
+inline constexpr std::uint32_t kNoMsixVector = 0xFFFFFFFF;
+
 struct IoQueueSpec {
     hw::SqDirection direction = hw::SqDirection::kTx;
+    // The CQ's MSI-X vector: its completions can interrupt once the driver unmasks it.
+    std::uint32_t msix_vector = kNoMsixVector;
     std::uint16_t depth = 0;  // SQ and CQ entries
     TxPlacement placement = TxPlacement::kHost;
     std::uint64_t sq_ring_iova = 0;  // host placement only
@@ -170,6 +177,18 @@ public:
     unsigned keep_alive_timeout_ms() const;
     // DEV_STS says the device hit a fatal error (false also when the register cannot be read).
     bool fatal_error_status();
+
+    // --- control path ---
+    // Admin commands wait for the management interrupt (MSI-X vector 0, which the owner routes
+    // to `waiter`) and the device raises it for admin completions and AENQ events; `missed` is
+    // told when an interrupt never came (see AdminQueue::set_waiter). use_polling() goes back:
+    // INTR_MASK set, commands poll. Bring-up always polls; init() leaves the device polling.
+    void use_management_interrupt(CompletionWaiter* waiter, void (*missed)(void*), void* arg);
+    void use_polling();
+
+    // An IO queue's CQ registers: the head doorbell (how far the driver consumed) when the
+    // device has one, then the unmask register.
+    void write_queue_register(volatile std::uint32_t* reg, std::uint32_t value);
 
     // --- events ---
     EventSummary process_events();

@@ -37,11 +37,12 @@ int EnaDevice::create_io_queue(const IoQueueSpec& spec, IoQueueHandles& handles)
 
     hw::CreateCqCommand cq{};
     cq.common.opcode = static_cast<std::uint8_t>(hw::AdminOpcode::kCreateCq);
-    // Interrupt mode with no vector, as ENA drivers without per-queue interrupts do.
+    // Interrupt mode always, as ENA drivers create CQs; without a vector (no per-queue
+    // interrupts) the CQ is never unmasked.
     cq.cq_caps_1 = hw::cq_caps1::InterruptMode::make(1);
     cq.cq_caps_2 = hw::cq_caps2::EntrySizeWords::make(spec.cq_entry_words);
     cq.cq_depth = spec.depth;
-    cq.msix_vector = 0xFFFFFFFF;
+    cq.msix_vector = spec.msix_vector;
     int rc = set_dma_address(cq.cq_base, spec.cq_ring_iova, features_.dma_width);
     if (rc != 0) {
         log(g_log_driver, RTE_LOG_ERR, "%s: %s CQ ring at IOVA 0x%" PRIx64 " is beyond the device's %u-bit DMA width",

@@ -173,6 +173,7 @@ int RxQueue::start() {
     spec.cq_ring_iova = cq_ring.iova();
     spec.cq_entry_words = sizeof(hw::RxCompletion) / 4;
     spec.numa_node = config.socket;
+    spec.msix_vector = msix_vector;
     const int rc = create(spec);
     if (rc != 0)
         return rc;

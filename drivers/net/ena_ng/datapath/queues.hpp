@@ -186,6 +186,8 @@ public:
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     std::uint64_t mbuf_rearm = 0;     // data_off, refcnt, nb_segs, port of a fresh Rx mbuf
     rte_mbuf** refill_scratch = nullptr;  // depth entries: a bulk allocation lands here
+    // The CQ's MSI-X vector from the next start on (the port sets it with intr_conf.rxq).
+    std::uint32_t msix_vector = kNoMsixVector;
     RxQueueStats stats;
     RxQueueStats baseline;  // the counters at the last statistics reset (control path)
 

@@ -56,6 +56,10 @@ inline constexpr std::uint32_t kPhcDoorbell = 0x100;
 inline constexpr std::uint32_t kFixedRegisterEnd = 0x200;
 }  // namespace reg
 
+// INTR_MASK: set, the device raises no admin interrupt (admin completions, AENQ events); the
+// driver sets it while it polls the admin queue.
+inline constexpr std::uint32_t kAdminIntrMask = 1;
+
 // --- Register fields --------------------------------------------------------------------------
 namespace version {  // VERSION: ENA specification version the device implements
 using Minor = Field<std::uint32_t, 0, 8>;

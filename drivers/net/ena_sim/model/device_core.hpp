@@ -266,7 +266,7 @@ struct DeviceCore {
     bool llq_meta_required() const {
         return llq_accel_flags & (1u << static_cast<unsigned>(hw::LlqAccelFlag::kDisableMetaCaching));
     }
-    bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & 1u) == 0; }
+    bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & hw::kAdminIntrMask) == 0; }
     // A completion was written: the CQ fires its vector if it is in interrupt mode and armed
     // (and disarms) -- at once, or with a moderation delay once the delay from this first
     // completion has passed (fire_moderated_interrupts).
