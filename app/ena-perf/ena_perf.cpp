@@ -405,7 +405,7 @@ void run_tx(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Result&
     // A wire with no other port: the device takes the frames and sends them nowhere.
     const std::string name = next_vdev_name();
     const std::string args = "engine=deferred,wire=vpc:ena-perf-sink-" + std::to_string(getpid()) + "-" + name +
-                             ",control_path_poll_interval=0,watchdog_interval=0,llq_policy=" + spec.llq_policy;
+                             ",watchdog_interval=0,llq_policy=" + spec.llq_policy;
     if (std::string e = port.open(name, args, pool, 0); !e.empty()) {
         r.warnings.push_back(e);
         return;
@@ -473,7 +473,7 @@ void run_rx(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Result&
     const std::uint64_t offloads = spec.rx_offloads ? (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
                                                        RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH)
                                                     : 0;
-    if (std::string e = port.open(name, "engine=deferred,wire=loopback,control_path_poll_interval=0,watchdog_interval=0", pool, offloads);
+    if (std::string e = port.open(name, "engine=deferred,wire=loopback,watchdog_interval=0", pool, offloads);
         !e.empty()) {
         r.warnings.push_back(e);
         return;
@@ -527,7 +527,7 @@ void run_engine(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Res
     BenchPort port;
     const std::string name = next_vdev_name();
     if (std::string e = port.open(name,
-                                  std::string("engine=deferred,wire=loopback,control_path_poll_interval=0,watchdog_interval=0,llq_policy=") +
+                                  std::string("engine=deferred,wire=loopback,watchdog_interval=0,llq_policy=") +
                                       spec.llq_policy + (spec.shaped ? kShapedDevargs : ""),
                                   pool, 0);
         !e.empty()) {

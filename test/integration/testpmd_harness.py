@@ -84,6 +84,21 @@ def staged_plugins(src=None):
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def with_test_control_path(eal_args):
+    """The EAL arguments with every simulated port polled (control_path_poll_interval=500) when
+    ENA_NG_TEST_CONTROL_PATH=poll (meson test --setup=poll), unless its devargs say otherwise;
+    unchanged in the default mode (the management interrupt)."""
+    if os.environ.get("ENA_NG_TEST_CONTROL_PATH") != "poll":
+        return list(eal_args)
+    out = []
+    for arg in eal_args:
+        vdev = arg.startswith("--vdev=net_ena_sim") or (out and out[-1] == "--vdev" and arg.startswith("net_ena_sim"))
+        if vdev and "control_path_poll_interval=" not in arg:
+            arg += ",control_path_poll_interval=500"
+        out.append(arg)
+    return out
+
+
 def isolated_eal_args(plugin_dir, *extra, mem_mb=512):
     """EAL arguments for a testpmd that needs no hugepages, no PCI device and shares nothing with
     other DPDK processes (so tests can run in parallel), loading the plugins of plugin_dir."""
@@ -180,7 +195,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     binary = binary or shutil.which("dpdk-testpmd")
     if binary is None:
         raise FileNotFoundError("dpdk-testpmd not on PATH (Debian package dpdk)")
-    argv = [*eal_args, "--", "-i", *app_args]
+    argv = [*with_test_control_path(eal_args), "--", "-i", *app_args]
     deadline = time.monotonic() + timeout
     log = _Log(echo)
     child = pexpect.spawn(binary, argv, encoding="utf-8", codec_errors="replace",

@@ -277,7 +277,9 @@ void Port::start_alarm() {
     const unsigned period = alarm_period_ms();
     if (period == 0)
         return;
-    next_poll_ns_ = next_refresh_ns_ = next_watchdog_ns_ = 0;
+    next_poll_ns_ = next_watchdog_ns_ = 0;
+    // The snapshot is read at start: the first periodic read comes one interval later.
+    next_refresh_ns_ = tsc_now_ns(nullptr) + std::uint64_t{args_.stats_interval_ms} * 1'000'000;
     alarm_generation_.fetch_add(1, std::memory_order_acq_rel);
     alarm_running_.store(true, std::memory_order_release);
     const int rc = rte_eal_alarm_set(std::uint64_t{period} * 1000, &Port::on_alarm, this);

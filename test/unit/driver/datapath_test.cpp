@@ -842,7 +842,7 @@ TEST(DescriptorStatus, RxSaysWhatIsReceivedPostedAndHeld) {
 }
 
 TEST(DescriptorStatus, TxSaysWhatTheDeviceHasDone) {
-    auto port = SimPort::create("engine=deferred,control_path_poll_interval=0,watchdog_interval=0,wire=loopback");
+    auto port = SimPort::create("engine=deferred,watchdog_interval=0,wire=loopback");
     ASSERT_NE(port, nullptr);
     ASSERT_EQ(port->configure_and_start(), 0);
     constexpr std::uint16_t kDepth = 512;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dpdk_iova.hpp"
+#include "sim_port.hpp"
 
 namespace {
 
@@ -101,7 +102,8 @@ FakePciFunction::FakePciFunction(const FakePciOptions& options) : options_(optio
         pci_.mem_resource[2] = {kBar2Phys, device_->llq_bar_size(), device_->llq_bar()};
         map_bar2_file(options.bar2_file);
     }
-    if (!options.devargs.empty()) {
+    options_.devargs = with_test_control_path(options_.devargs);
+    if (!options_.devargs.empty()) {
         std::snprintf(devargs_.name, sizeof(devargs_.name), "%s", pci_.name);
         devargs_.args = options_.devargs.c_str();
         pci_.device.devargs = &devargs_;

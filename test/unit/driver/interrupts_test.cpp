@@ -347,15 +347,26 @@ std::uint64_t xstat(std::uint16_t port, const char* name) {
     return value;
 }
 
-// No alarm (no watchdog, statistics read at each call): only the interrupt can deliver events.
-constexpr const char* kInterruptOnly = "engine=threaded,wire=loopback,watchdog_interval=0,stats_interval=0";
+// Interrupt mode (asked for, so also in the suite's poll mode) and no alarm (no watchdog,
+// statistics read at each call): only the interrupt can deliver events.
+constexpr const char* kInterruptOnly =
+    "engine=threaded,wire=loopback,watchdog_interval=0,stats_interval=0,control_path_poll_interval=0";
 
 // The default configuration: the control path on the management interrupt. The simulated
 // device answers an admin doorbell in the writer's thread (its engine answers control registers
 // at once), so a command finds its completion at its first look and never polls; the interrupt
 // its completion raises is handled in EAL's thread, and events arrive by it alone. (Commands
 // that wait for it: the PCI path, pci_probe_test.cpp, whose device answers on its own.)
-TEST(ControlPath, TheManagementInterruptDrivesTheControlPathByDefault) {
+TEST(ControlPath, TheDefaultIsTheManagementInterrupt) {
+    if (control_path_polled_by_test_setup())
+        GTEST_SKIP() << "the suite runs with every port polled (--setup=poll)";
+    auto port = SimPort::create("engine=threaded,wire=loopback");
+    ASSERT_NE(port, nullptr);
+    EXPECT_TRUE(port->driver()->interrupt_driven());
+    EXPECT_EQ(port->driver()->poll_interval_ms(), 0u);
+}
+
+TEST(ControlPath, TheManagementInterruptDrivesTheControlPath) {
     auto port = SimPort::create(kInterruptOnly);
     ASSERT_NE(port, nullptr);
     ng::Port& driver = *port->driver();
@@ -398,7 +409,8 @@ TEST(ControlPath, TheManagementInterruptDrivesTheControlPathByDefault) {
 
 TEST(ControlPath, TheAlarmsCommandsDoNotPollEither) {
     // The statistics snapshot is read every 50 ms on the alarm, in EAL's interrupt thread.
-    auto port = SimPort::create("engine=threaded,wire=loopback,watchdog_interval=0,stats_interval=50");
+    auto port = SimPort::create("engine=threaded,wire=loopback,watchdog_interval=0,stats_interval=50,"
+                                "control_path_poll_interval=0");
     ASSERT_NE(port, nullptr);
     ng::Port& driver = *port->driver();
     ASSERT_TRUE(driver.interrupt_driven());

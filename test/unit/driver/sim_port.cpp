@@ -16,10 +16,21 @@ namespace {
 std::atomic<unsigned> g_serial{0};
 }
 
+bool control_path_polled_by_test_setup() {
+    const char* mode = std::getenv("ENA_NG_TEST_CONTROL_PATH");
+    return mode != nullptr && std::string(mode) == "poll";
+}
+
+std::string with_test_control_path(const std::string& devargs) {
+    if (!control_path_polled_by_test_setup() || devargs.find("control_path_poll_interval=") != std::string::npos)
+        return devargs;
+    return devargs.empty() ? "control_path_poll_interval=500" : devargs + ",control_path_poll_interval=500";
+}
+
 std::unique_ptr<SimPort> SimPort::create(const std::string& args, int* probe_rc) {
     auto port = std::unique_ptr<SimPort>(new SimPort);
     port->name = "net_ena_sim_t" + std::to_string(g_serial.fetch_add(1));
-    const int rc = rte_vdev_init(port->name.c_str(), args.c_str());
+    const int rc = rte_vdev_init(port->name.c_str(), with_test_control_path(args).c_str());
     if (probe_rc != nullptr)
         *probe_rc = rc;
     if (rc != 0) {

@@ -15,10 +15,18 @@
 
 namespace ena::test {
 
-// Synchronous device, no control-path alarm (no event polling, device counters read at every
-// statistics call, no watchdog: a test runs watchdog_tick() itself): everything happens in the
-// test's thread.
-inline constexpr const char* kSyncArgs = "engine=sync,control_path_poll_interval=0,stats_interval=0,watchdog_interval=0";
+// Synchronous device, device counters read at every statistics call, no watchdog (a test runs
+// watchdog_tick() itself). The control path as configured by default: on the management
+// interrupt (EAL's interrupt thread handles events as they come; poll_control_path() returns
+// once they are handled), or polled when the suite runs in poll mode (below).
+inline constexpr const char* kSyncArgs = "engine=sync,stats_interval=0,watchdog_interval=0";
+
+// The suite runs in the driver's default control-path mode, or with every port polled when
+// ENA_NG_TEST_CONTROL_PATH=poll (meson test --setup=poll): ports whose devargs do not say
+// control_path_poll_interval then get control_path_poll_interval=500. SimPort::create and the
+// fake PCI function apply it.
+std::string with_test_control_path(const std::string& devargs);
+bool control_path_polled_by_test_setup();
 
 // A net_ena_sim vdev with its port; removed on destruction.
 class SimPort {

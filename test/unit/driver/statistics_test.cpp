@@ -211,7 +211,7 @@ TEST(Xstats, ResetZeroesCountersAndSparesGauges) {
 // fast as it can. Driver-side counters are read as they stand and device-side ones from the
 // snapshot (refreshed every stats_interval ms, here longer than the test): no admin command.
 TEST(Xstats, ReadingFromAnotherThreadDuringForwardingIsConsistentAndIssuesNoAdminCommand) {
-    auto port = multi_queue_port("engine=sync,control_path_poll_interval=0,stats_interval=60000,watchdog_interval=0");
+    auto port = multi_queue_port("engine=sync,stats_interval=60000,watchdog_interval=0");
     ASSERT_NE(port, nullptr);
     const std::uint64_t admin_before = port->driver()->device().admin().stats().submitted;
 
