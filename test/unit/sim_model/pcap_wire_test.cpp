@@ -3,7 +3,9 @@
 // files that are not classic Ethernet pcap captures are refused with the reason.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -21,6 +23,7 @@ struct CaptureOptions {
     bool swapped = false;      // fields big-endian (written on the other byte order)
     bool nanoseconds = false;  // magic 0xa1b23c4d
     std::uint32_t link_type = 1;
+    std::vector<std::uint64_t> at_us;  // each frame's time after the first; empty: one a second
 };
 
 void put_u32(std::string& out, std::uint32_t v, bool swapped) {
@@ -42,9 +45,11 @@ std::string capture_bytes(const std::vector<Frame>& frames, CaptureOptions o = {
     put_u32(out, 65535, o.swapped);
     put_u32(out, o.link_type, o.swapped);
     std::uint32_t t = 1700000000;
-    for (const Frame& f : frames) {
-        put_u32(out, t++, o.swapped);
-        put_u32(out, 123, o.swapped);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const Frame& f = frames[i];
+        const std::uint64_t us = o.at_us.empty() ? std::uint64_t{i} * 1'000'000 + 123 : o.at_us[i];
+        put_u32(out, static_cast<std::uint32_t>(t + us / 1'000'000), o.swapped);
+        put_u32(out, static_cast<std::uint32_t>(o.nanoseconds ? us % 1'000'000 * 1000 : us % 1'000'000), o.swapped);
         put_u32(out, static_cast<std::uint32_t>(f.size()), o.swapped);
         put_u32(out, static_cast<std::uint32_t>(f.size()), o.swapped);
         out.append(f.begin(), f.end());
@@ -153,7 +158,7 @@ TEST_F(PcapWireTest, ReadsCapturesOfEitherByteOrderAndTimestampUnit) {
     const std::vector<Frame> frames = numbered_frames(5);
     RxRing rx = drv.create_rx(64);
     drv.post_rx(rx, 63);
-    for (const CaptureOptions o : {CaptureOptions{.swapped = true}, CaptureOptions{.nanoseconds = true},
+    for (const CaptureOptions& o : {CaptureOptions{.swapped = true}, CaptureOptions{.nanoseconds = true},
                                    CaptureOptions{.swapped = true, .nanoseconds = true}}) {
         const fs::path p = write_file("in.pcap", capture_bytes(frames, o));
         std::string error;
@@ -167,6 +172,44 @@ TEST_F(PcapWireTest, ReadsCapturesOfEitherByteOrderAndTimestampUnit) {
         EXPECT_EQ(received, frames) << "swapped " << o.swapped << " ns " << o.nanoseconds;
         drv.post_rx(rx, static_cast<std::uint16_t>(received.size()));
     }
+}
+
+TEST_F(PcapWireTest, PaceCaptureReplaysAtTheCapturesTimesInRealTime) {
+    // One frame, 300 ms of silence, then a burst of 5 (1 ms apart), in either timestamp unit.
+    const std::vector<Frame> frames = numbered_frames(6);
+    for (const bool ns : {false, true}) {
+        SCOPED_TRACE(ns ? "nanosecond capture" : "microsecond capture");
+        CaptureOptions o{.nanoseconds = ns, .at_us = {0, 300'000, 301'000, 302'000, 303'000, 304'000}};
+        std::string error;
+        auto wire = open("rx=" + write_file("paced.pcap", capture_bytes(frames, o)).string() + ",pace=capture", &error);
+        ASSERT_NE(wire, nullptr) << error;
+        TestDriver d;
+        d.bring_up();
+        RxRing rx = d.create_rx(64);
+        d.post_rx(rx, 63);
+        d.device().attach_wire(wire);
+        const auto start = std::chrono::steady_clock::now();
+        d.device().process();
+        EXPECT_EQ(d.poll_rx(rx).size(), 1u) << "the first frame at once";
+        std::size_t got = 1;
+        std::chrono::steady_clock::duration burst_at{};
+        while (got < frames.size() && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+            d.device().process();
+            const std::size_t n = d.poll_rx(rx).size();
+            if (n != 0 && got == 1)
+                burst_at = std::chrono::steady_clock::now() - start;
+            got += n;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        EXPECT_EQ(got, frames.size());
+        EXPECT_GE(burst_at, std::chrono::milliseconds(300));
+        EXPECT_LT(burst_at, std::chrono::milliseconds(800));
+    }
+    std::string error;
+    EXPECT_EQ(open("rx=x.pcap,pace=slow", &error), nullptr);
+    EXPECT_EQ(error, "pcap: pace=slow (accepted: asap, capture)");
+    EXPECT_EQ(open("tx=" + (dir / "o.pcap").string() + ",pace=capture", &error), nullptr);
+    EXPECT_EQ(error, "pcap: pace= needs rx=FILE");
 }
 
 TEST_F(PcapWireTest, ATruncatedLastRecordEndsTheReplayAfterTheWholeFrames) {

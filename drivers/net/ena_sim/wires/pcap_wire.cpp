@@ -48,8 +48,9 @@ std::string errno_text(int err) { return std::strerror(err); }
 }  // namespace
 
 std::shared_ptr<PcapWire> PcapWire::open(const std::string& rx_path, const std::string& tx_path,
-                                         std::string* error) {
+                                         std::string* error, bool paced) {
     std::shared_ptr<PcapWire> wire(new PcapWire());
+    wire->paced_ = paced;
     if (!rx_path.empty()) {
         const std::string what = "rx capture " + rx_path + ": ";
         wire->rx_ = std::fopen(rx_path.c_str(), "rb");
@@ -95,6 +96,7 @@ std::shared_ptr<PcapWire> PcapWire::open(const std::string& rx_path, const std::
             set_error(error, what + "link type " + std::to_string(link_type & 0xffff) + " is not Ethernet (1)");
             return nullptr;
         }
+        wire->rx_nanoseconds_ = magic == kMagicNanoseconds;
         wire->rx_finished_ = false;
     }
     if (!tx_path.empty()) {
@@ -122,8 +124,8 @@ std::shared_ptr<PcapWire> PcapWire::open(const std::string& rx_path, const std::
 }
 
 std::shared_ptr<PcapWire> PcapWire::from_argument(std::string_view argument, std::string* error) {
-    std::string rx, tx;
-    bool rx_given = false, tx_given = false;
+    std::string rx, tx, pace;
+    bool rx_given = false, tx_given = false, pace_given = false;
     std::string_view rest = argument;
     while (!rest.empty()) {
         const std::size_t comma = rest.find(',');
@@ -132,9 +134,9 @@ std::shared_ptr<PcapWire> PcapWire::from_argument(std::string_view argument, std
         const std::size_t eq = item.find('=');
         const std::string_view key = item.substr(0, eq);
         const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
-        bool* given = key == "rx" ? &rx_given : key == "tx" ? &tx_given : nullptr;
+        bool* given = key == "rx" ? &rx_given : key == "tx" ? &tx_given : key == "pace" ? &pace_given : nullptr;
         if (given == nullptr) {
-            set_error(error, "pcap: unknown key '" + std::string(key) + "' (accepted: rx=FILE, tx=FILE)");
+            set_error(error, "pcap: unknown key '" + std::string(key) + "' (accepted: rx=FILE, tx=FILE, pace=asap|capture)");
             return nullptr;
         }
         if (*given) {
@@ -146,13 +148,21 @@ std::shared_ptr<PcapWire> PcapWire::from_argument(std::string_view argument, std
             return nullptr;
         }
         *given = true;
-        (key == "rx" ? rx : tx) = std::string(value);
+        (key == "rx" ? rx : key == "tx" ? tx : pace) = std::string(value);
     }
     if (!rx_given && !tx_given) {
         set_error(error, "pcap needs rx=FILE, tx=FILE or both");
         return nullptr;
     }
-    return open(rx, tx, error);
+    if (pace_given && pace != "asap" && pace != "capture") {
+        set_error(error, "pcap: pace=" + pace + " (accepted: asap, capture)");
+        return nullptr;
+    }
+    if (pace_given && !rx_given) {
+        set_error(error, "pcap: pace= needs rx=FILE");
+        return nullptr;
+    }
+    return open(rx, tx, error, pace == "capture");
 }
 
 PcapWire::~PcapWire() {
@@ -205,6 +215,9 @@ bool PcapWire::read_next_frame() {
     RecordHeader record{};
     if (std::fread(&record, sizeof record, 1, rx_) == 1) {
         const std::uint32_t length = rx_swapped_ ? bswap_32(record.captured_length) : record.captured_length;
+        const std::uint32_t seconds = rx_swapped_ ? bswap_32(record.seconds) : record.seconds;
+        const std::uint32_t fraction = rx_swapped_ ? bswap_32(record.fraction) : record.fraction;
+        pending_ns_ = std::uint64_t{seconds} * 1'000'000'000 + (rx_nanoseconds_ ? fraction : std::uint64_t{fraction} * 1000);
         if (length <= kMaxRecordLength) {
             pending_.resize(length);
             if (std::fread(pending_.data(), 1, length, rx_) == length)
@@ -230,8 +243,17 @@ std::size_t PcapWire::poll() {
                     break;
                 have_pending_ = true;
             }
+            const auto now = std::chrono::steady_clock::now();
+            if (paced_ && pace_started_ && pending_ns_ > pace_first_ns_ &&
+                now - pace_start_ < std::chrono::nanoseconds(pending_ns_ - pace_first_ns_))
+                break;  // pace=capture: not its time yet
             if (!device_->try_receive_frame(pending_))
                 break;  // no Rx buffer for it yet: it waits, nothing is lost
+            if (paced_ && !pace_started_) {
+                pace_started_ = true;
+                pace_first_ns_ = pending_ns_;
+                pace_start_ = now;
+            }
             have_pending_ = false;
             frames_replayed_.fetch_add(1, std::memory_order_relaxed);
             ++delivered;

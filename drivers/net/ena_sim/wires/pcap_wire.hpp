@@ -1,8 +1,11 @@
-// Capture files as the wire (`wire=[pcap:rx=FILE,tx=FILE]`): frames of an rx capture are
-// replayed into the device in file order, each as soon as the device has Rx buffers for it
-// (Device::try_receive_frame: a replay never loses a frame for want of a buffer; timestamps
-// are ignored), and frames the device sends are appended to a tx capture that tcpdump and
-// tshark read. Either side may be absent. Classic pcap format only (not pcapng), Ethernet.
+// Capture files as the wire (`wire=[pcap:rx=FILE,tx=FILE,pace=capture]`): frames of an rx
+// capture are replayed into the device in file order, each as soon as the device has Rx buffers
+// for it (Device::try_receive_frame: a replay never loses a frame for want of a buffer), and
+// frames the device sends are appended to a tx capture that tcpdump and tshark read. Either side
+// may be absent. Timestamps are ignored unless pace=capture: then each frame also waits until
+// as much real time has passed since the first one was replayed as the capture says passed
+// between them (a traffic pattern with pauses, e.g. a burst after an idle period). Classic
+// pcap format only (not pcapng), Ethernet.
 //
 // One device per wire. The tx capture is flushed at the end of every poll (every engine pass
 // in threaded mode, every process() otherwise) and when the wire is destroyed, so a reader
@@ -10,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -26,8 +30,9 @@ public:
     // (when not null) when a file cannot be opened or created, or the rx file is not a classic
     // pcap capture of Ethernet frames.
     static std::shared_ptr<PcapWire> open(const std::string& rx_path, const std::string& tx_path,
-                                          std::string* error);
-    // The argument of the wire spec: "rx=FILE,tx=FILE", either key optional, at least one.
+                                          std::string* error, bool paced = false);
+    // The argument of the wire spec: "rx=FILE,tx=FILE,pace=asap|capture", either file key
+    // optional, at least one; pace (default asap) only with rx.
     static std::shared_ptr<PcapWire> from_argument(std::string_view argument, std::string* error);
     ~PcapWire() override;
     PcapWire(const PcapWire&) = delete;
@@ -65,6 +70,13 @@ private:
     bool rx_swapped_ = false;  // capture written on a host of the other byte order
     std::vector<std::uint8_t> pending_;  // next frame to replay, waiting for an Rx buffer
     bool have_pending_ = false;
+    std::uint64_t pending_ns_ = 0;  // the pending frame's capture timestamp
+    // pace=capture: the first frame's timestamp and when (steady clock) it was replayed.
+    bool paced_ = false;
+    bool pace_started_ = false;
+    std::uint64_t pace_first_ns_ = 0;
+    std::chrono::steady_clock::time_point pace_start_{};
+    bool rx_nanoseconds_ = false;
     Device* device_ = nullptr;
     std::atomic<bool> rx_finished_{true};
 
