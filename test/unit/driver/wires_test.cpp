@@ -208,7 +208,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadWire{"tx_folder_missing", "wire=[pcap:tx=DIR/no/out.pcap]",
                 "tx capture DIR/no/out.pcap: No such file or directory"},
         BadWire{"pcap_without_files", "wire=pcap", "pcap needs rx=FILE, tx=FILE or both"},
-        BadWire{"pcap_unknown_key", "wire=[pcap:in=a.pcap]", "pcap: unknown key 'in' (accepted: rx=FILE, tx=FILE)"},
+        BadWire{"pcap_unknown_key", "wire=[pcap:in=a.pcap]", "pcap: unknown key 'in' (accepted: rx=FILE, tx=FILE, pace=asap|capture)"},
         BadWire{"tap_without_name", "wire=tap", "tap: the interface name must have 1 to 15 characters"},
         BadWire{"tap_name_too_long", "wire=tap:a-very-long-ifname",
                 "tap: the interface name must have 1 to 15 characters (tap:IFNAME), not 'a-very-long-ifname'"}),
