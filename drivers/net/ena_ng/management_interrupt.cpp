@@ -22,15 +22,14 @@ int ManagementInterrupt::attach(rte_intr_handle* handle, Handler handler, void* 
         rte_intr_callback_unregister_sync(handle, &ManagementInterrupt::on_interrupt, this);
         return rc;
     }
-    handle_ = handle;
+    handle_.store(handle, std::memory_order_release);
     return 0;
 }
 
 void ManagementInterrupt::detach() {
-    rte_intr_handle* handle = handle_;
+    rte_intr_handle* handle = handle_.exchange(nullptr, std::memory_order_acq_rel);
     if (handle == nullptr)
         return;
-    handle_ = nullptr;
     if (!rte_thread_is_intr()) {
         rte_intr_callback_unregister_sync(handle, &ManagementInterrupt::on_interrupt, this);
     } else if (rte_intr_callback_unregister(handle, &ManagementInterrupt::on_interrupt, this) == -EAGAIN) {
@@ -38,6 +37,7 @@ void ManagementInterrupt::detach() {
         // once that run returns.
         rte_intr_callback_unregister_pending(handle, &ManagementInterrupt::on_interrupt, this, nullptr);
     }
+    rte_intr_disable(handle);  // VFIO: the device's MSI-X off
 }
 
 void ManagementInterrupt::on_interrupt(void* arg) {
@@ -45,7 +45,7 @@ void ManagementInterrupt::on_interrupt(void* arg) {
     self->fired();
     self->handler_(self->arg_);
     // UIO re-enables the vector here; a no-op for VFIO MSI-X and software devices.
-    if (rte_intr_handle* handle = self->handle_)
+    if (rte_intr_handle* handle = self->handle())
         rte_intr_ack(handle);
 }
 
@@ -58,7 +58,7 @@ void ManagementInterrupt::fired() {
 }
 
 bool ManagementInterrupt::fd_is_eventfd() const {
-    const int type = rte_intr_type_get(handle_);
+    const int type = rte_intr_type_get(handle());
     return type == RTE_INTR_HANDLE_VFIO_MSIX || type == RTE_INTR_HANDLE_VFIO_MSI || type == RTE_INTR_HANDLE_VDEV;
 }
 
@@ -71,9 +71,10 @@ bool ManagementInterrupt::wait(std::uint64_t ticket, std::uint64_t timeout_ns) {
                                 [&] { return fired_.load(std::memory_order_acquire) != ticket; });
     }
     // EAL's interrupt thread: nobody else would run the callback. Wait on the fd itself.
-    if (handle_ == nullptr || !fd_is_eventfd())
+    rte_intr_handle* handle = this->handle();
+    if (handle == nullptr || !fd_is_eventfd())
         return false;
-    pollfd p{rte_intr_fd_get(handle_), POLLIN, 0};
+    pollfd p{rte_intr_fd_get(handle), POLLIN, 0};
     const timespec timeout{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
     if (ppoll(&p, 1, &timeout, nullptr) != 1)
         return false;
@@ -85,21 +86,23 @@ bool ManagementInterrupt::wait(std::uint64_t ticket, std::uint64_t timeout_ns) {
 }
 
 bool ManagementInterrupt::pending() {
-    if (handle_ == nullptr)
+    rte_intr_handle* handle = this->handle();
+    if (handle == nullptr)
         return false;
     if (!fd_is_eventfd())
         return true;  // cannot tell: assume it is on its way
-    pollfd p{rte_intr_fd_get(handle_), POLLIN, 0};
+    pollfd p{rte_intr_fd_get(handle), POLLIN, 0};
     return poll(&p, 1, 0) == 1;
 }
 
 void ManagementInterrupt::finished() {
-    if (taken_ == 0 || handle_ == nullptr)
+    rte_intr_handle* handle = this->handle();
+    if (taken_ == 0 || handle == nullptr)
         return;
     // Back to the fd: the callback runs for it when this thread returns to EAL's loop.
     const std::uint64_t count = taken_;
     taken_ = 0;
-    [[maybe_unused]] const ssize_t n = write(rte_intr_fd_get(handle_), &count, sizeof(count));
+    [[maybe_unused]] const ssize_t n = write(rte_intr_fd_get(handle), &count, sizeof(count));
 }
 
 }  // namespace ena::ng

@@ -34,10 +34,11 @@ public:
     // Registers `handler(arg)` on vector 0 of `handle` and turns the vector on. Returns 0 or a
     // negative value from EAL.
     int attach(rte_intr_handle* handle, Handler handler, void* arg);
-    // Unregisters it (waiting for a run in progress, unless called from that run).
+    // Unregisters it (waiting for a run in progress, unless called from that run) and turns
+    // the handle's vectors off.
     void detach();
-    bool attached() const { return handle_ != nullptr; }
-    rte_intr_handle* handle() const { return handle_; }
+    bool attached() const { return handle() != nullptr; }
+    rte_intr_handle* handle() const { return handle_.load(std::memory_order_acquire); }
 
     // The callback calls this first: wakes the commands waiting.
     void fired();
@@ -53,7 +54,7 @@ private:
     static void on_interrupt(void* arg);
     bool fd_is_eventfd() const;
 
-    rte_intr_handle* handle_ = nullptr;
+    std::atomic<rte_intr_handle*> handle_{nullptr};  // read by the callback while detach() runs
     Handler handler_ = nullptr;
     void* arg_ = nullptr;
     std::atomic<std::uint64_t> fired_{0};

@@ -239,9 +239,9 @@ void Port::tear_down() {
     stop_alarm();
     rte_eal_alarm_cancel(&Port::on_polling_needed, this);
     interrupt_driven_.store(false, std::memory_order_release);
-    management_.detach();
     release_queues();
     teardown_rx_interrupts();
+    management_.detach();
     device_.shutdown();
 }
 
