@@ -10,7 +10,9 @@
 3. dpdk-testpmd io forwarding between two simulated ports on one vpc wire (each engine mode), and
    the same harness on net_null, net_ring and a net_memif pair for reference: packets per second
    for each frame size.
-4. PNG plots of the figures (plots.py, Debian's python3-matplotlib) beside the JSON.
+4. With Pktgen-DPDK ($PKTGEN or --pktgen): two simulated ports sending to each other, 64 and
+   1500-byte frames, receive packets per second per port.
+5. PNG plots of the figures (plots.py, Debian's python3-matplotlib) beside the JSON.
 
 Figures only: nothing here passes or fails on a number. Usually run through run.sh.
 """
@@ -464,6 +466,13 @@ def print_report(report):
         print(f"testpmd io fwd {t['name']:<17} {t.get('bytes', 64):>4} B {t['rx_pps_total'] / 1e6:8.2f} Mpps forwarded "
               f"({lo / 1e6:.2f}-{hi / 1e6:.2f} over {len(t['interval_rx_pps'])} intervals of {TESTPMD_INTERVAL} s; "
               f"Rx-pps per port {per_port} M{cycles}){drops}")
+    for p in report.get("pktgen", []):
+        if not p["ok"]:
+            print(f"pktgen {p['engine']} {p['bytes']} B: failed: {p.get('error')}")
+            continue
+        print(f"pktgen, two simulated ports, {p['engine']} engine, {p['bytes']:>4} B: Rx "
+              + ", ".join(f"{v / 1e6:.2f}" for v in p["port_rx_pps"]) + " Mpps per port (Tx "
+              + ", ".join(f"{v / 1e6:.2f}" for v in p["port_tx_pps"]) + f") over {len(p['samples'])} s")
     print()
     by_name = {c["name"]: c for c in native["cases"]}
     for case, (key, _limit, _op) in TARGETS.items():
@@ -512,6 +521,9 @@ def main():
     ap.add_argument("--engines", type=lambda v: v.split(","), default=list(DEFAULT_ENGINES),
                     help=f"simulated engine modes to forward through (default {','.join(DEFAULT_ENGINES)})")
     ap.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    ap.add_argument("--pktgen", type=Path, default=os.environ.get("PKTGEN"),
+                    help="Pktgen-DPDK binary for the pktgen phase (default: $PKTGEN; without one the phase is skipped)")
+    ap.add_argument("--pktgen-seconds", type=int, default=5)
     ap.add_argument("--tx-first", type=int, default=1, help="bursts per port testpmd sends before forwarding")
     ap.add_argument("--profile", action="append", default=None, metavar="CASE",
                     help="print the callgrind breakdown of CASE (default: tx-llq128-64 and rx-64)")
@@ -612,6 +624,18 @@ def main():
                             f"{name}, {size} B")
                 report["testpmd"].append(chosen)
 
+    if args.pktgen:
+        import pktgen
+        from testpmd_harness import staged_plugins
+        report["pktgen"] = []
+        check_quiet(report, "pktgen")
+        with staged_plugins(drivers) as plugin_dir:
+            for size in (64, 1500):
+                for engine in args.engines:
+                    log(f"pktgen, two simulated ports ({engine} engine), {size} B, {args.pktgen_seconds} s")
+                    report["pktgen"].append(pktgen.run(args.pktgen, plugin_dir, engine, size, args.pktgen_seconds))
+    elif not args.no_testpmd:
+        log("no pktgen phase: set PKTGEN=/path/to/pktgen or --pktgen (doc/guides/nics/ena_ng_perf.rst says how to build it)")
     (out / "ena-perf.json").write_text(json.dumps(report, indent=2) + "\n")
     if not args.no_plots:
         import plots
