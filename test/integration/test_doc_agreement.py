@@ -1,5 +1,6 @@
 """The user guide (doc/guides/nics/ena_ng.rst) and the code agree: the devargs each PMD accepts
-and the xstats a running port reports are the lists the guide documents, no more, no less.
+and the xstats a running port reports are the lists the guide documents, no more, no less (and
+so are the PCI IDs net_ena_ng claims).
 
 Both sides are read from what is built and what runs, never from a list kept here, so a devarg
 or an xstat added to the code without its paragraph in the guide fails this test:
@@ -113,13 +114,18 @@ def documented_names(header):
 
 # --- the code -----------------------------------------------------------------------------
 
-def pmd_params(lib, driver):
-    """{key: '<values>'} of a PMD's info string, as Debian's dpdk-pmdinfo.py reads it."""
+def pmd_info(lib, driver):
+    """A PMD's info, as Debian's dpdk-pmdinfo.py reads it from the library."""
     tool = shutil.which("dpdk-pmdinfo.py")
     assert tool, "dpdk-pmdinfo.py not on PATH (Debian package dpdk-dev)"
     out = subprocess.run(["/usr/bin/python3", tool, str(drivers_dir() / lib)],
                          capture_output=True, text=True, check=True).stdout
-    info = {d["name"]: d for d in json.loads(out)}[driver]
+    return {d["name"]: d for d in json.loads(out)}[driver]
+
+
+def pmd_params(lib, driver):
+    """{key: '<values>'} of a PMD's info string."""
+    info = pmd_info(lib, driver)
     pairs = [p.split("=", 1) for p in info.get("params", "").split()]
     assert pairs and all(len(p) == 2 for p in pairs), info
     keys = [k for k, _ in pairs]
@@ -168,6 +174,12 @@ def generalised(names, reasons):
 
 
 # --- the tests ----------------------------------------------------------------------------
+
+def test_the_pci_ids_are_the_documented_ones():
+    ids = sorted((i["vendor"], i["device"]) for i in pmd_info("librte_net_ena_ng.so", "net_ena_ng")["pci_ids"])
+    documented = sorted(re.findall(r"^``([0-9a-f]{4})``\s+``([0-9a-f]{4})``", section("Supported devices"), re.M))
+    assert ids == documented
+
 
 def test_the_driver_devargs_are_the_documented_ones():
     accepted = pmd_params("librte_net_ena_ng.so", "net_ena_ng")
