@@ -25,7 +25,7 @@ quietly() {
 PACKAGES=(
 	dpdk libdpdk-dev dpdk-dev
 	meson ninja-build g++ pkg-config
-	python3 python3-pyelftools python3-pytest python3-pexpect python3-matplotlib
+	python3 python3-pyelftools python3-pytest python3-pexpect python3-matplotlib python3-sphinx
 	googletest libgtest-dev
 	dpkg-dev git
 	iproute2 iputils-ping tcpdump tshark libpcap-dev

@@ -1,8 +1,8 @@
 """Issue 2, acceptance 3: dpdk-pmdinfo.py (Debian's dpdk package) on each library lists its
-driver, the PCI IDs and the devargs — every devarg, with the values the user guide documents."""
+driver, the PCI IDs and the devargs the issues name. That the listed devargs, with their values,
+are exactly the user guide's is test_doc_agreement.py's (suite docs)."""
 
 import json
-import re
 import shutil
 import subprocess
 
@@ -36,17 +36,6 @@ def params(info):
     return dict(pairs)
 
 
-def documented_devargs(section):
-    """{key: '<values>'} of the definition-list terms ``key=<values>`` of a user guide section."""
-    text = USER_GUIDE.read_text()
-    heading = re.search(rf"^{re.escape(section)}.*\n-+\n", text, re.M)
-    assert heading, f"{USER_GUIDE}: no section {section!r}"
-    body = text[heading.end():]
-    following = re.search(r"^\S.*\n-+\n", body, re.M)
-    body = body[:following.start()] if following else body
-    return dict(re.findall(r"``(\w+)=(<[^`]*>)``", body))
-
-
 def test_ena_ng_lists_its_driver_the_ena_pci_ids_and_kernel_modules():
     drivers = pmdinfo("librte_net_ena_ng.so")
     assert set(drivers) == {"net_ena_ng"}
@@ -56,18 +45,16 @@ def test_ena_ng_lists_its_driver_the_ena_pci_ids_and_kernel_modules():
     assert "vfio-pci" in info["kmod"]
 
 
-def test_ena_ng_lists_every_driver_devarg_as_documented():
+def test_ena_ng_lists_the_driver_devargs():
     listed = params(pmdinfo("librte_net_ena_ng.so")["net_ena_ng"])
     assert REQUIRED_DRIVER_ARGS <= set(listed), listed
-    assert listed == documented_devargs("Driver devargs")
 
 
-def test_ena_sim_lists_its_driver_without_pci_ids_and_every_devarg_as_documented():
+def test_ena_sim_lists_its_driver_without_pci_ids_and_its_devargs_and_the_drivers():
     drivers = pmdinfo("librte_net_ena_sim.so")  # also lists net_ena_ng: the library it needs
     info = drivers["net_ena_sim"]
     assert "pci_ids" not in info
     listed = params(info)
     assert REQUIRED_SIM_ARGS <= set(listed), listed
-    # "Every driver devarg above is accepted as well" (the vdev passes them on to net_ena_ng).
-    documented = {**documented_devargs("Simulated device devargs"), **documented_devargs("Driver devargs")}
-    assert listed == documented
+    # The vdev passes the driver's devargs on to net_ena_ng.
+    assert params(drivers["net_ena_ng"]).items() <= listed.items(), listed
