@@ -250,9 +250,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 8:
                 device.process_events();
                 break;
-            case 9:  // what rte_eth_dev_reset does: the whole bring-up again
+            case 9:  // what rte_eth_dev_reset does: a reset with the latched reason, bring-up again
                 queues.clear();
-                if (dut.bring_up() != 0)
+                if (dut.reset_and_bring_up() != 0)
                     return 0;
                 check_features(device.features());
                 break;

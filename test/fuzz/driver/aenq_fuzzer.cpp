@@ -2,11 +2,13 @@
 // device, the input is a program of 64-byte event entries written into the AENQ ring -- at the
 // slot the driver reads next with the phase it expects (any group, syndrome and body), or raw at
 // any slot -- interleaved with EnaDevice::process_events, the model's own events (link changes,
-// keep-alives as virtual time passes, a fatal error) and reads of what the events counted.
+// keep-alives as virtual time passes, a fatal error), the watchdog's questions (keep-alive
+// timeout, DEV_STS), reads of what the events counted, and the reset rte_eth_dev_reset does.
 //
 // Properties: no crash, no out-of-bounds access, no UB; one process_events call never takes more
-// than a ring of entries; the configuration notification codes recorded are 1-64, each once.
-// Events may request a reset.
+// than a ring of entries; the configuration notification codes recorded are 1-64, each once;
+// the events' counts carry on across a reset (none goes down; the drop figures are the
+// device's own). Events may request a reset.
 #include "fuzz_input.hpp"
 #include "harness.hpp"
 #include "hw/ena_hw.hpp"
@@ -41,11 +43,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (dut.bring_up() != 0)
         property_failed("bring-up on the simulated device failed");
     ng::EnaDevice& device = dut.device();
-    const DeviceUnderTest::Region* ring_region = dut.dma("aenq");
-    if (ring_region == nullptr)
-        property_failed("no AENQ ring");
-    auto* ring = reinterpret_cast<hw::AenqEntry*>(ring_region->va);
-    const auto depth = static_cast<std::uint16_t>(ring_region->size / hw::kAenqEntrySize);
+    hw::AenqEntry* ring = nullptr;
+    std::uint16_t depth = 0;
+    // The ring is allocated again at each bring-up.
+    auto find_ring = [&] {
+        const DeviceUnderTest::Region* ring_region = dut.dma("aenq");
+        if (ring_region == nullptr)
+            property_failed("no AENQ ring");
+        ring = reinterpret_cast<hw::AenqEntry*>(ring_region->va);
+        depth = static_cast<std::uint16_t>(ring_region->size / hw::kAenqEntrySize);
+    };
+    find_ring();
     // The driver's next entry: the head it last wrote, less the ring it hands back with it.
     auto next_to_read = [&] {
         return static_cast<std::uint16_t>(dut.register_value(hw::reg::kAenqHeadDoorbell) - depth);
@@ -53,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint16_t written = next_to_read();
 
     while (!in.empty()) {
-        switch (in.choose(6)) {
+        switch (in.choose(7)) {
             case 0: {  // an event in the slot the driver reads next, with its phase
                 hw::AenqEntry e;
                 in.bytes(&e, sizeof(e));
@@ -87,11 +95,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 else
                     dut.model().raise_fatal_error();
                 break;
-            case 5: {
+            case 5: {  // the watchdog's questions
                 check_notifications(device);
                 const ng::EventCounters counters = device.event_counters();
                 (void)counters;
                 device.keep_alive_timeout_ms();
+                device.fatal_error_status();
+                break;
+            }
+            case 6: {  // rte_eth_dev_reset
+                const ng::EventCounters before = device.event_counters();
+                if (dut.reset_and_bring_up() != 0)
+                    property_failed("bring-up after a reset on the simulated device failed");
+                find_ring();
+                written = next_to_read();
+                const ng::EventCounters after = device.event_counters();
+                if (after.keep_alives < before.keep_alives || after.link_changes < before.link_changes ||
+                    after.fatal_errors < before.fatal_errors || after.reset_requests < before.reset_requests ||
+                    after.warnings < before.warnings || after.notifications < before.notifications ||
+                    after.unknown_events < before.unknown_events)
+                    property_failed("event counters went down across a reset");
                 break;
             }
         }

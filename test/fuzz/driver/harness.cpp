@@ -111,6 +111,17 @@ int DeviceUnderTest::bring_up(ng::LlqPolicy policy) {
     return device_.init(kSlot, options);
 }
 
+int DeviceUnderTest::reset_and_bring_up(ng::LlqPolicy policy) {
+    const hw::ResetReason reason =
+        device_.reset_requested() ? device_.requested_reset_reason() : hw::ResetReason::kNormal;
+    device_.shutdown(reason);
+    ng::InitOptions options;
+    options.llq_policy = policy;
+    options.host.os_version_string = "fuzz";
+    options.keep_event_counts = true;
+    return device_.init(kSlot, options);
+}
+
 const DeviceUnderTest::Region* DeviceUnderTest::dma(std::string_view name) const {
     for (const auto& [start, region] : regions_)
         if (std::string_view(region.name).starts_with(name))

@@ -52,6 +52,9 @@ public:
 
     // EnaDevice::init with `policy`; 0 or -errno.
     int bring_up(ng::LlqPolicy policy = ng::LlqPolicy::kDeviceRecommendation);
+    // What rte_eth_dev_reset does to the device (Port::reset_device): a reset with the reason
+    // the driver latched (NORMAL when none), then bring-up again keeping what the events counted.
+    int reset_and_bring_up(ng::LlqPolicy policy = ng::LlqPolicy::kDeviceRecommendation);
 
     ng::EnaDevice& device() { return device_; }
     sim::Device& model() { return *model_; }

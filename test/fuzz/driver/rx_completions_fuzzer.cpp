@@ -3,12 +3,14 @@
 // program of device writes into the queue's completion ring -- well-formed packets naming the
 // buffers the driver posted (in the order the device took them from the submission ring) with
 // fuzzer-chosen lengths, offsets and status bits, raw 16-byte entries at the device's position
-// or at any slot -- and driver calls: rx burst, descriptor status, queue restart.
+// or at any slot -- and driver calls: rx burst, descriptor status, queue restart (with a device
+// reset and bring-up between stop and start, as rte_eth_dev_reset does, or without).
 //
 // Properties: no crash, no out-of-bounds access (the ring and the driver's tables are heap
 // memory here), no UB; every packet the burst returns is a sound mbuf chain inside its buffers
 // (check_received); the driver holds exactly the mbufs it posted and not received, and after the
-// queue stops every mbuf is back in the pool. The queue may halt and ask for a reset.
+// queue stops every mbuf is back in the pool; a restarted queue is not halted. The queue may
+// halt and ask for a reset.
 #include <deque>
 
 #include "datapath/datapath.hpp"
@@ -138,11 +140,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 case 4:
                     ng::datapath::rx_descriptor_status(&q, in.take<std::uint16_t>());
                     break;
-                case 5:  // port stop / start
+                case 5:  // port stop / start, with rte_eth_dev_reset between them or not
                     q.stop();
                     check_pool_full(pool, "Rx queue stopped");
+                    if (in.flag() && dut.reset_and_bring_up() != 0)
+                        property_failed("bring-up after a reset on the simulated device failed");
                     if (q.start() != 0)
                         property_failed("Rx queue restart failed");
+                    if (q.halted)
+                        property_failed("Rx queue still halted after a restart");
                     dev = DeviceView{};
                     dev.take_descriptors(q, static_cast<std::uint16_t>(dut.register_value(q.doorbell_offset)));
                     break;

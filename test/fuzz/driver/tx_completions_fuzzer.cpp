@@ -3,13 +3,15 @@
 // 256-byte entries); the model transmits what the driver posts but is told never to complete
 // (Fault::kMissingTxCompletion), so every completion the driver reads is the fuzzer's. The input
 // is a program of driver calls -- tx burst of 1-32 packets of 1-3 segments, tx_done_cleanup,
-// descriptor status, queue restart -- and device writes into the completion ring: well-formed
+// descriptor status, queue restart (with a device reset and bring-up between stop and start, as
+// rte_eth_dev_reset does, or without) -- and device writes into the completion ring: well-formed
 // completions of a packet in flight (in order or any of them), raw 8-byte entries at the
 // device's position or at any slot.
 //
 // Properties: no crash, no out-of-bounds access, no UB; the driver holds exactly the mbufs of
 // the packets it accepted and not completed (no mbuf lost or freed twice), and after the queue
-// stops every mbuf is back in the pool. The queue may halt and ask for a reset.
+// stops every mbuf is back in the pool; a restarted queue is not halted. The queue may halt and
+// ask for a reset.
 #include <vector>
 
 #include "datapath/datapath.hpp"
@@ -128,11 +130,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 case 5:
                     ng::datapath::tx_descriptor_status(&q, in.take<std::uint16_t>());
                     break;
-                case 6:  // port stop / start
+                case 6:  // port stop / start, with rte_eth_dev_reset between them or not
                     q.stop();
                     check_pool_full(pool, "Tx queue stopped");
+                    if (in.flag()) {
+                        if (dut.reset_and_bring_up(policy) != 0)
+                            property_failed("bring-up after a reset on the simulated device failed");
+                        // A fault without a count lasts until the device's reset.
+                        dut.model().inject_fault(sim::Fault::kMissingTxCompletion, sim::kFaultForever);
+                    }
                     if (q.start() != 0)
                         property_failed("Tx queue restart failed");
+                    if (q.halted)
+                        property_failed("Tx queue still halted after a restart");
                     in_flight.clear();
                     cq_written = 0;
                     break;
