@@ -149,7 +149,11 @@ public:
     TxQueueStats stats;
     TxQueueStats baseline;  // the counters at the last statistics reset (control path)
 
-    std::uint16_t free_units() const { return static_cast<std::uint16_t>(config.depth - (sq_tail - sq_released)); }
+    // Also read from other threads (xstats available_desc): the datapath stores sq_tail and
+    // sq_released relaxed.
+    std::uint16_t free_units() const {
+        return static_cast<std::uint16_t>(config.depth - (load_relaxed(sq_tail) - load_relaxed(sq_released)));
+    }
 };
 
 struct RxQueueConfig {

@@ -115,7 +115,7 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     }
     store_relaxed(q.cq_head, head);  // the watchdog peeks past it
     q.next_to_clean = next_to_clean;
-    q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
+    store_relaxed(q.sq_released, static_cast<std::uint16_t>(q.sq_released + released));  // free_units() elsewhere
     free_batch(batch, batched, fast_free);
     return done;
 }
@@ -356,7 +356,7 @@ struct TxCursor {
     explicit TxCursor(const TxQueue& q)
         : tail(q.sq_tail), next_to_use(q.next_to_use), free(q.free_units()), since_doorbell(q.entries_since_doorbell) {}
     void store(TxQueue& q) {
-        q.sq_tail = tail;
+        store_relaxed(q.sq_tail, tail);  // free_units() elsewhere
         q.next_to_use = next_to_use;
         q.entries_since_doorbell = since_doorbell;
         q.stats.packets += packets;
@@ -509,7 +509,7 @@ template <TxPlacement kPlacement, bool kOffloads>
                          static_cast<std::uint32_t>(pieces[i].iova), word3);
     }
 
-    q.sq_tail = static_cast<std::uint16_t>(start + units);
+    store_relaxed(q.sq_tail, static_cast<std::uint16_t>(start + units));  // free_units() elsewhere
     q.entries_since_doorbell = static_cast<std::uint16_t>(q.entries_since_doorbell + units);
     ++q.stats.packets;
     q.stats.bytes += m->pkt_len;
