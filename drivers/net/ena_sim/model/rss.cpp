@@ -1,5 +1,6 @@
 #include "rss.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace ena::sim::detail {
@@ -21,13 +22,12 @@ void ToeplitzHasher::set_key(const std::array<std::uint8_t, kKeySize>& key) {
         std::array<std::uint32_t, 8> bit_windows;
         for (std::size_t bit = 0; bit < 8; ++bit)
             bit_windows[bit] = window(pos * 8 + bit);
-        for (std::size_t value = 0; value < 256; ++value) {
-            std::uint32_t h = 0;
-            for (std::size_t bit = 0; bit < 8; ++bit)
-                if (value & (0x80u >> bit))
-                    h ^= bit_windows[bit];
-            table_[pos][value] = h;
-        }
+        // The hash is linear in the input bits: a byte's entry is the entry of the byte without
+        // its lowest set bit, XOR that bit's window (bit k from the LSB is input bit 7 - k).
+        std::array<std::uint32_t, 256>& row = table_[pos];
+        row[0] = 0;
+        for (unsigned value = 1; value < 256; ++value)
+            row[value] = row[value & (value - 1)] ^ bit_windows[7 - std::countr_zero(value)];
     }
 }
 
