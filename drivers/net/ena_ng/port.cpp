@@ -421,7 +421,6 @@ int Port::configure() {
             "%s: intr_conf.lsc=1 with control_path_poll_interval=0: this driver has no control-path interrupt yet, "
             "so link changes are reported only when something polls the port (omit the devarg to poll every %d ms)",
             name, kDefaultControlPathPollMs);
-    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // The device may always spread a frame over several buffers.
     data->scattered_rx = 1;
     return configure_rss();
@@ -547,6 +546,7 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     // whenever the device takes them; otherwise the device computes the whole sum.
     config.l4_csum_partial = hw::offload_tx::L4Ipv4CsumPartial::get(features.offloads.tx) != 0;
     config.tso_ipv6 = hw::offload_tx::TsoIpv6::get(features.offloads.tx) != 0;
+    config.llq_store_width = datapath::tx_store_width();
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold =

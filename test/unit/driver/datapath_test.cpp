@@ -63,6 +63,13 @@ void free_all(std::vector<rte_mbuf*>& mbufs) {
     mbufs.clear();
 }
 
+// Tx that takes chains (RTE_ETH_TX_OFFLOAD_MULTI_SEGS), with `tx_offloads` on top.
+rte_eth_conf chains_conf(std::uint64_t tx_offloads = 0) {
+    rte_eth_conf conf{};
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | tx_offloads;
+    return conf;
+}
+
 // llq_policy: 0 host memory, 2 LLQ 128-byte entries, 3 LLQ 256-byte entries.
 class TxModes : public testing::TestWithParam<int> {
 protected:
@@ -79,7 +86,7 @@ TEST_P(TxModes, BurstModeNamesThePlacement) {
 }
 
 TEST_P(TxModes, FramesArriveByteExactForEverySizeAndSegmentation) {
-    auto port = loop_port(args());
+    auto port = loop_port(args(), chains_conf());
     ASSERT_NE(port, nullptr);
     const std::size_t sizes[] = {60, 64, 95, 96, 97, 128, 200, 224, 225, 1500, 2049, 4000, 9000};
     const unsigned segment_counts[] = {1, 2, 3, 7, kMaxTxSegments};
@@ -113,7 +120,7 @@ TEST_P(TxModes, FramesArriveByteExactForEverySizeAndSegmentation) {
 }
 
 TEST_P(TxModes, ChainLongerThanTheDeviceTakesIsLinearized) {
-    auto port = loop_port(args());
+    auto port = loop_port(args(), chains_conf());
     ASSERT_NE(port, nullptr);
     FrameSpec spec;
     spec.size = 3000;
@@ -133,8 +140,8 @@ TEST_P(TxModes, ChainLongerThanTheDeviceTakesIsLinearized) {
 }
 
 TEST_P(TxModes, ChecksumOffloadProducesFramesWhoseChecksumsVerify) {
-    rte_eth_conf conf{};
-    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    rte_eth_conf conf =
+        chains_conf(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
     auto port = loop_port(args(), conf);
     ASSERT_NE(port, nullptr);
@@ -194,8 +201,8 @@ TEST_P(TxModes, ChecksumOffloadProducesFramesWhoseChecksumsVerify) {
 }
 
 TEST_P(TxModes, TsoSegmentsAreValidAndCarryTheWholePayload) {
-    rte_eth_conf conf{};
-    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    rte_eth_conf conf =
+        chains_conf(RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
     auto port = loop_port(args(), conf, 1, 1, 1500);
     ASSERT_NE(port, nullptr);
     for (const bool v6 : {false, true}) {
@@ -245,7 +252,7 @@ TEST_P(TxModes, NoMbufIsLeakedAfterStopWithTrafficInFlight) {
     const unsigned tx_before = rte_mempool_avail_count(tx_pool());
     const unsigned rx_before = rte_mempool_avail_count(test_pool());
     {
-        auto port = loop_port(args());
+        auto port = loop_port(args(), chains_conf());
         ASSERT_NE(port, nullptr);
         std::vector<rte_mbuf*> burst;
         FrameSpec spec;
@@ -266,6 +273,54 @@ TEST_P(TxModes, NoMbufIsLeakedAfterStopWithTrafficInFlight) {
     }
     EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
     EXPECT_EQ(rte_mempool_avail_count(test_pool()), rx_before);
+}
+
+// Without RTE_ETH_TX_OFFLOAD_MULTI_SEGS the single-segment path runs: every one-segment frame
+// arrives as sent; a chain is refused as DPDK defines the offload -- consumed, counted as an
+// error, said once -- never sent half or leaked.
+TEST_P(TxModes, ASingleSegmentQueueSendsOneSegmentFramesAndRefusesChains) {
+    const unsigned tx_before = rte_mempool_avail_count(tx_pool());
+    {
+        auto port = loop_port(args());
+        ASSERT_NE(port, nullptr);
+        rte_eth_burst_mode mode{};
+        ASSERT_EQ(rte_eth_tx_burst_mode_get(port->id, 0, &mode), 0);
+        EXPECT_NE(std::strstr(mode.info, "single-segment"), nullptr) << mode.info;
+        unsigned sent = 0;
+        for (const FrameKind kind : {FrameKind::kRaw, FrameKind::kUdp4, FrameKind::kTcp6})
+            for (const std::size_t size : {60, 64, 95, 96, 97, 128, 200, 224, 225, 1500, 4000, 9000}) {
+                FrameSpec spec;
+                spec.kind = kind;
+                spec.size = size;
+                spec.seed = static_cast<std::uint8_t>(sent++);
+                const auto frame = make_frame(spec);
+                auto got = send_and_receive(*port, make_chain(tx_pool(), frame, 1));
+                ASSERT_EQ(got.size(), 1u) << "size " << size;
+                EXPECT_EQ(packet_bytes(got[0]), frame) << "size " << size;
+                free_all(got);
+            }
+        FrameSpec spec;
+        spec.size = 3000;
+        rte_mbuf* chain = make_chain(tx_pool(), make_frame(spec), 3);
+        ASSERT_NE(chain, nullptr);
+        EXPECT_EQ(rte_eth_tx_prepare(port->id, 0, &chain, 1), 0);
+        EXPECT_EQ(rte_errno, EINVAL);
+        LogCapture log;
+        for (int i = 0; i < 2; ++i) {
+            rte_mbuf* again = i == 0 ? chain : make_chain(tx_pool(), make_frame(spec), 2);
+            EXPECT_TRUE(send_and_receive(*port, again).empty());  // consumed, not sent
+        }
+        rte_eth_stats stats{};
+        ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
+        EXPECT_EQ(stats.oerrors, 2u);
+        EXPECT_EQ(stats.opackets, sent);
+        const std::string text = log.text();
+        const std::string line = "configured without RTE_ETH_TX_OFFLOAD_MULTI_SEGS";
+        EXPECT_NE(text.find(line), std::string::npos) << text;
+        EXPECT_EQ(text.find(line), text.rfind(line)) << text;
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    }
+    EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Placement, TxModes, testing::Values(0, 2, 3), [](const auto& info) {
@@ -305,8 +360,13 @@ FrameSpec long_header_frame() {
     return spec;
 }
 
+// Header lengths are declared with an offload request (DPDK defines l2_len and the others for
+// offloads; without one the burst does not read them, and the device itself drops a frame
+// whose headers do not fit, below).
 TEST(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
-    auto port = loop_port(",llq_policy=2");
+    rte_eth_conf conf{};
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    auto port = loop_port(",llq_policy=2", conf);
     ASSERT_NE(port, nullptr);
     const FrameSpec spec = long_header_frame();
     rte_mbuf* m = make_chain(tx_pool(), make_frame(spec), 1);
@@ -314,6 +374,7 @@ TEST(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
     m->l2_len = h.l2;
     m->l3_len = h.l3;
     m->l4_len = h.l4;
+    m->ol_flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM;
     EXPECT_EQ(rte_eth_tx_prepare(port->id, 0, &m, 1), 0);
     EXPECT_EQ(rte_errno, EMSGSIZE);
     rte_mbuf* again = rte_pktmbuf_clone(m, tx_pool());
@@ -581,7 +642,7 @@ TEST(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
     auto* ring = tx.cq_ring.as<hw::TxCompletion>();
     hw::TxCompletion c{};
     c.req_id = static_cast<std::uint16_t>(tx.config.depth - 1);
-    ASSERT_EQ(tx.mbufs[c.req_id], nullptr);
+    ASSERT_EQ(tx.requests[c.req_id].mbuf, nullptr);
     c.flags = static_cast<std::uint8_t>(hw::tx_completion::Phase::make(hw::ring_phase(tx.cq_head, tx.config.depth)));
     ring[tx.cq_head & tx.mask] = c;
     EXPECT_EQ(rte_eth_tx_done_cleanup(port->id, 0, 0), 0);
@@ -656,6 +717,30 @@ TEST(TxCompletions, FastFreeReturnsMbufsToTheirPool) {
             rte_pktmbuf_free_bulk(got, n);
     }
     EXPECT_EQ(rte_eth_tx_done_cleanup(port->id, 0, 0) >= 0, true);
+    EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
+}
+
+TEST(TxCompletions, FastFreeOnAMultiSegmentQueueFreesEverySegmentOfAChain) {
+    const unsigned tx_before = rte_mempool_avail_count(tx_pool());
+    {
+        auto port = loop_port("", chains_conf(RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE));
+        ASSERT_NE(port, nullptr);
+        FrameSpec spec;
+        spec.size = 3000;
+        for (int round = 0; round < 40; ++round) {
+            std::vector<rte_mbuf*> burst;
+            for (int i = 0; i < 32; ++i)
+                burst.push_back(make_chain(tx_pool(), make_frame(spec), 1 + i % 4));
+            ASSERT_EQ(rte_eth_tx_burst(port->id, 0, burst.data(), 32), 32);
+            rte_mbuf* got[64];
+            std::uint16_t n;
+            while ((n = rte_eth_rx_burst(port->id, 0, got, 64)) != 0)
+                rte_pktmbuf_free_bulk(got, n);
+        }
+        EXPECT_GE(rte_eth_tx_done_cleanup(port->id, 0, 0), 0);
+        EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    }
     EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
 }
 

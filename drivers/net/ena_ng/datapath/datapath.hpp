@@ -21,6 +21,10 @@ eth_rx_burst_t select_rx_burst(const Port& port);
 eth_tx_burst_t select_tx_burst(const Port& port);
 eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
 
+// Chosen at queue setup from the CPU and EAL's SIMD bitwidth limit: bytes per store into LLQ
+// entries (16 or 32).
+unsigned tx_store_width();
+
 // A secondary process does not see the primary's dev_start: its bursts pick each queue's variant
 // from the queue's configuration at every call. Where the process cannot reach the device at all
 // (the simulated device lives in the primary) they move nothing.
