@@ -503,6 +503,16 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.max_sgl = features.max_rx_sgl;
     config.port_id = data_->port_id;
     config.check_mbz = features.has(hw::Capability::kCdescMbz);
+    const char* why_not = nullptr;
+    config.path = datapath::choose_rx_path(args_.rx_path, &why_not);
+    if (!rx_path_said_) {
+        rx_path_said_ = true;
+        if (why_not != nullptr)
+            log(g_log_driver, RTE_LOG_WARNING, "%s: rx_path asks for a vector path %s: Rx runs the %s path", name,
+                why_not, datapath::simd_level_name(config.path));
+        else
+            log(g_log_driver, RTE_LOG_INFO, "%s: Rx runs the %s path", name, datapath::simd_level_name(config.path));
+    }
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold = config.conf.rx_free_thresh != 0

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "datapath/simd_support.hpp"
 #include "sim_port.hpp"
 
 namespace ena::test {
@@ -76,7 +77,10 @@ TEST(Lifecycle, BurstModesSayWhatRuns) {
     ASSERT_EQ(rte_eth_tx_burst_mode_get(port->id, 0, &mode), 0);
     EXPECT_NE(std::string(mode.info).find("LLQ 256B (224B header)"), std::string::npos) << mode.info;
     ASSERT_EQ(rte_eth_rx_burst_mode_get(port->id, 0, &mode), 0);
-    EXPECT_NE(std::string(mode.info).find("scalar"), std::string::npos) << mode.info;
+    // rx_path=auto: the widest path this machine allows.
+    EXPECT_EQ(std::string(mode.info).rfind(ng::datapath::simd_level_name(ng::datapath::simd_level()), 0), 0u)
+        << mode.info;
+    EXPECT_NE(std::string(mode.info).find("bulk refill at 64 free"), std::string::npos) << mode.info;
 
     rte_eth_rxq_info rxq{};
     ASSERT_EQ(rte_eth_rx_queue_info_get(port->id, 0, &rxq), 0);

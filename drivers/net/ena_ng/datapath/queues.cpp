@@ -155,11 +155,10 @@ int RxQueue::start() {
         return 0;
     sq_tail = 0;
     cq_head = 0;
-    next_to_use = 0;
-    next_to_clean = 0;
+    free_ids = config.depth;
     store_relaxed(halted, false);
     for (std::uint16_t i = 0; i < config.depth; ++i) {
-        free_req_ids[i] = i;
+        free_req_ids[i] = static_cast<std::uint16_t>(config.depth - 1 - i);  // the stack hands out 0 first
         mbufs[i] = nullptr;
     }
     IoQueueSpec spec;

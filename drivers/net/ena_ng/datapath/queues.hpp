@@ -16,6 +16,7 @@
 #include "control/counter.hpp"
 #include "control/dma_buffer.hpp"
 #include "control/ena_device.hpp"
+#include "datapath/simd_support.hpp"
 #include "hw/ena_hw.hpp"
 
 namespace ena::ng {
@@ -185,6 +186,7 @@ struct RxQueueConfig {
     std::uint16_t free_threshold = 0;
     std::uint64_t offloads = 0;  // RTE_ETH_RX_OFFLOAD_* of port and queue
     bool check_mbz = false;      // the device promises must-be-zero completion bits
+    datapath::SimdLevel path = datapath::SimdLevel::kScalar;  // vector width of the burst function
     rte_eth_rxconf conf{};
 };
 
@@ -203,11 +205,12 @@ public:
     RxQueueConfig config;
     std::uint16_t sq_tail = 0;
     std::uint16_t cq_head = 0;
-    std::uint16_t next_to_use = 0;    // request ids posted
-    std::uint16_t next_to_clean = 0;  // request ids completed
+    // Request ids not posted: free_req_ids[0, free_ids), a stack (the id completed last is
+    // posted next).
+    std::uint16_t free_ids = 0;
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     rte_mbuf** mbufs = nullptr;             // depth entries, indexed by request id
-    std::uint16_t* free_req_ids = nullptr;  // depth entries, a ring: posted at next_to_use, back at next_to_clean
+    std::uint16_t* free_req_ids = nullptr;  // depth entries
     std::uint64_t mbuf_rearm = 0;     // data_off, refcnt, nb_segs, port of a fresh Rx mbuf
     rte_mbuf** refill_scratch = nullptr;  // depth entries: a bulk allocation lands here
     RxQueueStats stats;
@@ -215,7 +218,10 @@ public:
 
     // Buffers the driver may still post (one slot stays empty, as on every ENA driver).
     std::uint16_t free_slots() const {
-        return static_cast<std::uint16_t>(config.depth - 1 - static_cast<std::uint16_t>(next_to_use - next_to_clean));
+        return static_cast<std::uint16_t>(free_ids - 1);
+    }
+    // Buffers posted, waiting for the device.
+    std::uint16_t posted() const { return static_cast<std::uint16_t>(config.depth - free_ids);
     }
 };
 

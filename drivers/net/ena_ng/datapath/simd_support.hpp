@@ -14,4 +14,12 @@ enum class SimdLevel {
 SimdLevel simd_level();
 const char* simd_level_name(SimdLevel level);
 
+// The rx_path devarg: which Rx path a port's queues should run.
+enum class RxPathRequest {
+    kAuto,    // the widest this machine allows
+    kScalar,
+    kSse41,
+    kAvx2,
+};
+
 }  // namespace ena::ng::datapath
