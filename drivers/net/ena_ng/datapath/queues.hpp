@@ -152,6 +152,7 @@ public:
     bool halted = false;              // the device sent a completion we cannot trust: wait for reset
     bool header_overflow_reported = false;
     bool multi_seg_refusal_reported = false;
+    rte_mempool* fast_free_pool = nullptr;  // with FAST_FREE: the pool of every mbuf sent
     // Per request id (depth entries). Missing-completion watch (watchdog.cpp): the datapath
     // stamps each request id with the watchdog's tick when it hands the packet over and clears
     // the stamp at its completion; the watchdog, the only other party, finds the packets

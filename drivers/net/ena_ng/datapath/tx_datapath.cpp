@@ -62,12 +62,39 @@ void ring_doorbell(TxQueue& q) {
 // --- completions ----------------------------------------------------------------------------
 
 // Hands a batch of completed mbufs back. FAST_FREE promises one pool and refcnt 1: straight
-// back to the first one's pool, unread.
-[[gnu::noinline]] void free_batch(rte_mbuf** batch, unsigned count, bool fast_free) {
-    if (fast_free)
-        rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), count);
+// back to that pool, unread.
+[[gnu::noinline]] void free_batch(rte_mbuf** batch, unsigned count, rte_mempool* fast_free_pool) {
+    if (fast_free_pool != nullptr)
+        rte_mempool_put_bulk(fast_free_pool, reinterpret_cast<void**>(batch), count);
     else
         rte_pktmbuf_free_bulk(batch, count);
+}
+
+// Where a chunk of `count` completed mbufs is collected: with FAST_FREE, straight in this
+// lcore's cache of their pool when it has the room (no copy of the pointers: what
+// rte_mempool_put_bulk does then, DPDK 22.11 having no zero-copy put), else `batch`.
+struct FreeTarget {
+    rte_mbuf** slots;
+    rte_mempool_cache* cache;  // nullptr: slots is the batch
+};
+inline FreeTarget free_target(rte_mempool* pool, rte_mbuf** batch, unsigned count) {
+    if (pool != nullptr) {
+        rte_mempool_cache* cache = rte_mempool_default_cache(pool, rte_lcore_id());
+        if (cache != nullptr && cache->len + count < cache->flushthresh)
+            return {reinterpret_cast<rte_mbuf**>(cache->objs + cache->len), cache};
+    }
+    return {batch, nullptr};
+}
+inline void free_collected(const FreeTarget& t, unsigned count, rte_mempool* fast_free_pool) {
+    if (count == 0)
+        return;
+    if (t.cache != nullptr) {
+        t.cache->len += count;
+        RTE_MEMPOOL_CACHE_STAT_ADD(t.cache, put_bulk, 1);
+        RTE_MEMPOOL_CACHE_STAT_ADD(t.cache, put_objs, count);
+    } else {
+        free_batch(t.slots, count, fast_free_pool);
+    }
 }
 
 // Frees up to `budget` completed packets; returns how many. Ring positions live in locals for
@@ -82,7 +109,9 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     TxRequest* const requests = q.requests;
     const std::uint16_t mask = q.mask;
     const std::uint16_t depth = q.config.depth;
-    const bool fast_free = (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+    // FAST_FREE: the pool every mbuf of the queue comes from (the burst notes it).
+    rte_mempool* const fast_free_pool =
+        (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0 ? q.fast_free_pool : nullptr;
     std::uint16_t head = q.cq_head;
     std::uint32_t free_ids = q.free_ids;
     rte_mbuf* batch[kFreeBatch];
@@ -100,8 +129,10 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
         const std::uint64_t phase_bit = std::uint64_t{hw::ring_phase(head, depth)} << kPhaseShift;
         const auto* c = reinterpret_cast<const std::uint64_t*>(ring + slot);
         std::uint32_t i = 0;
-        unsigned batched = 0;
-        for (; i < chunk; ++i) {
+        unsigned kept = 0;  // mbufs collected in `to` (all but chains freed on their own)
+        const FreeTarget to = free_target(fast_free_pool, batch, chunk);
+        TxRequest* push = requests + free_ids;  // the free-id stack's top
+        for (; i < chunk; ++i, ++push) {
             // One 8-byte load takes the phase and the body together (an aligned 8-byte read is
             // atomic): nothing of the entry is read before its phase says the device wrote it.
             const std::uint64_t word = load_relaxed(c[i]);
@@ -123,17 +154,20 @@ std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
             const std::uint32_t request = r->word;
             store_relaxed(r->word, TxQueue::kIdle);
             released += TxQueue::request_units(request);
-            requests[free_ids + i].free_id = req_id;
+            push->free_id = req_id;
             if constexpr (kMultiSeg) {
-                if (fast_free && TxQueue::request_chain(request)) {
+                if (fast_free_pool != nullptr && TxQueue::request_chain(request)) {
                     rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
                     continue;
                 }
+                to.slots[kept++] = m;
+            } else {
+                to.slots[i] = m;  // no chains here
             }
-            batch[batched++] = m;
         }
-        if (batched != 0)
-            free_batch(batch, batched, fast_free);
+        if constexpr (!kMultiSeg)
+            kept = i;
+        free_collected(to, kept, fast_free_pool);
         free_ids += i;
         head = static_cast<std::uint16_t>(head + i);
         done += i;
@@ -456,6 +490,8 @@ std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
     if (unlikely(load_relaxed(q.halted)))
         return 0;
+    if (count != 0)
+        q.fast_free_pool = pkts[0]->pool;  // with FAST_FREE, every mbuf's (completions free them unread)
     if (q.free_units() < q.config.free_threshold)
         process_completions<kMultiSeg>(q, q.config.depth);
 

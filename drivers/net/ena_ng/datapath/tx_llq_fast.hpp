@@ -158,8 +158,9 @@ template <class Ops, unsigned kRoom>
 // The layout is the common one: two descriptor places ahead of the header (kEntrySize - 32
 // header bytes); kMeta: every packet brings a meta descriptor (accelerated LLQ). Not inlined:
 // the loop gets the registers to itself (the burst's other state lives across it), with the
-// phase of the lap a constant of it.
-template <class Ops, unsigned kEntrySize, bool kOffloads, bool kMeta, std::uint32_t kPhase>
+// phase of the lap a constant of it, and kShortRing: request ids below 1024 (a ring of at most
+// 1024 entries), whose high bits are 0.
+template <class Ops, unsigned kEntrySize, bool kOffloads, bool kMeta, std::uint32_t kPhase, bool kShortRing>
 [[gnu::noinline]] unsigned llq_fast_run(const LlqRing& ring, rte_mbuf** pkts, unsigned run, std::uint8_t* entry,
                                         std::uint16_t& free_ids, std::uint64_t& bytes) {
     using namespace hw::tx_desc;
@@ -203,8 +204,8 @@ template <class Ops, unsigned kEntrySize, bool kOffloads, bool kMeta, std::uint3
         requests[req_id].mbuf = m;
         store_relaxed(requests[req_id].word, sent);
 
-        low |= (data_len - pushed) | hw::tx_desc::request_id_bits(req_id) |  // length: 16 bits, as data_len
-               (std::uint64_t{offloads} << 32);
+        const std::uint64_t id_bits = kShortRing ? std::uint64_t{req_id} << 54 : hw::tx_desc::request_id_bits(req_id);
+        low |= (data_len - pushed) | id_bits | (std::uint64_t{offloads} << 32);  // length: 16 bits, as data_len
         // Not masked to 48 bits: an IOVA beyond them would set reserved bits the device rejects
         // rather than send from a truncated address.
         const std::uint64_t high = iova | (std::uint64_t{pushed} << 56);
@@ -260,11 +261,14 @@ std::uint16_t llq_burst(TxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
         }
         std::uint8_t* entry = ring.base + static_cast<std::size_t>(c.tail & ring.mask) * kEntrySize;
         using Run = unsigned (*)(const LlqRing&, rte_mbuf**, unsigned, std::uint8_t*, std::uint16_t&, std::uint64_t&);
-        static constexpr Run kRuns[2][2] = {
-            {llq_fast_run<Ops, kEntrySize, kOffloads, false, 0>, llq_fast_run<Ops, kEntrySize, kOffloads, false, 1>},
-            {llq_fast_run<Ops, kEntrySize, kOffloads, true, 0>, llq_fast_run<Ops, kEntrySize, kOffloads, true, 1>}};
-        const unsigned k = kRuns[ring.meta_always][hw::ring_phase(c.tail, ring.depth)](ring, pkts + sent, run, entry,
-                                                                                      c.free_ids, c.bytes);
+        static constexpr Run kRuns[2][2][2] = {
+            {{llq_fast_run<Ops, kEntrySize, kOffloads, false, 0, false>, llq_fast_run<Ops, kEntrySize, kOffloads, false, 0, true>},
+             {llq_fast_run<Ops, kEntrySize, kOffloads, false, 1, false>, llq_fast_run<Ops, kEntrySize, kOffloads, false, 1, true>}},
+            {{llq_fast_run<Ops, kEntrySize, kOffloads, true, 0, false>, llq_fast_run<Ops, kEntrySize, kOffloads, true, 0, true>},
+             {llq_fast_run<Ops, kEntrySize, kOffloads, true, 1, false>, llq_fast_run<Ops, kEntrySize, kOffloads, true, 1, true>}}};
+        static_assert(hw::tx_desc::ReqIdLow::kWidth == 10);
+        const unsigned k = kRuns[ring.meta_always][hw::ring_phase(c.tail, ring.depth)][ring.depth <= 1024](
+            ring, pkts + sent, run, entry, c.free_ids, c.bytes);
         c.tail = static_cast<std::uint16_t>(c.tail + k);
         c.free = static_cast<std::uint16_t>(c.free - k);
         c.since_doorbell = static_cast<std::uint16_t>(c.since_doorbell + k);
