@@ -175,6 +175,20 @@ int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, 
             case DriverDevarg::kAutoRecover:
                 rc = parse_bool(devarg, value, out.auto_recover);
                 break;
+            case DriverDevarg::kRxPath: {
+                const std::string_view v = value != nullptr ? value : "";
+                if (v == "auto")
+                    out.rx_path = datapath::RxPathRequest::kAuto;
+                else if (v == "scalar")
+                    out.rx_path = datapath::RxPathRequest::kScalar;
+                else if (v == "sse4.1")
+                    out.rx_path = datapath::RxPathRequest::kSse41;
+                else if (v == "avx2")
+                    out.rx_path = datapath::RxPathRequest::kAvx2;
+                else
+                    return bad_value(devarg, value);
+                break;
+            }
             case DriverDevarg::kLargeLlqHdr:
             case DriverDevarg::kNormalLlqHdr:
             case DriverDevarg::kEnableLlq: {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "control/llq_negotiation.hpp"
+#include "datapath/simd_support.hpp"
 
 namespace ena::ng {
 
@@ -34,6 +35,7 @@ enum class DriverDevarg : std::uint8_t {
     kStatsInterval,
     kWatchdogInterval,
     kAutoRecover,
+    kRxPath,
     kLargeLlqHdr,
     kNormalLlqHdr,
     kEnableLlq,
@@ -51,6 +53,8 @@ inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::k
     {"watchdog_interval", "<0|100-10000>",
      "0 (no watchdog: nothing notices a device that stopped answering) or 100-10000 milliseconds between checks"},
     {"auto_recover", "<0|1>", "0 (the application resets the port on RTE_ETH_EVENT_INTR_RESET) or 1 (the driver does)"},
+    {"rx_path", "<auto|scalar|sse4.1|avx2>",
+     "auto (the widest vector path the CPU and EAL allow), scalar, sse4.1, avx2"},
     {"large_llq_hdr", "<0|1>", "0 or 1"},
     {"normal_llq_hdr", "<0|1>", "0 or 1"},
     {"enable_llq", "<0|1>", "0 or 1"},
@@ -114,6 +118,8 @@ struct DriverArgs {
     // On a reset request the driver resets and restarts the port itself, for applications that
     // never handle RTE_ETH_EVENT_INTR_RESET.
     bool auto_recover = false;
+    // The Rx path of the port's queues (at most what the machine allows).
+    datapath::RxPathRequest rx_path = datapath::RxPathRequest::kAuto;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

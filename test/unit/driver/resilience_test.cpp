@@ -373,6 +373,7 @@ TEST_F(Recovery, TheConfigurationSurvivesTheReset) {
     rte_eth_conf conf{};
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;  // the jumbo frame below is a chain
     ASSERT_EQ(port_->configure(2, 2, conf), 0);
     ASSERT_EQ(rte_eth_dev_set_mtu(port_->id, 9000), 0);
     ASSERT_EQ(port_->setup_queues(2, 2), 0);
