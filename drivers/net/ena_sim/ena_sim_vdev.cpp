@@ -11,6 +11,7 @@
 // Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
 // in when the engine thread polls the wire, or, without one, whenever the device runs.
 #include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
@@ -69,6 +70,24 @@ void deferred_sleep_us(void* ctx, unsigned microseconds) {
     auto* device = static_cast<Device*>(ctx);
     device->process();
     device->advance_time(std::uint64_t{microseconds} * 1000);
+}
+
+// What the port's driver reads of the Rx completions: it takes checksum flags and the RSS hash
+// only with those Rx offloads on (port or queue), so without them the device spends nothing on
+// them. Asked when the driver creates an Rx queue (dev_start, after every configure).
+RxCompletionUse rx_completion_use(std::uint16_t port_id) {
+    constexpr std::uint64_t kChecksums =
+        RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    const rte_eth_dev_data* data = rte_eth_devices[port_id].data;
+    if (data == nullptr)
+        return {};
+    std::uint64_t offloads = data->dev_conf.rxmode.offloads;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
+        rte_eth_rxq_info info{};
+        if (rte_eth_rx_queue_info_get(port_id, q, &info) == 0)
+            offloads |= info.conf.offloads;
+    }
+    return RxCompletionUse{(offloads & kChecksums) != 0, (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0};
 }
 
 const char* engine_name(EngineMode mode) {
@@ -212,6 +231,7 @@ int probe(rte_vdev_device* vdev) {
         sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);
         return rc;
     }
+    device.set_rx_completion_use([port_id] { return rx_completion_use(port_id); });
     sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s); Nitro: %s", name, port_id,
             engine_name(sim_args.mode), sim_args.wire.c_str(), nitro_summary(sim_args).c_str());
     if (sim_args.mode == EngineMode::kDeferred)

@@ -430,6 +430,8 @@ QueueState Device::sq_state(std::uint16_t index) const {
     s.cq_index = q.cq;
     s.head = q.head;
     s.rx = q.rx;
+    s.rx_checksums = q.rx && q.report_checksums;
+    s.rx_hash = q.rx && q.report_hash;
     return s;
 }
 
@@ -516,6 +518,11 @@ void Device::set_interrupt_handler(InterruptHandler handler) {
         c.irq_rx.set_enabled(on);
     }
     c.interrupts.set(std::move(handler));
+}
+
+void Device::set_rx_completion_use(RxCompletionUseQuery query) {
+    std::lock_guard lock(impl_->core.process_mutex);
+    impl_->core.rx_completion_use = std::move(query);
 }
 
 // --- Engine ----------------------------------------------------------------------------------

@@ -223,6 +223,8 @@ struct DeviceCore {
     std::mutex rx_mutex;
 
     QueueTable queues;
+    int first_rx_sq = -1;  // lowest-index Rx SQ (-1: none), where frames go before an RSS table is set
+    RxCompletionUseQuery rx_completion_use;  // process_mutex; asked at every Rx CREATE_SQ
     std::uint32_t live_sqs = 0;  // IO SQs that exist (process_mutex): the driver started the device
     RssState rss;
     FaultPlan faults;
@@ -257,6 +259,16 @@ struct DeviceCore {
     InterruptLine interrupts;
     PendingInterrupts irq_process;  // raised under process_mutex
     PendingInterrupts irq_rx;       // raised under rx_mutex
+
+    // After an SQ came or went (both locks held).
+    void update_first_rx_sq() {
+        first_rx_sq = -1;
+        for (std::uint16_t i = 0; i < queues.capacity(); ++i)
+            if (queues.sq(i).exists && queues.sq(i).rx) {
+                first_rx_sq = i;
+                return;
+            }
+    }
 
     // Largest frame the MTU allows, L2 header (with `vlans` tags) included.
     std::uint32_t max_frame(unsigned vlans) const {

@@ -257,6 +257,8 @@ struct QueueState {
     bool rx = false;               // SQ direction
     std::uint8_t entry_size = 0;   // CQ entry bytes
     bool interrupt_mode = false;   // CQ
+    bool rx_checksums = false;     // Rx SQ: completions carry checksum results (RxCompletionUse)
+    bool rx_hash = false;          // Rx SQ: completions carry the RSS hash
 };
 
 // ENA Express: what a sending device with ENA Express on decides, per frame, once a wire has
@@ -294,6 +296,17 @@ public:
     virtual bool attach(Device&, std::string* /*error*/) { return true; }
     virtual void detach(Device&) {}
 };
+
+// What the host reads of the Rx completions. An ENA writes the checksum results and the RSS
+// hash into every Rx completion, computed in hardware at no cost; the simulated device pays per
+// byte for them, so a host that never reads them can say so and the device leaves them out
+// (checksums "not checked", hash 0; RSS steering across several queues still hashes). Asked
+// whenever the driver creates an Rx queue; without a query the device computes both.
+struct RxCompletionUse {
+    bool checksums = true;  // L3 and L4 checksum results
+    bool hash = true;       // the RSS hash
+};
+using RxCompletionUseQuery = std::function<RxCompletionUse()>;
 
 class [[gnu::visibility("default")]] Device {
 public:
@@ -389,6 +402,8 @@ public:
     std::optional<std::uint64_t> first_start_ns() const;
 
     void set_interrupt_handler(InterruptHandler handler);
+    // See RxCompletionUse. Takes effect for Rx queues created from now on.
+    void set_rx_completion_use(RxCompletionUseQuery query);
 
     struct [[gnu::visibility("hidden")]] Impl;
 

@@ -64,6 +64,9 @@ struct SubmissionQueue {
     std::uint16_t head = 0;       // descriptors (host) or entries (LLQ) consumed, free-running
     std::uint16_t last_doorbell = 0;
     TxOffloadContext cached_meta;
+    // Rx: what the host reads of this queue's completions (RxCompletionUse).
+    bool report_checksums = true;
+    bool report_hash = true;
     // Tx queue stall (Fault::kTxQueueStall): the doorbell the device last ignored.
     bool stalled = false;
     std::uint16_t ignored_doorbell = 0;

@@ -10,16 +10,27 @@ using namespace hw;
 
 RxEngine::RxEngine(DeviceCore& core) : core_(core) { buffers_.reserve(core.config.max_rx_descs_per_packet + 1u); }
 
-int RxEngine::pick_queue(std::uint32_t hash) const {
+int RxEngine::steer(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t& hash) const {
+    const RssState& rss = core_.rss;
     const QueueTable& q = core_.queues;
-    const int cq = core_.rss.select_cq(hash);
-    if (cq >= 0)
-        return q.sq(static_cast<std::uint16_t>(cq)).exists && q.sq(static_cast<std::uint16_t>(cq)).rx ? cq : -1;
-    // No indirection table yet: everything goes to the first Rx queue.
-    for (std::uint16_t i = 0; i < q.capacity(); ++i)
-        if (q.sq(i).exists && q.sq(i).rx)
-            return i;
-    return -1;
+    int cq;
+    bool hashed = false;
+    if (rss.steers()) {
+        hash = rss.hash(frame, info);
+        hashed = true;
+        cq = rss.select_cq(hash);
+    } else {
+        // One queue takes everything: the table's only entry, or before a table the first Rx queue.
+        cq = rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
+    }
+    if (cq < 0)
+        return -1;
+    const SubmissionQueue& sq = q.sq(static_cast<std::uint16_t>(cq));
+    if (!sq.exists || !sq.rx)
+        return -1;
+    if (!hashed)
+        hash = sq.report_hash ? rss.hash(frame, info) : 0;
+    return cq;
 }
 
 // Inlined into deliver(): the default path costs no more calls than it did before the Nitro stage.
@@ -64,7 +75,7 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
                              rx_completion::First::make(i == 0) | rx_completion::Last::make(i + 1 == count), 0);
         }
     } else {
-        const std::uint32_t status = frame_status(info, frame);
+        const std::uint32_t status = frame_status(info, frame, sq.report_checksums);
         std::size_t off = 0;
         for (std::uint32_t i = 0; i < count; ++i) {
             const Buffer& b = buffers_[i];
@@ -129,8 +140,8 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
     }
     if (via_srd)
         ++nitro.ingress_counters.srd_rx;
-    const std::uint32_t hash = core_.rss.hash(frame, info);
-    const int index = pick_queue(hash);
+    std::uint32_t hash = 0;
+    const int index = steer(frame, info, hash);
     if (index < 0)
         return no_room_now();
     if (!nitro.ingress_applies())
@@ -170,8 +181,8 @@ bool RxEngine::drain_shaped() {
             ++core_.rx_counters.drops;
         } else {
             const PacketInfo info = parse_packet(front.frame);
-            const std::uint32_t hash = core_.rss.hash(front.frame, info);
-            const int index = pick_queue(hash);
+            std::uint32_t hash = 0;
+            const int index = steer(front.frame, info, hash);
             if (index < 0)
                 ++core_.rx_counters.drops;
             else
@@ -235,12 +246,12 @@ RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue
     return Take::kTaken;
 }
 
-std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame) {
+std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame, bool verify) {
     using namespace rx_completion;
     std::uint32_t s = SrcVlanCount::make(info.vlan_count);
     if (info.l3 == L3Kind::kIpv4) {
         s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv4));
-        s |= L3CsumError::make(!ipv4_header_checksum_ok(frame.data(), info));
+        s |= L3CsumError::make(verify && !ipv4_header_checksum_ok(frame.data(), info));
         s |= Ipv4Fragment::make(info.fragment);
     } else if (info.l3 == L3Kind::kIpv6) {
         s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv6));
@@ -248,7 +259,7 @@ std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std
     if (info.l4_parsed && !(info.fragment && !info.first_fragment)) {
         s |= L4ProtoIdx::make(static_cast<std::uint32_t>(info.is_tcp() ? L4Proto::kTcp : L4Proto::kUdp));
         // A checksum can only be verified over a whole, untruncated datagram.
-        if (!info.fragment && !info.l3_truncated) {
+        if (verify && !info.fragment && !info.l3_truncated) {
             s |= L4CsumChecked::make(1);
             s |= L4CsumError::make(!l4_checksum_ok(frame.data(), info));
         }

@@ -30,8 +30,9 @@ private:
         std::uint16_t req_id;
     };
 
-    // Rx SQ index for a frame, or -1 when its queue does not exist.
-    int pick_queue(std::uint32_t hash) const;
+    // Rx SQ index for a frame, or -1 when its queue does not exist; `hash` is its RSS hash when
+    // steering needs it or the queue reports it, else 0.
+    int steer(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t& hash) const;
     // The frame goes into Rx queue `index` (taking its buffers); false when refused.
     bool place(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
                NoRoom no_room);
@@ -43,7 +44,8 @@ private:
     Take take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
     void name_a_stale_buffer(int index, const SubmissionQueue& sq);
     void write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash);
-    static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame);
+    // Completion status bits; checksums verified only when `verify`.
+    static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame, bool verify);
 
     DeviceCore& core_;
     std::vector<Buffer> buffers_;
