@@ -256,6 +256,7 @@ std::uint16_t rx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     RxQueue& q = *static_cast<RxQueue*>(queue);
     if (unlikely(load_relaxed(q.halted)))
         return 0;
+    q.notify_rx_poll();
     const auto* ring = q.cq_ring.as<RxCompletion>();
     const std::uint32_t mbz = q.config.check_mbz ? rxc::kMbzMask : 0;
     constexpr std::uint32_t kSingle = rxc::First::kMask | rxc::Last::kMask;
