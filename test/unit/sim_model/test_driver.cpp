@@ -334,6 +334,8 @@ void TestDriver::post_rx(RxRing& r, std::uint16_t count) {
 }
 
 std::vector<RxPacket> TestDriver::poll_rx(RxRing& r) {
+    if (notify_writes_)
+        device_->on_rx_poll();  // as our driver's resources do before an Rx burst
     std::vector<RxPacket> out;
     RxPacket cur;
     for (;;) {

@@ -160,7 +160,7 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
     sq.report_checksums = use.checksums;
     sq.report_hash = use.hash;
     cq.bound = true;
-    core_.update_first_rx_sq();
+    core_.queues_changed();
     core_.registers.store(queue_regs::sq_doorbell(index), 0);
     ++core_.live_sqs;
     core_.faults.mark_started(core_.clock.now_ns());  // scheduled faults count from the first one
@@ -195,7 +195,7 @@ AdminStatus AdminCommands::destroy_sq(const DestroySqCommand& cmd) {
         core_.queues.release_llq_slot(sq.llq_slot);
     core_.registers.store(queue_regs::sq_doorbell(cmd.sq_index), 0);
     sq.clear();
-    core_.update_first_rx_sq();
+    core_.queues_changed();
     --core_.live_sqs;
     return AdminStatus::kSuccess;
 }

@@ -14,7 +14,16 @@
 //                 benchmarks that time the driver's work and the device's work apart.
 //                 Virtual clock as in kSynchronous.
 //   kThreaded     an Engine thread calls process() on its devices in a loop and polls the BARs
-//                 like hardware; on_register_write() is not needed. Real (steady) clock.
+//                 like hardware; control registers are answered in on_register_write(), and an
+//                 IO doorbell there wakes the Engine when it sleeps (it sleeps only when it has
+//                 nothing to do). Real (steady) clock.
+//   kInline       the device works in the threads that use it, with the real clock: a Tx
+//                 doorbell (on_register_write) serves that queue at once, an Rx poll
+//                 (on_rx_poll) delivers what waits for the host (frames held by ingress shaping,
+//                 frames from a wire that polls), control registers are answered at once as in
+//                 kThreaded. What time alone makes due -- keep-alive events, shaping queues,
+//                 scheduled faults, link flaps -- runs in run_timers(), which a Timekeeper
+//                 thread calls at next_deadline_ns() and sleeps in between.
 //
 // A guest address that the translation cannot map is a device error (like an IOMMU fault):
 // the operation fails, the device counts it (DeviceStats::dma_errors), and nothing crashes.
@@ -22,6 +31,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,7 +47,41 @@
 
 namespace ena::sim {
 
-enum class EngineMode { kSynchronous, kDeferred, kThreaded };
+enum class EngineMode { kSynchronous, kDeferred, kThreaded, kInline };
+
+// The real clock of kThreaded and kInline devices (and of Engine and Timekeeper deadlines):
+// nanoseconds of the steady clock, the same for every device of the process.
+[[gnu::visibility("default")]] std::uint64_t real_time_ns();
+inline constexpr std::uint64_t kNoDeadline = ~std::uint64_t{0};
+
+// A thread that runs devices' work and sleeps while it has none (Engine, Timekeeper). A device
+// wakes it when work, or a deadline earlier than the one it sleeps to, comes up.
+class [[gnu::visibility("default")]] Sleeper {
+public:
+    // From any thread: be awake by `deadline_ns` (real_time_ns(); 0: now). Costs a fence and a
+    // load unless the sleeper sleeps past that time.
+    void wake_by(std::uint64_t deadline_ns);
+
+protected:
+    // A wake_by() for a deadline less than `slack_ns` before the one the sleeper sleeps to does
+    // not wake it (a Timekeeper's resolution; 0 for an Engine, which doorbells wake at once).
+    explicit Sleeper(std::uint64_t slack_ns) : slack_ns_(slack_ns) {}
+    ~Sleeper() = default;
+    // The sleeper's own thread: sleeps until `deadline_ns`, wake_by() or stop_sleeping(), unless
+    // `work_came(ctx)` -- asked once the sleep is announced, so that work that came before
+    // any waker could see the announcement is not slept over -- says otherwise.
+    void doze(std::uint64_t deadline_ns, bool (*work_came)(void* ctx), void* ctx);
+    // Ends every doze from now on (stop()).
+    void stop_sleeping();
+
+private:
+    const std::uint64_t slack_ns_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool woken_ = false;     // mutex_
+    bool stopping_ = false;  // mutex_
+    std::atomic<std::uint64_t> until_{0};  // while dozing: its deadline; 0 while awake
+};
 
 // What Tx placement the device offers through the LLQ feature.
 enum class LlqOffer {
@@ -292,6 +336,8 @@ public:
     // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
     // advance_time), possibly from several threads: a wire that polls keeps its own state safe.
     virtual std::size_t poll() { return 0; }
+    // Whether poll() brings frames from outside (TAP, capture): who runs the device polls it.
+    virtual bool polls() const { return false; }
     // A device joins the wire. False (with the reason in *error) when the wire cannot take it.
     virtual bool attach(Device&, std::string* /*error*/) { return true; }
     virtual void detach(Device&) {}
@@ -339,6 +385,22 @@ public:
     bool process();
     // The control registers alone (see on_register_write).
     void process_control();
+    // The host polls an Rx queue (kInline: frames waiting for the host are delivered now --
+    // those ingress shaping held back whose time has come, and those of a wire that polls).
+    // Nothing in the other modes.
+    void on_rx_poll();
+    // kInline and kThreaded: the earliest time something falls due that only time brings
+    // (real_time_ns(); kNoDeadline: nothing planned), and the work due by now.
+    std::uint64_t next_deadline_ns() const;
+    bool run_timers();
+    // Whether the device's wire must be polled for frames from outside (TAP, capture).
+    bool wire_polls() const;
+    // Whether the host has called on_register_write: a host that does not (a driver that only
+    // writes the BARs, as on PCI) is polled by the Engine every Engine::kUnnotifiedPollNs.
+    bool host_notifies() const;
+    // The Engine or Timekeeper that runs the device (they set it), woken by the device when
+    // work or an earlier deadline comes up; nullptr: none.
+    void set_sleeper(Sleeper* sleeper);
 
     // Time. Virtual in synchronous/deferred mode: advance_time() moves it, runs the work it
     // makes due (keep-alive events) and polls the wire as process() does.
@@ -413,10 +475,19 @@ private:
 
 // One engine serves every threaded device of the process, as one Nitro card serves several
 // ENIs. It does not create threads itself (the caller decides where the loop runs: a DPDK
-// control thread, or std::thread in tests); run() loops until stop() is called.
-class [[gnu::visibility("default")]] Engine {
+// control thread, or std::thread in tests); run() loops until stop() is called. It never
+// sleeps while a device has work: after a short idle spin it sleeps until the next deadline of
+// its devices (or, with a wire that polls, kWirePollNs; with a host that never notifies its
+// register writes, kUnnotifiedPollNs), and an IO doorbell wakes it.
+class [[gnu::visibility("default")]] Engine final : public Sleeper {
 public:
-    // A device must be removed before it is destroyed.
+    static constexpr std::uint64_t kIdleSpinNs = 50'000;   // idle this long before sleeping
+    static constexpr std::uint64_t kWirePollNs = 100'000;  // polling wires: at least this often
+    static constexpr std::uint64_t kUnnotifiedPollNs = 20'000;  // hosts that never notify
+    static constexpr std::uint64_t kMaxSleepNs = 100'000'000;
+
+    Engine() : Sleeper(0) {}
+    // A device must be removed before it is destroyed; the Engine outlives its devices' calls.
     void add(Device& device);
     void remove(Device& device);
     // One pass over every device and wire; returns true when anything was done.
@@ -425,9 +496,43 @@ public:
     void stop();
 
 private:
+    std::uint64_t next_deadline();
+
     std::mutex mutex_;
     std::vector<Device*> devices_;
     std::vector<Wire*> wires_;  // scratch: the distinct wires of devices_, polled once per pass
+    std::atomic<bool> stop_{false};
+};
+
+// The time thread of inline devices (EngineMode::kInline): runs each device's run_timers()
+// when its next_deadline_ns() comes and sleeps in between; a device wakes it when a deadline
+// comes up earlier. Wires that poll are polled every kWirePollNs as well (a capture written
+// while the application never polls Rx is flushed). As with Engine, the caller owns the thread.
+class [[gnu::visibility("default")]] Timekeeper final : public Sleeper {
+public:
+    static constexpr std::uint64_t kWirePollNs = 10'000'000;
+    static constexpr std::uint64_t kMaxSleepNs = 100'000'000;
+    // How late time-driven work may run: deadlines closer together than this are served in
+    // one wake-up (a shaping queue draining at a high rate does not wake the thread per frame;
+    // the device's own datapath drains it exactly meanwhile).
+    static constexpr std::uint64_t kResolutionNs = 50'000;
+
+    Timekeeper() : Sleeper(kResolutionNs) {}
+    // As Engine::add: the Timekeeper outlives its devices' calls.
+    void add(Device& device);
+    void remove(Device& device);
+    // Runs what is due on every device; returns the next deadline.
+    std::uint64_t run_once();
+    void run();
+    void stop();
+
+private:
+    std::uint64_t next_deadline();
+
+    std::mutex mutex_;
+    std::vector<Device*> devices_;
+    std::vector<Wire*> wires_;  // scratch, as Engine's
+    std::uint64_t next_wire_poll_ns_ = 0;
     std::atomic<bool> stop_{false};
 };
 

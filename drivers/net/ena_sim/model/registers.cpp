@@ -100,7 +100,7 @@ void Device::Impl::complete_reset() {
     {
         std::lock_guard rx_lock(core.rx_mutex);
         core.queues.clear();
-        core.update_first_rx_sq();
+        core.queues_changed();
         core.rss.reset();
         core.mtu = 0;
     }

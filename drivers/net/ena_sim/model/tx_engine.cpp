@@ -42,28 +42,28 @@ TxEngine::TxEngine(DeviceCore& core, Aenq& aenq)
 
 bool TxEngine::service() {
     bool did = false;
-    QueueTable& q = core_.queues;
-    std::uint32_t tx_rank = 0;  // the queue's number among the Tx SQs, in index order
-    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
-        SubmissionQueue& sq = q.sq(i);
-        if (!sq.exists || sq.rx)
-            continue;
-        const std::uint32_t rank = tx_rank++;
-        // Acquire: the descriptors the doorbell covers are visible after this load.
-        const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(i)));
-        if (tail == sq.head || stalled(sq, rank, tail))
-            continue;
-        did |= service_queue(i, sq, tail);
-    }
+    for (std::uint16_t i = 0; i < core_.queues.capacity(); ++i)
+        did |= service_one(i);
     return did;
+}
+
+bool TxEngine::service_one(std::uint16_t index) {
+    SubmissionQueue& sq = core_.queues.sq(index);
+    if (!sq.exists || sq.rx)
+        return false;
+    // Acquire: the descriptors the doorbell covers are visible after this load.
+    const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(index)));
+    if (tail == sq.head || stalled(sq, tail))
+        return false;
+    return service_queue(index, sq, tail);
 }
 
 // Fault::kTxQueueStall: a doorbell of the stalled queue is ignored (one occurrence each); the
 // queue stays still until a doorbell after the stall ends.
-bool TxEngine::stalled(SubmissionQueue& sq, std::uint32_t rank, std::uint16_t tail) {
+bool TxEngine::stalled(SubmissionQueue& sq, std::uint16_t tail) {
     if (sq.stalled && tail == sq.ignored_doorbell)
         return true;
-    if (core_.faults.pending(Fault::kTxQueueStall) == 0 || core_.faults.param(Fault::kTxQueueStall) != rank ||
+    if (core_.faults.pending(Fault::kTxQueueStall) == 0 || core_.faults.param(Fault::kTxQueueStall) != sq.tx_rank ||
         !core_.faults.fire(Fault::kTxQueueStall)) {
         sq.stalled = false;
         return false;
@@ -83,7 +83,7 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
         return false;
     }
     // The LLQ burst limit can only be checked where every doorbell write is seen.
-    if (sq.llq && core_.mode == EngineMode::kSynchronous &&
+    if (sq.llq && (core_.mode == EngineMode::kSynchronous || core_.mode == EngineMode::kInline) &&
         (core_.llq_accel_flags & (1u << static_cast<unsigned>(LlqAccelFlag::kLimitTxBurst))) &&
         std::uint32_t(static_cast<std::uint16_t>(tail - sq.last_doorbell)) * core_.llq_layout->entry_size >
             core_.config.llq_max_tx_burst_bytes)

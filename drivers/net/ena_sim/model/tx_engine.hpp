@@ -21,6 +21,8 @@ public:
 
     // Serves every Tx SQ whose doorbell moved; true when anything was consumed.
     bool service();
+    // The same for the Tx SQ at `index` alone (inline mode: its doorbell was written).
+    bool service_one(std::uint16_t index);
     // Sends the frames of the egress shaping queue whose time has come; true when any left.
     bool drain_shaped();
 
@@ -34,7 +36,7 @@ private:
         bool last_found = false;
     };
 
-    bool stalled(SubmissionQueue& sq, std::uint32_t tx_rank, std::uint16_t tail);
+    bool stalled(SubmissionQueue& sq, std::uint16_t tail);
     bool service_queue(std::uint16_t index, SubmissionQueue& sq, std::uint16_t tail);
     bool read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
     bool read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
