@@ -92,6 +92,32 @@ public:
 
     std::uint32_t runs() const { return count_.load(std::memory_order_relaxed); }
 
+    // The run holding `iova` and the table's generation it belongs to; false when none, or
+    // when its hits must be confirmed each time (recheck).
+    bool lookup_run(std::uint64_t iova, IovaRun& out) {
+        while (true) {
+            const std::uint64_t before = seq_.load(std::memory_order_acquire);
+            if (before & 1u) {
+                rte_pause();
+                continue;
+            }
+            const std::uint32_t n = std::min(count_.load(std::memory_order_relaxed), kMaxRuns);
+            const std::uint32_t at = search(n, iova, iova);
+            bool found = false;
+            if (at < n && !runs_[at].recheck.load(std::memory_order_relaxed)) {
+                out.iova = runs_[at].iova.load(std::memory_order_relaxed);
+                out.end = runs_[at].end.load(std::memory_order_relaxed);
+                out.va = static_cast<std::uintptr_t>(runs_[at].va.load(std::memory_order_relaxed));
+                out.generation = before;
+                found = true;
+            }
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (seq_.load(std::memory_order_relaxed) == before)
+                return found;
+        }
+    }
+    const std::atomic<std::uint64_t>* generation() const { return &seq_; }
+
 private:
     struct Run {
         std::atomic<std::uint64_t> iova{0}, end{0}, va{0};
@@ -110,7 +136,7 @@ private:
 
     Hit lookup(std::uint64_t iova, std::uint64_t last) {
         while (true) {
-            const std::uint32_t before = seq_.load(std::memory_order_acquire);
+            const std::uint64_t before = seq_.load(std::memory_order_acquire);
             if (before & 1u) {
                 rte_pause();
                 continue;
@@ -273,7 +299,7 @@ private:
         return va;
     }
 
-    std::atomic<std::uint32_t> seq_{0};
+    std::atomic<std::uint64_t> seq_{0};
     std::atomic<std::uint32_t> count_{0};
     std::atomic<std::uint32_t> hint_{0};  // the run the last hit was in
     std::atomic<bool> overflowed_{false};
@@ -289,6 +315,7 @@ std::once_flag g_setup;
 void on_mem_event(rte_mem_event event, const void* addr, std::size_t len, void*) { g_table.on_event(event, addr, len); }
 
 void* translate(void*, std::uint64_t iova, std::size_t len) { return g_table.translate(iova, len); }
+bool lookup_run(void*, std::uint64_t iova, IovaRun* run) { return g_table.lookup_run(iova, *run); }
 
 }  // namespace
 
@@ -302,7 +329,7 @@ IovaTranslator dpdk_iova_translator() {
                     "first addressed", rte_errno);
         g_table.build(announced);
     });
-    return IovaTranslator{translate, nullptr};
+    return IovaTranslator{translate, nullptr, lookup_run, g_table.generation()};
 }
 
 std::uint32_t dpdk_iova_table_runs() { return g_table.runs(); }

@@ -354,6 +354,7 @@ bool Device::Impl::drain_ingress() {
     IrqBatch irq;
     {
         std::lock_guard lock(core.rx_mutex);
+        rx.begin_pass();
         did = rx.drain_shaped();
         irq.take(core.irq_rx);
     }
@@ -438,12 +439,39 @@ Wire* Device::wire() const {
 void Device::receive_frame(std::span<const std::uint8_t> frame, bool via_srd) {
     detail::DeviceCore& c = impl_->core;
     IrqBatch irq;
+    std::uint64_t shaped;
     {
         std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
         impl_->rx.deliver(frame, via_srd);
         irq.take(c.irq_rx);
+        shaped = c.nitro.ingress_queue().front_departure();
     }
     irq.fire(c.interrupts);
+    if (shaped != kNoDeadline)
+        c.wake_sleeper(shaped);
+}
+
+void Device::receive_burst(const FrameBurst& burst) {
+    detail::DeviceCore& c = impl_->core;
+    IrqBatch irq;
+    std::uint64_t shaped;
+    {
+        std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
+        if (burst.parsed != nullptr) {
+            for (std::size_t i = 0; i < burst.frames.size(); ++i)
+                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i]);
+        } else {
+            for (const std::span<const std::uint8_t>& f : burst.frames)
+                impl_->rx.deliver(f, false);
+        }
+        irq.take(c.irq_rx);
+        shaped = c.nitro.ingress_queue().front_departure();
+    }
+    irq.fire(c.interrupts);
+    if (shaped != kNoDeadline)
+        c.wake_sleeper(shaped);  // held-back frames are delivered at their time
 }
 
 bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
@@ -452,6 +480,7 @@ bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
     IrqBatch irq;
     {
         std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
         taken = impl_->rx.deliver(frame, false, detail::RxEngine::NoRoom::kRefuse);
         irq.take(c.irq_rx);
     }

@@ -171,11 +171,24 @@ struct DeviceConfig {
 // std::invalid_argument with this text; callers that must not throw check first.
 [[gnu::visibility("default")]] std::string validate_config(const DeviceConfig& config);
 
+// A stretch of host memory that translates linearly: [iova, end) is at va, for as long as the
+// translator's generation counter still reads `generation`.
+struct IovaRun {
+    std::uint64_t iova = 0, end = 0;
+    std::uintptr_t va = 0;
+    std::uint64_t generation = 0;
+};
+
 // Host memory access: map [iova, iova + len) to a pointer, or return nullptr when any part of
-// it is not mapped. Called on the device's hot path; keep it cheap.
+// it is not mapped. Called on the device's hot path; keep it cheap. A translator may also say
+// which run an address lies in (lookup_run, false: none or not to be remembered) and count its
+// changes (generation): the device then remembers the last run of each datapath and maps
+// addresses in it without a call.
 struct IovaTranslator {
     void* (*translate)(void* ctx, std::uint64_t iova, std::size_t len) = nullptr;
     void* ctx = nullptr;
+    bool (*lookup_run)(void* ctx, std::uint64_t iova, IovaRun* run) = nullptr;
+    const std::atomic<std::uint64_t>* generation = nullptr;
 };
 
 // Counters the device keeps; the admin GET_STATS command and keep-alive events report them.
@@ -318,6 +331,20 @@ protected:
     ~SrdOffer() = default;
 };
 
+namespace detail {
+struct PacketInfo;
+}
+
+// Frames sent together, in order (a Tx doorbell's worth), with what the sender's parse found in
+// each: a receiver in this process uses it instead of parsing the same bytes again.
+struct FrameBurst {
+    std::span<const std::span<const std::uint8_t>> frames;
+    const detail::PacketInfo* parsed = nullptr;  // one per frame, or none
+
+    // Frames [at, at + count).
+    [[gnu::visibility("default")]] FrameBurst part(std::size_t at, std::size_t count) const;
+};
+
 // Where frames go after the device. A Wire is shared by the devices attached to it.
 class [[gnu::visibility("default")]] Device;
 class [[gnu::visibility("default")]] Wire {
@@ -330,6 +357,13 @@ public:
     // peers (loopback, TAP, capture) send it as transmit() does.
     virtual void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& /*srd*/) {
         transmit(from, frame);
+    }
+    // Several frames at once (without ENA Express). A wire that delivers to devices of this
+    // process hands a receiver its frames with one Device::receive_burst; by default, one
+    // transmit() each.
+    virtual void transmit_burst(Device& from, const FrameBurst& burst) {
+        for (const std::span<const std::uint8_t>& f : burst.frames)
+            transmit(from, f);
     }
     // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
     // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
@@ -414,6 +448,8 @@ public:
     // is dropped and counted as an Rx drop. Safe to call from another device's processing.
     // via_srd: it came through ENA Express (counted in ena_srd_rx_pkts).
     void receive_frame(std::span<const std::uint8_t> frame, bool via_srd = false);
+    // Frames arriving together, in order: as receive_frame() each, under one lock.
+    void receive_burst(const FrameBurst& burst);
     // The same for a source that can wait (a capture being replayed): a frame that cannot be
     // placed now -- its Rx queue does not exist or has fewer buffers posted than the frame
     // needs, or the link is down or the device failed -- is left with the caller (false) and counts nothing. True
@@ -542,6 +578,7 @@ private:
 class [[gnu::visibility("default")]] LoopbackWire final : public Wire {
 public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
+    void transmit_burst(Device& from, const FrameBurst& burst) override;
 };
 
 // One virtual L2 segment shared by every device attached to the same name in this process
@@ -558,6 +595,7 @@ public:
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) override;
+    void transmit_burst(Device& from, const FrameBurst& burst) override;
     // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
