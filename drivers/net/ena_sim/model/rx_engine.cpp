@@ -173,7 +173,7 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
 void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info) {
     const RssState& rss = core_.rss;
     const int index = rss.steers() ? -1 : rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
-    if (index < 0 || core_.nitro.ingress_applies() || !core_.link_up.load(std::memory_order_relaxed) ||
+    if (index < 0 || !core_.link_up.load(std::memory_order_relaxed) ||
         core_.fatal_error.load(std::memory_order_relaxed) || frame.empty() ||
         frame.size() > core_.max_frame(info.vlan_count) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
         core_.faults.pending(Fault::kTooManyRxDescs) != 0) {
@@ -186,6 +186,14 @@ void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketI
         deliver(frame, false, NoRoom::kDrop, &info);
         return;
     }
+    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;
+    Nitro& nitro = core_.nitro;
+    if (nitro.ingress_applies()) {
+        // As deliver() does: frames that waited go first, then this one pays the buckets.
+        drain_shaped();
+        if (nitro.ingress(frame, info, false, now_) != Nitro::Verdict::kPass)
+            return;  // waiting in the shaping queue, or dropped and counted
+    }
     // Acquire: the descriptor the doorbell covers is visible after this load.
     const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
     const auto posted = static_cast<std::uint16_t>(tail - sq.head);
@@ -196,10 +204,9 @@ void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketI
     std::uint8_t* data = nullptr;
     if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
         capacity < frame.size() || (data = iova_.map(core_.memory, address, frame.size())) == nullptr) {
-        deliver(frame, false, NoRoom::kDrop, &info);  // counts whatever is wrong
+        place(index, frame, info, hash, NoRoom::kDrop);  // more buffers, or counts whatever is wrong
         return;
     }
-    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;
     std::memcpy(data, frame.data(), frame.size());
     CompletionQueue& cq = core_.queues.cq(sq.cq);
     write_completion(cq, address, static_cast<std::uint32_t>(frame.size()), d.req_id,

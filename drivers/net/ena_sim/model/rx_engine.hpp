@@ -27,9 +27,9 @@ public:
     bool deliver(std::span<const std::uint8_t> frame, bool via_srd = false, NoRoom no_room = NoRoom::kDrop,
                  const PacketInfo* parsed = nullptr);
     // deliver() for a frame of a burst from this process (kDrop, not via SRD), which the sender
-    // parsed: the frame that fits the next posted buffer of a queue chosen without a table
-    // walk, with no shaping or fault in the way, is placed here in one go; anything else goes
-    // through deliver().
+    // parsed: a frame for a queue chosen without a table walk, with no fault armed, passes the
+    // ingress stage (when a limiter is on) and, when it fits the next posted buffer, is placed
+    // in one go; anything else takes the general path.
     void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info);
     // Places the frames of the ingress shaping queue whose time has come; true when any left it.
     bool drain_shaped();
