@@ -5,6 +5,7 @@
 #include <rte_log.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -13,6 +14,8 @@
 namespace ena::sim::glue {
 
 namespace {
+
+void stop_runners_at_exit();
 
 // One runner (Engine or Timekeeper) on its control thread, for as long as it has devices.
 template <typename Runner>
@@ -27,6 +30,10 @@ public:
         if (devices_ == 0) {
             runner_ = std::make_unique<Runner>();  // a fresh one per start: a stopped one stays stopped
             runner_->add(device);
+            // An application that exits without closing its ports: the thread stops before the
+            // devices are destroyed with the rest of the library's objects.
+            static std::once_flag at_exit;
+            std::call_once(at_exit, [] { std::atexit(stop_runners_at_exit); });
             const int rc = rte_ctrl_thread_create(&thread_, name_, nullptr, run, runner_.get());
             if (rc != 0) {
                 sim_log(RTE_LOG_ERR, "cannot create the simulator's %s thread: %d", name_, rc);
@@ -62,6 +69,17 @@ public:
         }
     }
 
+    // At exit: the thread stops, whatever devices it still has.
+    void stop_for_exit() {
+        std::lock_guard guard(lock_);
+        if (devices_ == 0 || !runner_)
+            return;
+        runner_->stop();
+        pthread_join(thread_, nullptr);
+        devices_ = 0;
+        // runner_ stays: devices still point at it until they go.
+    }
+
 private:
     static void* run(void* runner) {
         static_cast<Runner*>(runner)->run();
@@ -77,6 +95,11 @@ private:
 
 RunnerThread<Engine> g_engine("ena-sim-engine");
 RunnerThread<Timekeeper> g_timekeeper("ena-sim-time");
+
+void stop_runners_at_exit() {
+    g_engine.stop_for_exit();
+    g_timekeeper.stop_for_exit();
+}
 
 // "0-1,4" for a CPU set.
 std::string cpu_list(const rte_cpuset_t& set) {
