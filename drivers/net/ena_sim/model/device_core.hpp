@@ -292,9 +292,12 @@ struct DeviceCore {
         return llq_accel_flags & (1u << static_cast<unsigned>(hw::LlqAccelFlag::kDisableMetaCaching));
     }
     bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & 1u) == 0; }
-    // The CQ fires its vector if it is in interrupt mode and armed (and disarms).
+    // The CQ fires its vector if it is in interrupt mode and armed (and disarms). Looked at
+    // before the exchange: drivers create every CQ in interrupt mode and most never arm it, and
+    // a locked exchange per completion would wait for every store before it (the frame's bytes).
     void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
-        if (cq.interrupt_mode && cq.armed.exchange(false, std::memory_order_acq_rel))
+        if (cq.interrupt_mode && cq.armed.load(std::memory_order_relaxed) &&
+            cq.armed.exchange(false, std::memory_order_acq_rel))
             irq.raise(cq.msix_vector);
     }
 };
