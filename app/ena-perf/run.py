@@ -35,12 +35,15 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "test" / "integration"))
 
 DEFAULT_PROFILES = ("tx-llq128-64", "rx-64")
-DEFAULT_ENGINES = ("threaded",)
-TARGETS = {  # from issue 3, acceptance 5
+DEFAULT_ENGINES = ("auto", "threaded", "sync")  # each engine mode an application runs (deferred needs a caller)
+TARGETS = {  # driver: issue 3, acceptance 5; engine: issue 9
     "tx-llq128-64": ("driver_cycles_per_packet", 40.0, "<="),
     "rx-64": ("driver_cycles_per_packet", 30.0, "<="),
-    "engine-64": ("engine_mpps", 5.0, ">="),
+    "engine-64": ("engine_mpps", 15.0, ">="),
+    "engine-1500": ("engine_mpps", 5.0, ">="),
 }
+TESTPMD_TARGET_MPPS = 5.0  # issue 9: io forwarding between two simulated ports, default engine
+
 
 
 def log(msg):
@@ -283,6 +286,9 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first, frame_bytes=64):
     m = re.search(r"CPU cycles/packet=([\d.]+)", out.split("Accumulated forward statistics")[-1])
     if m:
         result["fwd_cycles_per_packet"] = float(m.group(1))
+    m = re.search(r"runs the (\w+) engine", out)
+    if m:
+        result["engine"] = m.group(1)
     result["rx_missed"] = sum(p.get("RX-missed", 0) for p in last)
     result["errors"] = sum(p.get("RX-errors", 0) + p.get("TX-errors", 0) for p in last)
     if not result["ok"]:
@@ -473,6 +479,11 @@ def print_report(report):
         print(f"pktgen, two simulated ports, {p['engine']} engine, {p['bytes']:>4} B: Rx "
               + ", ".join(f"{v / 1e6:.2f}" for v in p["port_rx_pps"]) + " Mpps per port (Tx "
               + ", ".join(f"{v / 1e6:.2f}" for v in p["port_tx_pps"]) + f") over {len(p['samples'])} s")
+    for t in report.get("testpmd", []):
+        if t["name"] == "ena_sim/auto" and t.get("bytes", 64) == 64 and t.get("rx_pps_total"):
+            mpps = t["rx_pps_total"] / 1e6
+            print(f"testpmd io, two simulated ports, default engine, 64 B: {mpps:.2f} Mpps "
+                  f"({'meets' if mpps >= TESTPMD_TARGET_MPPS else 'misses'} the {TESTPMD_TARGET_MPPS:.0f} Mpps target)")
     print()
     by_name = {c["name"]: c for c in native["cases"]}
     for case, (key, _limit, _op) in TARGETS.items():

@@ -505,6 +505,30 @@ TEST_P(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
     EXPECT_EQ(stats.ipackets, 2u);
 }
 
+// The device computes checksum results and hashes only for a port that reads them: what the
+// port's Rx offloads say at every start.
+TEST(RxDeviceWork, TheDeviceVerifiesOnlyForAPortThatAsksForChecksums) {
+    auto port = SimPort::create(kSyncArgs);
+    ASSERT_NE(port, nullptr);
+    auto rx_sq = [&] {
+        for (std::uint16_t i = 0; i < 2 * port->device->config().max_io_queues; ++i)
+            if (const sim::QueueState s = port->device->sq_state(i); s.exists && s.rx)
+                return s;
+        return sim::QueueState{};
+    };
+    ASSERT_EQ(port->configure_and_start(), 0);
+    EXPECT_TRUE(rx_sq().exists);
+    EXPECT_FALSE(rx_sq().rx_checksums);
+    EXPECT_FALSE(rx_sq().rx_hash);
+    ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    rte_eth_conf conf{};
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH;
+    ASSERT_EQ(port->configure_and_start(1, 1, conf), 0);
+    EXPECT_TRUE(rx_sq().rx_checksums);
+    EXPECT_TRUE(rx_sq().rx_hash);
+}
+
 class RxRefill : public OnEachRxPath<> {};
 ENA_RX_PATHS(RxRefill);
 

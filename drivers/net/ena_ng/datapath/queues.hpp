@@ -89,6 +89,14 @@ public:
             r.after_register_write(r.ctx, doorbell_offset);
     }
 
+    // Before an Rx burst reads the completions: the simulated device's inline engine delivers
+    // here what waits for the host; nothing on PCI (no callback).
+    void notify_rx_poll() const {
+        const DeviceResources& r = *resources;
+        if (r.before_rx_poll != nullptr)
+            r.before_rx_poll(r.ctx, doorbell_offset);
+    }
+
     // --- datapath state --------------------------------------------------------------------
     EnaDevice* device;
     std::uint16_t ena_qid = 0;  // Tx: 2 * index, Rx: 2 * index + 1

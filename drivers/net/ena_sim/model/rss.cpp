@@ -64,6 +64,7 @@ void RssState::reset() {
     sort_ = 0;
     table_log_ = max_table_log_;
     table_configured_ = false;
+    differing_ = 0;
     std::fill(table_.begin(), table_.end(), std::uint16_t{0});
 }
 
