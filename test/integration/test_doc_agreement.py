@@ -150,7 +150,7 @@ def latched_reset_reasons():
     hw::ResetReason); each becomes an xstat reset_<name> the first time it happens."""
     names = reset_reason_names()
     latched = set()
-    for source in DRIVER_SOURCES.rglob("*.cpp"):
+    for source in sorted(DRIVER_SOURCES.rglob("*.[ch]pp")):  # the datapath's inline code is in headers
         text = source.read_text()
         for call in re.finditer(r"\b(?:request_reset|halt)\s*\(([^;]*?)\)\s*;", text, re.S):
             for enumerator in re.findall(r"ResetReason::(k\w+)", call.group(1)):
