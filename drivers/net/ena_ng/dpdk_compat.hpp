@@ -13,6 +13,7 @@
 #include <rte_version.h>
 #include <ethdev_driver.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -122,5 +123,33 @@ inline constexpr std::uint8_t kIcmpEchoReply = RTE_ICMP_TYPE_ECHO_REPLY;
 inline constexpr std::uint8_t kIcmpEchoRequest = RTE_IP_ICMP_ECHO_REQUEST;
 inline constexpr std::uint8_t kIcmpEchoReply = RTE_IP_ICMP_ECHO_REPLY;
 #endif
+
+// --- what this release's dpdk-testpmd shows (ena-testpmd shows the same) ------------------------
+// `show port info` gained lines after 22.11: in 23.11 "Maximum size of RX buffer" (from the new
+// rte_eth_dev_info::max_rx_bufsize, when a driver sets a limit) and "Device private info"
+// (rte_eth_dev_priv_dump), in 24.11 "Active Lanes" (rte_eth_speed_lanes_get, when a driver
+// reports lanes).
+inline constexpr bool kTestpmdShowsPrivateInfo = RTE_VERSION >= RTE_VERSION_NUM(23, 11, 0, 0);
+
+// The driver's largest Rx buffer, or 0 when it sets no limit (or the release has no such field).
+inline std::uint32_t max_rx_bufsize(const rte_eth_dev_info& info) {
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 11, 0, 0)
+    return info.max_rx_bufsize == UINT32_MAX ? 0 : info.max_rx_bufsize;
+#else
+    (void)info;
+    return 0;
+#endif
+}
+
+// The link's active lanes: 0, or -ENOTSUP where the driver (or the release) does not say.
+inline int speed_lanes_get(std::uint16_t port, std::uint32_t* lanes) {
+#if RTE_VERSION >= RTE_VERSION_NUM(24, 11, 0, 0)
+    return rte_eth_speed_lanes_get(port, lanes);
+#else
+    (void)port;
+    (void)lanes;
+    return -ENOTSUP;
+#endif
+}
 
 }  // namespace ena::compat
