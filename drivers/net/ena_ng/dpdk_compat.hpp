@@ -124,6 +124,14 @@ inline constexpr std::uint8_t kIcmpEchoRequest = RTE_IP_ICMP_ECHO_REQUEST;
 inline constexpr std::uint8_t kIcmpEchoReply = RTE_IP_ICMP_ECHO_REPLY;
 #endif
 
+// --- ethdev's shared port data ----------------------------------------------------------------
+// ethdev keeps the data of every port in one memzone of its own. Up to 22.11 it reserves it with
+// the first port and keeps it; since 23.11 it frees it when the last port is released and
+// reserves it again the next time it allocates or looks up a port (rte_eth_dev_allocated() in a
+// vdev's removal after the port was closed is enough). Leak counts must not take it for ours.
+inline constexpr const char* kEthdevPortDataMemzone = "rte_eth_dev_data";
+inline constexpr bool kEthdevFreesPortDataWithLastPort = RTE_VERSION >= RTE_VERSION_NUM(23, 11, 0, 0);
+
 // --- what this release's dpdk-testpmd shows (ena-testpmd shows the same) ------------------------
 // `show port info` gained lines after 22.11: in 23.11 "Maximum size of RX buffer" (from the new
 // rte_eth_dev_info::max_rx_bufsize, when a driver sets a limit) and "Device private info"
