@@ -96,7 +96,8 @@ stage_asan() {
 	local reports=$repo/$dir/sanitizer-reports bin=$repo/$dir/sanitizer-bin
 	rm -rf "$reports" "$bin" && mkdir -p "$reports" "$bin"
 	# Debian's DPDK programs are not instrumented: they get the ASan runtime preloaded, so that
-	# our plugins' checks work inside them. A DPDK secondary process (dpdk-proc-info) leaks what
+	# our plugins' checks work inside them (the tests take these wrappers from ENA_NG_DPDK_TOOLS,
+	# before the DPDK programs meson gives them). A DPDK secondary process (dpdk-proc-info) leaks what
 	# DPDK 22.11 allocates for every vdev it mirrors from the primary: those stacks, and only in
 	# that program, are suppressed (test/sanitizers/lsan-dpdk-secondary.supp).
 	local runtime program
@@ -118,7 +119,7 @@ stage_asan() {
 	local tests
 	mapfile -t tests < <(meson test -C "$dir" --no-rebuild --list 2>/dev/null | sed -n 's/^ena-ng:[a-z]* \/ //p' | grep -vx nitro)
 	echo "==> run-tests: meson test -C $dir (AddressSanitizer, LeakSanitizer, UBSan; ${#tests[@]} tests)"
-	PATH="$bin:$PATH" \
+	ENA_NG_DPDK_TOOLS="$bin" \
 		ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 		UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
 		meson_test "$dir" "${tests[@]}"

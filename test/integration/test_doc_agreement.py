@@ -18,12 +18,11 @@ or an xstat added to the code without its paragraph in the guide fails this test
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from testpmd_harness import REPO, drivers_dir, isolated_eal_args, run_testpmd, staged_plugins
+from testpmd_harness import REPO, drivers_dir, isolated_eal_args, require_dpdk_tool, run_testpmd, staged_plugins
 
 GUIDE = REPO / "doc" / "guides" / "nics" / "ena_ng.rst"
 DRIVER_SOURCES = REPO / "drivers" / "net" / "ena_ng"
@@ -115,9 +114,8 @@ def documented_names(header):
 # --- the code -----------------------------------------------------------------------------
 
 def pmd_info(lib, driver):
-    """A PMD's info, as Debian's dpdk-pmdinfo.py reads it from the library."""
-    tool = shutil.which("dpdk-pmdinfo.py")
-    assert tool, "dpdk-pmdinfo.py not on PATH (Debian package dpdk-dev)"
+    """A PMD's info, as dpdk-pmdinfo.py (of the DPDK built against) reads it from the library."""
+    tool = require_dpdk_tool("dpdk-pmdinfo.py")
     out = subprocess.run(["/usr/bin/python3", tool, str(drivers_dir() / lib)],
                          capture_output=True, text=True, check=True).stdout
     return {d["name"]: d for d in json.loads(out)}[driver]

@@ -3,10 +3,9 @@ driver, the PCI IDs and the devargs the issues name. That the listed devargs, wi
 are exactly the user guide's is test_doc_agreement.py's (suite docs)."""
 
 import json
-import shutil
 import subprocess
 
-from testpmd_harness import REPO, drivers_dir
+from testpmd_harness import REPO, drivers_dir, require_dpdk_tool
 
 # Every device ID the Linux ENA driver matches (DPDK's built-in net_ena has only ec20/ec21).
 ENA_PCI_IDS = [("1d0f", d) for d in ("ec20", "ec21", "0ec2", "1ec2", "0051")]
@@ -19,8 +18,7 @@ USER_GUIDE = REPO / "doc" / "guides" / "nics" / "ena_ng.rst"
 
 
 def pmdinfo(lib):
-    tool = shutil.which("dpdk-pmdinfo.py")
-    assert tool, "dpdk-pmdinfo.py not on PATH (Debian package dpdk-dev)"
+    tool = require_dpdk_tool("dpdk-pmdinfo.py")
     # Run by Debian's python3, which has pyelftools, whatever python3 is first on PATH.
     out = subprocess.run(["/usr/bin/python3", tool, str(drivers_dir() / lib)],
                          capture_output=True, text=True, check=True).stdout

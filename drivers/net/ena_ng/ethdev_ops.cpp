@@ -5,8 +5,10 @@
 #include <rte_errno.h>
 
 #include <cerrno>
+#include <iterator>
 
 #include "datapath/datapath.hpp"
+#include "dpdk_compat.hpp"
 #include "log.hpp"
 #include "port.hpp"
 
@@ -89,12 +91,13 @@ int op_xstats_get_names_by_id(rte_eth_dev* dev, const uint64_t* ids, rte_eth_xst
 }
 int op_fw_version_get(rte_eth_dev* dev, char* text, size_t size) { return port(dev).fw_version_get(text, size); }
 
-const uint32_t* op_supported_ptypes_get(rte_eth_dev*) {
+const uint32_t* op_supported_ptypes_get(rte_eth_dev*, size_t* count) {
     // What the Rx completion's L3/L4 protocol fields can say.
     static const uint32_t kPtypes[] = {
         RTE_PTYPE_L2_ETHER, RTE_PTYPE_L3_IPV4, RTE_PTYPE_L3_IPV6, RTE_PTYPE_L4_TCP,
         RTE_PTYPE_L4_UDP,   RTE_PTYPE_L4_FRAG, RTE_PTYPE_UNKNOWN,
     };
+    *count = std::size(kPtypes) - 1;  // without the terminator (read by ethdev before 24.03)
     return kPtypes;
 }
 
@@ -125,7 +128,7 @@ eth_dev_ops make_ops() {
     ops.rx_burst_mode_get = op_rx_burst_mode_get;
     ops.tx_burst_mode_get = op_tx_burst_mode_get;
     ops.fw_version_get = op_fw_version_get;
-    ops.dev_supported_ptypes_get = op_supported_ptypes_get;
+    ops.dev_supported_ptypes_get = compat::supported_ptypes_op<op_supported_ptypes_get>();
     ops.mtu_set = op_mtu_set;
     ops.rx_queue_setup = op_rx_queue_setup;
     ops.rx_queue_release = op_rx_queue_release;

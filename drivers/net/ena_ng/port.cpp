@@ -18,6 +18,7 @@
 #include <new>
 
 #include "datapath/datapath.hpp"
+#include "dpdk_compat.hpp"
 #include "log.hpp"
 #include "memzone_dma.hpp"
 #include "socket_alloc.hpp"
@@ -203,7 +204,7 @@ int Port::init_device(bool again) {
     InitOptions options;
     options.llq_policy = args_.llq_policy;
     options.host.os_version_string = rte_version();
-    options.host.os_version = RTE_VERSION;
+    options.host.os_version = compat::kDpdkVersion;
     options.host.num_cpus = static_cast<std::uint16_t>(rte_lcore_count());
     options.host.bdf = resources().pci_bdf;
     options.keep_event_counts = again;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "dpdk_compat.hpp"
 #include "sim_log.hpp"
 
 namespace ena::sim::glue {
@@ -34,7 +35,7 @@ public:
             // devices are destroyed with the rest of the library's objects.
             static std::once_flag at_exit;
             std::call_once(at_exit, [] { std::atexit(stop_runners_at_exit); });
-            const int rc = rte_ctrl_thread_create(&thread_, name_, nullptr, run, runner_.get());
+            const int rc = compat::control_thread_create(&thread_, name_, run, runner_.get());
             if (rc != 0) {
                 sim_log(RTE_LOG_ERR, "cannot create the simulator's %s thread: %d", name_, rc);
                 runner_->remove(device);
@@ -45,7 +46,7 @@ public:
                 rte_cpuset_t set;
                 CPU_ZERO(&set);
                 CPU_SET(static_cast<unsigned>(cpu), &set);
-                if (const int pin_rc = pthread_setaffinity_np(thread_, sizeof(set), &set); pin_rc != 0)
+                if (const int pin_rc = compat::control_thread_set_affinity(thread_, set); pin_rc != 0)
                     sim_log(RTE_LOG_WARNING, "cannot pin the simulator's %s thread to CPU %d: %d", name_, cpu, pin_rc);
             }
             started(thread_);
@@ -63,7 +64,7 @@ public:
         runner_->remove(device);
         if (--devices_ == 0) {
             runner_->stop();
-            pthread_join(thread_, nullptr);
+            compat::control_thread_join(thread_);
             runner_.reset();
             sim_log(RTE_LOG_INFO, "simulator %s thread stopped", name_);
         }
@@ -75,21 +76,21 @@ public:
         if (devices_ == 0 || !runner_)
             return;
         runner_->stop();
-        pthread_join(thread_, nullptr);
+        compat::control_thread_join(thread_);
         devices_ = 0;
         // runner_ stays: devices still point at it until they go.
     }
 
 private:
-    static void* run(void* runner) {
+    static compat::ControlThreadResult run(void* runner) {
         static_cast<Runner*>(runner)->run();
-        return nullptr;
+        return {};
     }
 
     const char* name_;
     std::mutex lock_;
     std::unique_ptr<Runner> runner_;
-    pthread_t thread_{};
+    compat::ControlThread thread_{};
     unsigned devices_ = 0;
 };
 
@@ -120,10 +121,10 @@ std::string cpu_list(const rte_cpuset_t& set) {
     return out.empty() ? "none" : out;
 }
 
-std::string thread_cpus(pthread_t thread) {
+std::string thread_cpus(compat::ControlThread thread) {
     rte_cpuset_t set;
     CPU_ZERO(&set);
-    if (pthread_getaffinity_np(thread, sizeof(set), &set) != 0)
+    if (compat::control_thread_get_affinity(thread, set) != 0)
         return "?";
     return cpu_list(set);
 }
@@ -133,14 +134,14 @@ std::string thread_cpus(pthread_t thread) {
 rte_cpuset_t control_thread_cpus() {
     static rte_cpuset_t set;
     CPU_ZERO(&set);
-    pthread_t probe{};
-    if (rte_ctrl_thread_create(&probe, "ena-sim-cpus", nullptr,
-                               [](void*) -> void* {
-                                   pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
-                                   return nullptr;
-                               },
-                               nullptr) == 0)
-        pthread_join(probe, nullptr);
+    compat::ControlThread probe{};
+    if (compat::control_thread_create(&probe, "ena-sim-cpus",
+                                      [](void*) -> compat::ControlThreadResult {
+                                          pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+                                          return {};
+                                      },
+                                      nullptr) == 0)
+        compat::control_thread_join(probe);
     return set;
 }
 
@@ -167,7 +168,7 @@ EngineChoice decide_engine() {
 }  // namespace
 
 int engine_attach(Device& device, int cpu) {
-    return g_engine.attach(device, cpu, [cpu](pthread_t thread) {
+    return g_engine.attach(device, cpu, [cpu](compat::ControlThread thread) {
         sim_log(RTE_LOG_INFO, "simulator engine thread started on CPU %s%s", thread_cpus(thread).c_str(),
                 cpu >= 0 ? " (engine_cpu)" : "");
     });
@@ -176,7 +177,7 @@ int engine_attach(Device& device, int cpu) {
 void engine_detach(Device& device) { g_engine.detach(device); }
 
 int timekeeper_attach(Device& device) {
-    return g_timekeeper.attach(device, kEngineCpuControl, [](pthread_t thread) {
+    return g_timekeeper.attach(device, kEngineCpuControl, [](compat::ControlThread thread) {
         sim_log(RTE_LOG_INFO, "simulator time thread started on CPU %s", thread_cpus(thread).c_str());
     });
 }

@@ -69,8 +69,8 @@ TEST(BusyMachine, TwoThreadedPortsComeUpFiftyTimesOutOfFifty) {
         if (a == nullptr || b == nullptr)
             continue;
         rte_eth_link link_a{}, link_b{};
-        rte_eth_link_get_nowait(a->id, &link_a);
-        rte_eth_link_get_nowait(b->id, &link_b);
+        EXPECT_EQ(rte_eth_link_get_nowait(a->id, &link_a), 0);
+        EXPECT_EQ(rte_eth_link_get_nowait(b->id, &link_b), 0);
         up += link_a.link_status == RTE_ETH_LINK_UP && link_b.link_status == RTE_ETH_LINK_UP;
         for (const SimPort* p : {a.get(), b.get()})
             longest_wait_ns = std::max(longest_wait_ns, p->driver()->device().registers().longest_read_wait_ns());

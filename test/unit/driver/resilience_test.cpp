@@ -301,7 +301,8 @@ TEST_F(Recovery, AStalledTxQueueIsFoundByItsMissingCompletionsAndResets) {
 std::vector<int> g_lsc_states;  // link status at each LSC event (the callback runs in the test's thread)
 int record_lsc(std::uint16_t port, rte_eth_event_type, void*, void*) {
     rte_eth_link link{};
-    rte_eth_link_get_nowait(port, &link);
+    if (rte_eth_link_get_nowait(port, &link) != 0)
+        ADD_FAILURE() << "rte_eth_link_get_nowait(" << port << ") failed in the LSC callback";
     g_lsc_states.push_back(link.link_status);
     return 0;
 }
