@@ -3,9 +3,9 @@
 // LLQ placement writes each packet's descriptors and leading bytes straight into device memory
 // (BAR2, write-combined on EC2) in fixed-size entries, each entry written whole
 // (llq_entry_writer.hpp); host placement writes descriptors into a ring in host memory and the
-// device fetches everything by DMA. One burst function per (placement, offloads, multi-segment,
-// store width), chosen at dev_start, so the per-packet path has no branch on configuration. One
-// doorbell per burst (plus those the accelerated-LLQ budget forces).
+// device fetches everything by DMA. One burst function per (placement, LLQ entry size, store
+// width, offloads, multi-segment), chosen at dev_start, so the per-packet path has no branch on
+// configuration. One doorbell per burst (plus those the accelerated-LLQ budget forces).
 //
 // Without RTE_ETH_TX_OFFLOAD_MULTI_SEGS a queue takes single-segment mbufs only, as DPDK
 // defines that offload: a chain is refused (freed, counted as a Tx error, said once), so that
