@@ -224,13 +224,16 @@ unsigned collect_pieces(const rte_mbuf* m, std::uint32_t skip, Piece* pieces, un
     return n;
 }
 
-// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`.
+// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`. The
+// next segment (the mbuf's second cache line) is looked up only when more bytes are wanted.
 void copy_leading_bytes(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
-    for (const rte_mbuf* seg = m; seg != nullptr && length != 0; seg = seg->next) {
+    for (const rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
         const std::uint32_t n = std::min<std::uint32_t>(seg->data_len, length);
         rte_memcpy(dst, rte_pktmbuf_mtod(seg, const void*), n);
         dst += n;
         length -= n;
+        if (length == 0)
+            break;
     }
 }
 
