@@ -73,20 +73,25 @@ struct LlqEntryWriter {
     static constexpr std::uint32_t read_extent(std::uint32_t pushed) { return (pushed + kWidth - 1) & ~(kWidth - 1); }
 
     // The header region of an entry, `room` bytes (a multiple of 16) at `dst`: the first
-    // `pushed` bytes from `src`, zeros after. Source bytes past `pushed` are read (up to
-    // read_extent) but never written.
+    // `pushed` bytes from `src` in whole chunks, the chunk where they end masked, zeros after.
+    // Source bytes are read up to read_extent(pushed), never past the chunk where the packet
+    // ends (beyond it the buffer may be cold), and nothing past `pushed` is written but zeros.
+    // With a constant room (the fast path) the loop unrolls to one branch per chunk.
     [[gnu::always_inline]] static void header(std::uint8_t* dst, const std::uint8_t* src, std::uint32_t room,
                                               std::uint32_t pushed) {
         std::uint32_t j = 0;
-        for (; j + kWidth <= pushed; j += kWidth)
-            Ops::store(dst + j, Ops::load(src + j));
-        if (j < pushed && j + kWidth <= room) {
-            Ops::store(dst + j, Ops::keep_up_to(Ops::load(src + j), Ops::load(kHeaderIndex.value + j),
-                                                Ops::splat(static_cast<std::uint8_t>(pushed))));
-            j += kWidth;
+#pragma GCC unroll 16
+        for (; j + kWidth <= room; j += kWidth) {
+            typename Ops::Vector v;
+            if (j + kWidth <= pushed)
+                v = Ops::load(src + j);
+            else if (j < pushed)
+                v = Ops::keep_up_to(Ops::load(src + j), Ops::load(kHeaderIndex.value + j),
+                                    Ops::splat(static_cast<std::uint8_t>(pushed)));
+            else
+                v = Ops::zero();
+            Ops::store(dst + j, v);
         }
-        for (; j + kWidth <= room; j += kWidth)
-            Ops::store(dst + j, Ops::zero());
         if constexpr (kWidth > 16) {
             // A room that is not a multiple of the width ends in a 16-byte chunk.
             if (j < room)

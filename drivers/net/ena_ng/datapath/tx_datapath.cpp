@@ -3,9 +3,9 @@
 // LLQ placement writes each packet's descriptors and leading bytes straight into device memory
 // (BAR2, write-combined on EC2) in fixed-size entries, each entry written whole
 // (llq_entry_writer.hpp); host placement writes descriptors into a ring in host memory and the
-// device fetches everything by DMA. One burst function per (placement, offloads, multi-segment,
-// store width), chosen at dev_start, so the per-packet path has no branch on configuration. One
-// doorbell per burst (plus those the accelerated-LLQ budget forces).
+// device fetches everything by DMA. One burst function per (placement, LLQ entry size, store
+// width, offloads, multi-segment), chosen at dev_start, so the per-packet path has no branch on
+// configuration. One doorbell per burst (plus those the accelerated-LLQ budget forces).
 //
 // Without RTE_ETH_TX_OFFLOAD_MULTI_SEGS a queue takes single-segment mbufs only, as DPDK
 // defines that offload: a chain is refused (freed, counted as a Tx error, said once), so that
@@ -224,13 +224,16 @@ unsigned collect_pieces(const rte_mbuf* m, std::uint32_t skip, Piece* pieces, un
     return n;
 }
 
-// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`.
+// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`. The
+// next segment (the mbuf's second cache line) is looked up only when more bytes are wanted.
 void copy_leading_bytes(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
-    for (const rte_mbuf* seg = m; seg != nullptr && length != 0; seg = seg->next) {
+    for (const rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
         const std::uint32_t n = std::min<std::uint32_t>(seg->data_len, length);
         rte_memcpy(dst, rte_pktmbuf_mtod(seg, const void*), n);
         dst += n;
         length -= n;
+        if (length == 0)
+            break;
     }
 }
 

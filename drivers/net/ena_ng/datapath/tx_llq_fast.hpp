@@ -133,26 +133,6 @@ inline __m128i plain_meta(std::uint32_t phase) {
     return descriptor_vector(md.len_ctrl | (std::uint64_t{md.word1} << 32), md.word2 | (std::uint64_t{md.reserved} << 32));
 }
 
-// The header region of a one-entry packet, `kRoom` bytes: whole chunks copied, the chunk where
-// the packet ends masked, zeros after -- without reading the buffer past that chunk.
-template <class Ops, unsigned kRoom>
-[[gnu::always_inline]] inline void push_header(std::uint8_t* dst, const std::uint8_t* src, std::uint32_t pushed) {
-    constexpr unsigned kWidth = Ops::kWidth;
-    static_assert(kRoom % kWidth == 0);
-#pragma GCC unroll 16
-    for (unsigned j = 0; j < kRoom; j += kWidth) {
-        typename Ops::Vector v;
-        if (j + kWidth <= pushed)
-            v = Ops::load(src + j);
-        else if (j < pushed)
-            v = Ops::keep_up_to(Ops::load(src + j), Ops::load(kHeaderIndex.value + j),
-                                Ops::splat(static_cast<std::uint8_t>(pushed)));
-        else
-            v = Ops::zero();
-        Ops::store(dst + j, v);
-    }
-}
-
 // Writes up to `run` packets that take one entry each, from entry `entry` on, all in the lap of
 // `phase`. Stops at the first packet that needs the general path. Returns how many it wrote.
 // The layout is the common one: two descriptor places ahead of the header (kEntrySize - 32
@@ -226,7 +206,7 @@ template <class Ops, unsigned kEntrySize, bool kOffloads, bool kMeta, std::uint3
             Sse2Ops::store(entry, desc);
             Sse2Ops::store(entry + hw::kTxDescSize, _mm_setzero_si128());
         }
-        push_header<Ops, kRoom>(entry + kHeaderOffset, src, pushed);
+        LlqEntryWriter<Ops>::header(entry + kHeaderOffset, src, kRoom, pushed);
     }
     free_ids = static_cast<std::uint16_t>(top);
     bytes += sum;
