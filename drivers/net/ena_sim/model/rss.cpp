@@ -11,17 +11,17 @@ void ToeplitzHasher::set_key(const std::array<std::uint8_t, kKeySize>& key) {
         b %= kKeySize * 8;
         return (key[b / 8] >> (7 - b % 8)) & 1u;
     };
-    // The 32-bit key window that starts at bit `b`.
-    auto window = [&](std::size_t b) {
-        std::uint32_t w = 0;
-        for (std::size_t i = 0; i < 32; ++i)
-            w = (w << 1) | key_bit(b + i);
-        return w;
-    };
+    // The 32-bit key window that starts at input bit b, slid one bit at a time.
+    std::uint32_t window = 0;
+    for (std::size_t i = 0; i < 32; ++i)
+        window = (window << 1) | key_bit(i);
+    std::size_t next_bit = 32;
     for (std::size_t pos = 0; pos < kMaxInput; ++pos) {
         std::array<std::uint32_t, 8> bit_windows;
-        for (std::size_t bit = 0; bit < 8; ++bit)
-            bit_windows[bit] = window(pos * 8 + bit);
+        for (std::size_t bit = 0; bit < 8; ++bit) {
+            bit_windows[bit] = window;
+            window = (window << 1) | key_bit(next_bit++);
+        }
         // The hash is linear in the input bits: a byte's entry is the entry of the byte without
         // its lowest set bit, XOR that bit's window (bit k from the LSB is input bit 7 - k).
         std::array<std::uint32_t, 256>& row = table_[pos];
@@ -44,7 +44,8 @@ RssState::RssState(std::uint8_t max_table_log)
 }
 
 void RssState::reset() {
-    set_key(kDefaultRssKey);
+    if (key_ != kDefaultRssKey)  // the tables of a key depend on the key only
+        set_key(kDefaultRssKey);
     selected_function_ = kSupportedFunctions;
     init_value_ = 0;
     using namespace hw::rss_field;
