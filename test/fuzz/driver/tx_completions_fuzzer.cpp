@@ -133,7 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 case 6:  // port stop / start, with rte_eth_dev_reset between them or not
                     q.stop();
                     check_pool_full(pool, "Tx queue stopped");
-                    if (in.flag()) {
+                    // rte_eth_dev_start is refused while a reset is pending (Port::start).
+                    if (in.flag() || dut.device().reset_requested()) {
                         if (dut.reset_and_bring_up(policy) != 0)
                             property_failed("bring-up after a reset on the simulated device failed");
                         // A fault without a count lasts until the device's reset.
