@@ -9,8 +9,8 @@
 # kept between runs), and ends with libFuzzer's final figures: runs, exec/s, coverage (cov:
 # edges, ft: features), corpus size. A crash stops that target's run; its input is kept as
 # build-fuzz/fuzz-artifacts/<target>-crash-<sha1> and the script exits 1 at the end. --merge
-# then adds to the committed corpus the inputs that reach coverage it lacks (libFuzzer -merge=1),
-# for a commit.
+# then adds to the committed corpus the fewest inputs that reach the coverage it lacks (libFuzzer
+# -set_cover_merge=1), for a commit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${ENA_NG_FUZZ_BUILD:-$repo/build-fuzz}
@@ -63,7 +63,7 @@ for t in "${targets[@]}"; do
 	fi
 	if ((merge)) && [[ $status == ok ]]; then
 		mkdir -p "$seeds"
-		"$build/test/fuzz/fuzz_$t" -merge=1 -max_len=1024 "$seeds" "$corpus" >"$build/fuzz-artifacts/$t.merge.log" 2>&1
+		"$build/test/fuzz/fuzz_$t" -set_cover_merge=1 -max_len=1024 "$seeds" "$corpus" >"$build/fuzz-artifacts/$t.merge.log" 2>&1
 		echo "merged: $(ls "$seeds" | wc -l) inputs in test/fuzz/corpus/$t"
 	fi
 done
