@@ -18,5 +18,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 if [[ -z ${ASAN_SYMBOLIZER_PATH:-} && -x /usr/lib/llvm-14/bin/llvm-symbolizer ]]; then
 	export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 fi
-"$target" "${dirs[@]}" -seed=1 -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+"$target" "${dirs[@]}" -seed=1 -max_total_time="$seconds" -max_len=1024 -timeout=10 -print_final_stats=1 \
 	-artifact_prefix="$artifacts/$name-"
