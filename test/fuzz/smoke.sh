@@ -18,5 +18,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 if [[ -z ${ASAN_SYMBOLIZER_PATH:-} && -x /usr/lib/llvm-14/bin/llvm-symbolizer ]]; then
 	export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 fi
+# libFuzzer exits 77 on a crash, which meson reads as a skipped test: any failure is 1 here.
+status=0
 "$target" "${dirs[@]}" -seed=1 -max_total_time="$seconds" -max_len=1024 -timeout=10 -print_final_stats=1 \
-	-artifact_prefix="$artifacts/$name-"
+	-artifact_prefix="$artifacts/$name-" || status=$?
+if ((status != 0)); then
+	echo "smoke: $name exited with $status (input kept in $artifacts/)" >&2
+	exit 1
+fi
