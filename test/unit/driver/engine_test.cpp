@@ -96,7 +96,7 @@ TEST(InlineEngine, TwoThreadsSendToEachOthersPortsByteExact) {
                 rte_eth_stats_get(port, &stats);
                 rte_eth_xstats_get(port, xstats.data(), static_cast<unsigned>(xstats.size()));
                 rte_eth_link link;
-                rte_eth_link_get_nowait(port, &link);
+                EXPECT_EQ(rte_eth_link_get_nowait(port, &link), 0);
             }
             std::this_thread::sleep_for(1ms);
         }
