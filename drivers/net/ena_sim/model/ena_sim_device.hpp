@@ -336,10 +336,14 @@ struct PacketInfo;
 }
 
 // Frames sent together, in order (a Tx doorbell's worth), with what the sender's parse found in
-// each: a receiver in this process uses it instead of parsing the same bytes again.
+// each: a receiver in this process uses it instead of parsing the same bytes again. For a wire
+// that accepts split frames (Wire::accepts_split_frames) a frame may come in two pieces, its
+// headers in frames[i] and the rest in tails[i] -- the sender's own buffer, read straight into
+// the receiver's, valid for the length of the call.
 struct FrameBurst {
     std::span<const std::span<const std::uint8_t>> frames;
-    const detail::PacketInfo* parsed = nullptr;  // one per frame, or none
+    const detail::PacketInfo* parsed = nullptr;              // one per frame, or none
+    const std::span<const std::uint8_t>* tails = nullptr;    // one per frame (may be empty), or none
 
     // Frames [at, at + count).
     [[gnu::visibility("default")]] FrameBurst part(std::size_t at, std::size_t count) const;
@@ -365,6 +369,9 @@ public:
         for (const std::span<const std::uint8_t>& f : burst.frames)
             transmit(from, f);
     }
+    // Whether transmit_burst takes split frames (FrameBurst::tails) and hands them to
+    // Device::receive_burst as they are; a wire that needs each frame whole says false.
+    virtual bool accepts_split_frames() const { return false; }
     // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
     // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
     // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
@@ -579,6 +586,7 @@ class [[gnu::visibility("default")]] LoopbackWire final : public Wire {
 public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
 };
 
 // One virtual L2 segment shared by every device attached to the same name in this process
@@ -596,6 +604,7 @@ public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) override;
     void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
     // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
