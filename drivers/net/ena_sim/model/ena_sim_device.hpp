@@ -207,7 +207,7 @@ struct DeviceStats {
     std::uint64_t rx_oversize_drops = 0;    // Rx frames longer than MTU + L2 header (also in rx_drops)
     std::uint64_t aenq_events_dropped = 0;  // events that found the AENQ full or not set up
     std::uint64_t conf_notifications_sent = 0;
-    std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous mode)
+    std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous and inline mode)
     std::uint64_t admin_commands_unanswered = 0;  // fault injection: commands never completed
 
     // ENI allowance counters (the Nitro shaping stage increments them) and ENA Express.
@@ -336,10 +336,14 @@ struct PacketInfo;
 }
 
 // Frames sent together, in order (a Tx doorbell's worth), with what the sender's parse found in
-// each: a receiver in this process uses it instead of parsing the same bytes again.
+// each: a receiver in this process uses it instead of parsing the same bytes again. For a wire
+// that accepts split frames (Wire::accepts_split_frames) a frame may come in two pieces, its
+// headers in frames[i] and the rest in tails[i] -- the sender's own buffer, read straight into
+// the receiver's, valid for the length of the call.
 struct FrameBurst {
     std::span<const std::span<const std::uint8_t>> frames;
-    const detail::PacketInfo* parsed = nullptr;  // one per frame, or none
+    const detail::PacketInfo* parsed = nullptr;              // one per frame, or none
+    const std::span<const std::uint8_t>* tails = nullptr;    // one per frame (may be empty), or none
 
     // Frames [at, at + count).
     [[gnu::visibility("default")]] FrameBurst part(std::size_t at, std::size_t count) const;
@@ -365,10 +369,14 @@ public:
         for (const std::span<const std::uint8_t>& f : burst.frames)
             transmit(from, f);
     }
+    // Whether transmit_burst takes split frames (FrameBurst::tails) and hands them to
+    // Device::receive_burst as they are; a wire that needs each frame whole says false.
+    virtual bool accepts_split_frames() const { return false; }
     // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
     // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
-    // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
-    // advance_time), possibly from several threads: a wire that polls keeps its own state safe.
+    // threaded mode, at Rx polls and by the Timekeeper in inline mode, and by the device itself
+    // in synchronous/deferred mode (Device::process, advance_time), possibly from several
+    // threads: a wire that polls keeps its own state safe.
     virtual std::size_t poll() { return 0; }
     // Whether poll() brings frames from outside (TAP, capture): who runs the device polls it.
     virtual bool polls() const { return false; }
@@ -406,16 +414,17 @@ public:
 
     // The driver wrote the register at `offset`. Synchronous mode: runs the device now.
     // Threaded mode: answers a control register (readless read, DEV_CTL, admin doorbell, AENQ
-    // head, ...) now, in the caller's thread; IO doorbells are left to the engine. Deferred
-    // mode: nothing (the caller runs process()). A driver that never calls this still works in
-    // threaded mode, at the engine thread's pace.
+    // head, ...) now, in the caller's thread; IO doorbells are left to the engine (and wake it).
+    // Inline mode: control registers as in threaded mode; a Tx doorbell serves its queue now.
+    // Deferred mode: nothing (the caller runs process()). A driver that never calls this still
+    // works in threaded mode, at the engine thread's pace.
     void on_register_write(std::uint32_t offset);
     // Run all work that is pending now; returns true when anything was done. In synchronous and
     // deferred mode this includes one poll of the device's own wire (after the device's work,
     // outside its locks), so frames from a TAP or a capture come in without an Engine: in
     // synchronous mode with every register write (an Rx refill pulls the next frames into the
     // buffers it posted) and whenever the caller runs process() or advance_time(). In threaded
-    // mode the Engine polls the wire instead.
+    // mode the Engine polls the wire instead; in inline mode on_rx_poll() and the Timekeeper.
     bool process();
     // The control registers alone (see on_register_write).
     void process_control();
@@ -490,9 +499,9 @@ public:
     std::uint32_t fault_param(Fault fault) const;  // the parameter it was armed with
     // Arms the fault (as inject_fault(fault, count, param) would) `delay_ms` after the driver
     // first started the device: its first CREATE_SQ since the device was made. Device time:
-    // real time in threaded mode (the engine thread arms it), the virtual clock in synchronous
-    // and deferred mode (process() and advance_time() arm what is due). Scheduled after that
-    // time, it is armed at the device's next pass. Thread-safe.
+    // real time in threaded and inline mode (the engine or the time thread arms it), the
+    // virtual clock in synchronous and deferred mode (process() and advance_time() arm what is
+    // due). Scheduled after that time, it is armed at the device's next pass. Thread-safe.
     void schedule_fault(Fault fault, std::uint64_t delay_ms, std::uint32_t count = 1,
                         std::uint32_t param = kFaultDefaultParam);
     std::size_t scheduled_faults() const;  // scheduled and not armed yet
@@ -579,6 +588,7 @@ class [[gnu::visibility("default")]] LoopbackWire final : public Wire {
 public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
 };
 
 // One virtual L2 segment shared by every device attached to the same name in this process
@@ -596,6 +606,7 @@ public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) override;
     void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
     // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;

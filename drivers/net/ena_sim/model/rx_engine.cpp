@@ -10,7 +10,9 @@ namespace ena::sim::detail {
 
 using namespace hw;
 
-RxEngine::RxEngine(DeviceCore& core) : core_(core) { buffers_.reserve(core.config.max_rx_descs_per_packet + 1u); }
+RxEngine::RxEngine(DeviceCore& core) : core_(core), joined_(std::size_t{core.config.max_mtu} + 14 + 8) {
+    buffers_.reserve(core.config.max_rx_descs_per_packet + 1u);
+}
 
 int RxEngine::steer(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t& hash) const {
     const RssState& rss = core_.rss;
@@ -170,23 +172,39 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
     return place(index, frame, info, hash, no_room);
 }
 
-void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                              std::span<const std::uint8_t> tail) {
     const RssState& rss = core_.rss;
+    const std::size_t length = frame.size() + tail.size();
     const int index = rss.steers() ? -1 : rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
+    auto general = [&] {
+        if (tail.empty()) {
+            deliver(frame, false, NoRoom::kDrop, &info);
+            return;
+        }
+        if (length > joined_.size()) {  // longer than the MTU allows: dropped, as deliver() would
+            ++core_.rx_counters.oversize_drops;
+            ++core_.rx_counters.drops;
+            return;
+        }
+        std::memcpy(joined_.data(), frame.data(), frame.size());
+        std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+        deliver(std::span<const std::uint8_t>(joined_.data(), length), false, NoRoom::kDrop, &info);
+    };
     if (index < 0 || !core_.link_up.load(std::memory_order_relaxed) ||
         core_.fatal_error.load(std::memory_order_relaxed) || frame.empty() ||
-        frame.size() > core_.max_frame(info.vlan_count) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
-        core_.faults.pending(Fault::kTooManyRxDescs) != 0) {
-        deliver(frame, false, NoRoom::kDrop, &info);
+        length > core_.max_frame(info.vlan_count) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
+        core_.faults.pending(Fault::kTooManyRxDescs) != 0 || (!tail.empty() && core_.nitro.ingress_applies())) {
+        general();
         return;
     }
     const auto q = static_cast<std::uint16_t>(index);
     SubmissionQueue& sq = core_.queues.sq(q);
     if (!sq.exists || !sq.rx) {
-        deliver(frame, false, NoRoom::kDrop, &info);
+        general();
         return;
     }
-    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;
+    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;  // headers only: the head has them
     Nitro& nitro = core_.nitro;
     if (nitro.ingress_applies()) {
         // As deliver() does: frames that waited go first, then this one pays the buckets.
@@ -195,27 +213,37 @@ void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketI
             return;  // waiting in the shaping queue, or dropped and counted
     }
     // Acquire: the descriptor the doorbell covers is visible after this load.
-    const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
-    const auto posted = static_cast<std::uint16_t>(tail - sq.head);
+    const auto doorbell = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
+    const auto posted = static_cast<std::uint16_t>(doorbell - sq.head);
     RxDesc d;
     std::memcpy(&d, sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * kRxDescSize, sizeof(d));
     const std::size_t capacity = d.length == 0 ? 65536 : d.length;
     const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
     std::uint8_t* data = nullptr;
     if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
-        capacity < frame.size() || (data = iova_.map(core_.memory, address, frame.size())) == nullptr) {
-        place(index, frame, info, hash, NoRoom::kDrop);  // more buffers, or counts whatever is wrong
+        capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
+        // More buffers, or something to count: the general placement (no ingress stage again).
+        if (tail.empty()) {
+            place(index, frame, info, hash, NoRoom::kDrop);
+        } else {
+            std::memcpy(joined_.data(), frame.data(), frame.size());
+            std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+            place(index, std::span<const std::uint8_t>(joined_.data(), length), info, hash, NoRoom::kDrop);
+        }
         return;
     }
     std::memcpy(data, frame.data(), frame.size());
+    if (!tail.empty())
+        std::memcpy(data + frame.size(), tail.data(), tail.size());
     CompletionQueue& cq = core_.queues.cq(sq.cq);
-    write_completion(cq, address, static_cast<std::uint32_t>(frame.size()), d.req_id,
-                     frame_status(info, frame, sq.report_checksums) | rx_completion::First::make(1) |
-                         rx_completion::Last::make(1),
+    // Checksums, when verified, are read from the frame where it landed (it is whole there).
+    write_completion(cq, address, static_cast<std::uint32_t>(length), d.req_id,
+                     frame_status(info, std::span<const std::uint8_t>(data, length), sq.report_checksums) |
+                         rx_completion::First::make(1) | rx_completion::Last::make(1),
                      hash);
     RxCounters& n = core_.rx_counters;
     ++n.packets;
-    n.bytes += frame.size();
+    n.bytes += length;
     sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = d.req_id;
     sq.head = static_cast<std::uint16_t>(sq.head + 1);
     core_.signal_cq(cq, core_.irq_rx);

@@ -30,7 +30,10 @@ public:
     // parsed: a frame for a queue chosen without a table walk, with no fault armed, passes the
     // ingress stage (when a limiter is on) and, when it fits the next posted buffer, is placed
     // in one go; anything else takes the general path.
-    void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info);
+    // `tail`: the rest of a split frame (FrameBurst::tails), copied straight from the sender's
+    // buffer; what the fast path cannot place is joined in scratch first.
+    void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                        std::span<const std::uint8_t> tail = {});
     // Places the frames of the ingress shaping queue whose time has come; true when any left it.
     bool drain_shaped();
 
@@ -63,6 +66,7 @@ private:
     DeviceCore& core_;
     std::vector<Buffer> buffers_;
     IovaCache iova_;  // where the last Rx buffer was
+    std::vector<std::uint8_t> joined_;  // a split frame made whole for the general path
     std::uint64_t now_ = 0;
 };
 

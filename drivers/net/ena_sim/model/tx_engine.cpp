@@ -55,9 +55,14 @@ std::uint8_t* TxEngine::reserve(std::size_t len) {
 
 void TxEngine::flush() {
     if (batch_count_ != 0 && core_.wire)
-        core_.wire->transmit_burst(core_.self, FrameBurst{std::span(batch_.data(), batch_count_), batch_info_.data()});
+        core_.wire->transmit_burst(core_.self, FrameBurst{std::span(batch_.data(), batch_count_), batch_info_.data(),
+                                                          batch_split_ ? batch_tail_.data() : nullptr});
     batch_count_ = 0;
     batch_used_ = 0;
+    batch_split_ = false;
+    for (std::size_t i = 0; i < pending_count_; ++i)
+        write_completion(*pending_[i].sq, pending_[i].req_id, pending_[i].head);
+    pending_count_ = 0;
 }
 
 bool TxEngine::service() {
@@ -172,22 +177,35 @@ bool TxEngine::run_simple_llq(SubmissionQueue& sq) {
         std::memcpy(dst, pushed, kLlqWide.header_room());
     else
         std::memcpy(dst, pushed, header_len);
-    bool ok = true;
+    const std::uint8_t* src = nullptr;
     if (blen != 0) {
         const std::uint64_t addr =
             buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
-        const std::uint8_t* src = buffers_.map(core_.memory, addr, blen);
+        src = buffers_.map(core_.memory, addr, blen);
         if (src == nullptr) {
             ++core_.stats.dma_errors;
             ++core_.stats.tx_drops;
-            ok = false;
-        } else {
-            std::memcpy(dst + header_len, src, blen);
         }
     }
-    if (ok) {
-        const std::span<const std::uint8_t> frame(dst, len);
-        const PacketInfo info = parse_packet(frame);
+    if (blen == 0 || src != nullptr) {
+        // A large buffer on a wire that takes split frames stays where it is: the head holds
+        // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
+        const bool may_split = blen >= kSplitHead + kSplitMin && len <= 0xFFFF && core_.wire &&
+                               core_.wire->accepts_split_frames() && !core_.nitro.srd_enabled();
+        const std::size_t copied = may_split ? kSplitHead : blen;
+        if (copied != 0)
+            std::memcpy(dst + header_len, src, copied);
+        PacketInfo info;
+        std::span<const std::uint8_t> frame(dst, header_len + copied);
+        std::span<const std::uint8_t> tail;
+        if (may_split && parse_head(frame, len, info) && !core_.nitro.egress_applies(frame, info)) {
+            tail = std::span<const std::uint8_t>(src + copied, blen - copied);
+        } else {
+            if (copied != blen)
+                std::memcpy(dst + header_len + copied, src + copied, blen - copied);
+            frame = std::span<const std::uint8_t>(dst, len);
+            info = parse_packet(frame);
+        }
         if (info.header_length() > header_len) {
             // EC2 drops a packet whose headers do not fit in what the driver pushed.
             ++core_.stats.llq_header_overflow_drops;
@@ -195,7 +213,7 @@ bool TxEngine::run_simple_llq(SubmissionQueue& sq) {
             if (layout.entry_size == 128)
                 aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
         } else {
-            send(frame, info);
+            send(frame, info, tail);
         }
     }
     if (tx_desc::CompReq::get(buf.len_ctrl))
@@ -411,9 +429,10 @@ private:
 
 }  // namespace
 
-[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                                                  std::span<const std::uint8_t> tail) {
     ++core_.stats.tx_packets;
-    core_.stats.tx_bytes += frame.size();
+    core_.stats.tx_bytes += frame.size() + tail.size();
     if (!core_.wire)
         return;
     if (core_.nitro.srd_enabled()) {
@@ -433,12 +452,14 @@ private:
     }
     batch_[batch_count_] = std::span<const std::uint8_t>(at, frame.size());
     batch_info_[batch_count_] = info;
+    batch_tail_[batch_count_] = tail;
+    batch_split_ |= !tail.empty();
     ++batch_count_;
     batch_used_ = std::min(kBatchBytes, batch_used_ + ((frame.size() + 63) & ~std::size_t{63}));
 }
 
-void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info) {
-    if (frame.size() > core_.max_frame(info.vlan_count)) {
+void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info, std::span<const std::uint8_t> tail) {
+    if (frame.size() + tail.size() > core_.max_frame(info.vlan_count)) {
         ++core_.stats.tx_oversize_drops;
         ++core_.stats.tx_drops;
         return;
@@ -454,8 +475,8 @@ void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info)
         drain_shaped();
     if (nitro.egress_applies(frame, info) &&
         nitro.egress(frame, info, core_.frag_bypass, now_) != Nitro::Verdict::kPass)
-        return;  // waiting in the shaping queue, or dropped and counted
-    emit(frame, info);
+        return;  // waiting in the shaping queue, or dropped and counted (never a split frame)
+    emit(frame, info, tail);
 }
 
 bool TxEngine::drain_shaped() {
@@ -483,6 +504,12 @@ bool TxEngine::drain_shaped() {
 }
 
 void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
+    if (pending_count_ == kPendingCompletions)
+        flush();
+    pending_[pending_count_++] = Pending{&sq, req_id, sq.head};
+}
+
+void TxEngine::write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t sq_head) {
     if (core_.faults.fire(Fault::kMissingTxCompletion))
         return;
     if (core_.faults.fire(Fault::kBadTxReqId))
@@ -496,7 +523,7 @@ void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
     auto* words = reinterpret_cast<std::uint64_t*>(cq.next_entry());
     if (cq.entry_size == sizeof(TxCompletionExt))
         words[1] = now_;
-    const auto head = static_cast<std::uint16_t>(ring_slot(static_cast<std::uint16_t>(sq.head), sq.depth));
+    const auto head = static_cast<std::uint16_t>(ring_slot(sq_head, sq.depth));
     const std::uint64_t first = std::uint64_t{req_id} |
                                 std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(cq.phase()))} << 24 |
                                 std::uint64_t{head} << 48;

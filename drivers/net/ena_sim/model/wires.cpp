@@ -9,7 +9,8 @@
 namespace ena::sim {
 
 FrameBurst FrameBurst::part(std::size_t at, std::size_t count) const {
-    return FrameBurst{frames.subspan(at, count), parsed != nullptr ? parsed + at : nullptr};
+    return FrameBurst{frames.subspan(at, count), parsed != nullptr ? parsed + at : nullptr,
+                      tails != nullptr ? tails + at : nullptr};
 }
 
 namespace {
@@ -174,7 +175,7 @@ void VpcWire::transmit_burst(Device& from, const FrameBurst& burst) {
             deliver_run(i);
             for (Device* port : ports_)
                 if (port != &from)
-                    port->receive_frame(f);
+                    port->receive_burst(burst.part(i, 1));
             run_start = i + 1;
             continue;
         }
