@@ -25,11 +25,14 @@ quietly() {
 PACKAGES=(
 	dpdk libdpdk-dev dpdk-dev
 	meson ninja-build g++ pkg-config
-	python3 python3-pyelftools python3-pytest python3-pexpect
+	python3 python3-pyelftools python3-pytest python3-pexpect python3-matplotlib python3-sphinx
 	googletest libgtest-dev
 	dpkg-dev git
 	iproute2 iputils-ping tcpdump tshark libpcap-dev
 	linux-perf valgrind procps
+	# The fuzz targets (run-tests.sh stage fuzz): clang, its libFuzzer and sanitizer runtimes,
+	# llvm-symbolizer for their reports. g++'s ASan/UBSan/TSan runtimes come with g++.
+	clang-14 libclang-rt-14-dev llvm-14
 )
 SDK_HEADERS=(
 	lib/ethdev/ethdev_driver.h lib/ethdev/ethdev_pci.h lib/ethdev/ethdev_vdev.h

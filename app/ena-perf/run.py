@@ -7,8 +7,12 @@
 2. ena-perf under callgrind, twice (N and 2N packets), collecting exactly the timed driver calls:
    instructions per packet, checked for stability between the two counts; once more collecting the
    device's work instead; and a function- and line-level breakdown of selected cases.
-3. dpdk-testpmd io forwarding between two simulated ports on one vpc wire (threaded engine), and
-   the same harness on net_null and net_ring for reference: packets per second.
+3. dpdk-testpmd io forwarding between two simulated ports on one vpc wire (each engine mode), and
+   the same harness on net_null, net_ring and a net_memif pair for reference: packets per second
+   for each frame size.
+4. With Pktgen-DPDK ($PKTGEN or --pktgen): two simulated ports sending to each other, 64 and
+   1500-byte frames, receive packets per second per port.
+5. PNG plots of the figures (plots.py, Debian's python3-matplotlib) beside the JSON.
 
 Figures only: nothing here passes or fails on a number. Usually run through run.sh.
 """
@@ -31,11 +35,17 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "test" / "integration"))
 
 DEFAULT_PROFILES = ("tx-llq128-64", "rx-64")
-TARGETS = {  # from issue 3, acceptance 5
-    "tx-llq128-64": ("driver_cycles_per_packet", 40.0, "<="),
-    "rx-64": ("driver_cycles_per_packet", 30.0, "<="),
-    "engine-64": ("engine_mpps", 5.0, ">="),
-}
+DEFAULT_ENGINES = ("auto", "threaded", "sync")  # each engine mode an application runs (deferred needs a caller)
+TARGETS = [  # (case, figure, limit, op): issue 9's driver and engine targets
+    ("tx-llq128-64", "driver_cycles_per_packet", 20.0, "<="),
+    ("tx-llq128-64", "driver_ir_per_packet", 100.0, "<="),
+    ("rx-64", "driver_cycles_per_packet", 10.0, "<="),
+    ("rx-64", "driver_ir_per_packet", 60.0, "<="),
+    ("engine-64", "engine_mpps", 15.0, ">="),
+    ("engine-1500", "engine_mpps", 5.0, ">="),
+]
+UNITS = {"driver_cycles_per_packet": "cycles/pkt", "driver_ir_per_packet": "Ir/pkt", "engine_mpps": "Mpps"}
+TESTPMD_TARGET_MPPS = 5.0  # issue 9: io forwarding between two simulated ports, default engine
 
 
 def log(msg):
@@ -221,8 +231,9 @@ def parse_port_stats(block):
 TESTPMD_INTERVAL = 2  # seconds between two "show port stats all" of the timed period
 
 
-def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
-    """io forwarding on one lcore between the two ports of `vdevs`. Port stats are shown every
+def run_testpmd_case(name, vdevs, drivers, seconds, tx_first, frame_bytes=64):
+    """io forwarding on one lcore between the two ports of `vdevs`, frames of `frame_bytes`
+    (testpmd's tx_first bursts; net_null makes its own, of its size= devarg). Port stats are shown every
     TESTPMD_INTERVAL seconds after a 2 s warm-up: testpmd's Rx-pps of each interval (it times them
     with the TSC) gives the rate, its spread over the intervals shows how steady it is."""
     from testpmd_harness import isolated_eal_args, run_testpmd, staged_plugins
@@ -232,7 +243,7 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
     other = OtherWork()
     with staged_plugins(drivers) as plugin_dir:
         eal = isolated_eal_args(plugin_dir, "-l", "0,1", *vdevs, mem_mb=1024)
-        commands = ["set record-core-cycles on", "set record-burst-stats on",
+        commands = ["set record-core-cycles on", "set record-burst-stats on", f"set txpkts {frame_bytes}",
                     f"start tx_first {tx_first}" if tx_first > 1 else "start tx_first", "sleep 2",
                     "show port stats all"]
         for _ in range(intervals):
@@ -244,7 +255,7 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
                                     "--eth-peer=0,02:00:00:00:00:02", "--eth-peer=1,02:00:00:00:00:01"],
                           timeout=intervals * TESTPMD_INTERVAL + 60)
     out = run.output
-    result = {"name": name, "vdevs": vdevs, "seconds": intervals * TESTPMD_INTERVAL, "tx_first_bursts": tx_first,
+    result = {"name": name, "bytes": frame_bytes, "vdevs": vdevs, "seconds": intervals * TESTPMD_INTERVAL, "tx_first_bursts": tx_first,
               "ok": run.returncode == 0 and not run.timed_out, "other_work_cpus": other.cpus()}
     # The first display only starts testpmd's clock; each later one holds the rates of its interval.
     shows = [part.split("testpmd>")[0] for part in out.split("show port stats all")[2:]]
@@ -277,11 +288,28 @@ def run_testpmd_case(name, vdevs, drivers, seconds, tx_first):
     m = re.search(r"CPU cycles/packet=([\d.]+)", out.split("Accumulated forward statistics")[-1])
     if m:
         result["fwd_cycles_per_packet"] = float(m.group(1))
+    m = re.search(r"runs the (\w+) engine", out)
+    if m:
+        result["engine"] = m.group(1)
     result["rx_missed"] = sum(p.get("RX-missed", 0) for p in last)
     result["errors"] = sum(p.get("RX-errors", 0) + p.get("TX-errors", 0) for p in last)
     if not result["ok"]:
         result["tail"] = out[-2000:]
     return result
+
+
+def testpmd_harnesses(engines, size, out):
+    """(name, vdevs) of each pair of ports testpmd forwards between: two simulated ENIs on one vpc
+    wire per engine mode, and what a user testing without EC2 would pick instead."""
+    macs = ("02:00:00:00:00:01", "02:00:00:00:00:02")
+    harnesses = [(f"ena_sim/{engine}", [f"--vdev=net_ena_sim{i},mac={mac},wire=vpc:ena-perf-fwd,engine={engine}"
+                                        for i, mac in enumerate(macs)]) for engine in engines]
+    sock = out / "memif.sock"  # both ends of the memif pair live in the one testpmd
+    harnesses += [("net_null", [f"--vdev=net_null0,size={size}", f"--vdev=net_null1,size={size}"]),
+                  ("net_ring", ["--vdev=net_ring0", "--vdev=net_ring1"]),
+                  ("net_memif", [f"--vdev=net_memif0,role=server,id=0,socket={sock}",
+                                 f"--vdev=net_memif1,role=client,id=0,socket={sock}"])]
+    return harnesses
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -370,8 +398,7 @@ def fmt(v, spec=".1f", none="-"):
     return none if v is None else format(v, spec)
 
 
-def target_status(case, value):
-    key, limit, op = TARGETS[case]
+def target_status(limit, op, value):
     met = value <= limit if op == "<=" else value >= limit
     return f"target {op} {limit:g}: {'met' if met else 'NOT met'}"
 
@@ -427,12 +454,12 @@ def print_report(report):
                   f"ns/frame with every limiter on ({plain['engine_mpps']:.2f} -> {shaped['engine_mpps']:.2f} Mpps)")
     for t in report.get("testpmd", []):
         if not t["ok"] or "rx_pps_total" not in t:
-            print(f"testpmd io {t['name']}: failed: {t.get('error', 'see JSON tail')}")
+            print(f"testpmd io {t['name']} {t.get('bytes', 64)} B: failed: {t.get('error', 'see JSON tail')}")
             continue
         per_port = ", ".join(f"{v / 1e6:.2f}" for v in t["port_rx_pps"])
         lo, hi = min(t["interval_rx_pps"]), max(t["interval_rx_pps"])
         drops = ""
-        if t["name"] == "ena_sim":
+        if t["name"].startswith("ena_sim"):
             drops = f"; RX-missed {t['rx_missed']}, TX-dropped {t.get('fwd_tx_dropped', '?')}, errors {t['errors']}"
         cycles = f", {t['fwd_cycles_per_packet']:.0f} TSC cycles/pkt on the fwd lcore" \
             if t.get("fwd_cycles_per_packet") else ""
@@ -443,15 +470,27 @@ def print_report(report):
             others = t.get("runs_other_work_cpus", [])
             if any(others):
                 cycles += " (other work during them: " + ", ".join(fmt(v, ".2f") for v in others) + " CPUs)"
-        print(f"testpmd io fwd {t['name']:<8} {t['rx_pps_total'] / 1e6:8.2f} Mpps forwarded "
+        print(f"testpmd io fwd {t['name']:<17} {t.get('bytes', 64):>4} B {t['rx_pps_total'] / 1e6:8.2f} Mpps forwarded "
               f"({lo / 1e6:.2f}-{hi / 1e6:.2f} over {len(t['interval_rx_pps'])} intervals of {TESTPMD_INTERVAL} s; "
               f"Rx-pps per port {per_port} M{cycles}){drops}")
+    for p in report.get("pktgen", []):
+        if not p["ok"]:
+            print(f"pktgen {p['engine']} {p['bytes']} B: failed: {p.get('error')}")
+            continue
+        print(f"pktgen, two simulated ports, {p['engine']} engine, {p['bytes']:>4} B: Rx "
+              + ", ".join(f"{v / 1e6:.2f}" for v in p["port_rx_pps"]) + " Mpps per port (Tx "
+              + ", ".join(f"{v / 1e6:.2f}" for v in p["port_tx_pps"]) + f") over {len(p['samples'])} s")
+    for t in report.get("testpmd", []):
+        if t["name"] == "ena_sim/auto" and t.get("bytes", 64) == 64 and t.get("rx_pps_total"):
+            mpps = t["rx_pps_total"] / 1e6
+            print(f"testpmd io, two simulated ports, default engine, 64 B: {mpps:.2f} Mpps "
+                  f"({'meets' if mpps >= TESTPMD_TARGET_MPPS else 'misses'} the {TESTPMD_TARGET_MPPS:.0f} Mpps target)")
     print()
     by_name = {c["name"]: c for c in native["cases"]}
-    for case, (key, _limit, _op) in TARGETS.items():
+    for case, key, limit, op in TARGETS:
         c = by_name.get(case)
-        if c and c["ok"] and key in c:
-            print(f"{case}: {c[key]:.2f} {'cycles/pkt' if 'cycles' in key else 'Mpps'} ({target_status(case, c[key])})")
+        if c and c["ok"] and c.get(key) is not None:
+            print(f"{case}: {c[key]:.2f} {UNITS[key]} ({target_status(limit, op, c[key])})")
     for w in report.get("machine_warnings", []):
         print(f"warning: {w}: figures may be low")
     for c in native["cases"]:
@@ -489,6 +528,14 @@ def main():
     ap.add_argument("--testpmd-seconds", type=int, default=10)
     ap.add_argument("--testpmd-runs", type=int, default=3,
                     help="testpmd runs on the simulated ports; the median is reported (default 3)")
+    ap.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=[64, 512, 1500],
+                    help="frame sizes for the testpmd forwarding rates (default 64,512,1500)")
+    ap.add_argument("--engines", type=lambda v: v.split(","), default=list(DEFAULT_ENGINES),
+                    help=f"simulated engine modes to forward through (default {','.join(DEFAULT_ENGINES)})")
+    ap.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    ap.add_argument("--pktgen", type=Path, default=os.environ.get("PKTGEN"),
+                    help="Pktgen-DPDK binary for the pktgen phase (default: $PKTGEN; without one the phase is skipped)")
+    ap.add_argument("--pktgen-seconds", type=int, default=5)
     ap.add_argument("--tx-first", type=int, default=1, help="bursts per port testpmd sends before forwarding")
     ap.add_argument("--profile", action="append", default=None, metavar="CASE",
                     help="print the callgrind breakdown of CASE (default: tx-llq128-64 and rx-64)")
@@ -567,31 +614,45 @@ def main():
             report["profiles"] = profiles
 
     if not args.no_testpmd:
-        cases = [("ena_sim", ["--vdev=net_ena_sim0,mac=02:00:00:00:00:01,wire=vpc:ena-perf-fwd,engine=threaded",
-                              "--vdev=net_ena_sim1,mac=02:00:00:00:00:02,wire=vpc:ena-perf-fwd,engine=threaded"]),
-                 ("net_null", ["--vdev=net_null0", "--vdev=net_null1"]),
-                 ("net_ring", ["--vdev=net_ring0", "--vdev=net_ring1"])]
         report["testpmd"] = []
         check_quiet(report, "testpmd")
-        for name, vdevs in cases:
-            # The simulated ports' rate varies from run to run (see the guide): several runs, the median kept.
-            runs = args.testpmd_runs if name == "ena_sim" else 1
-            results = []
-            for i in range(runs):
-                log(f"dpdk-testpmd io forwarding on {name}, {args.testpmd_seconds} s" +
-                    (f" (run {i + 1}/{runs})" if runs > 1 else ""))
-                results.append(run_testpmd_case(name, vdevs, drivers, args.testpmd_seconds, args.tx_first))
-            good = sorted((r for r in results if r["ok"] and "rx_pps_total" in r), key=lambda r: r["rx_pps_total"])
-            chosen = dict(good[len(good) // 2]) if good else results[0]
-            chosen["runs_rx_pps_total"] = [r.get("rx_pps_total") for r in results]
-            chosen["runs_other_work_cpus"] = [r.get("other_work_cpus") for r in results]
-            for i, r in enumerate(results):
-                if (r.get("other_work_cpus") or 0) > 0.1:
-                    report.setdefault("machine_warnings", []).append(
-                        f"other work kept {r['other_work_cpus']:.2f} CPUs busy during testpmd run {i + 1} on {name}")
-            report["testpmd"].append(chosen)
+        for size in args.sizes:
+            for name, vdevs in testpmd_harnesses(args.engines, size, out):
+                # The simulated ports' rate varies from run to run (see the guide): several runs, the median kept.
+                runs = args.testpmd_runs if name.startswith("ena_sim") else 1
+                results = []
+                for i in range(runs):
+                    log(f"dpdk-testpmd io forwarding on {name}, {size} B, {args.testpmd_seconds} s" +
+                        (f" (run {i + 1}/{runs})" if runs > 1 else ""))
+                    results.append(run_testpmd_case(name, vdevs, drivers, args.testpmd_seconds, args.tx_first, size))
+                good = sorted((r for r in results if r["ok"] and "rx_pps_total" in r), key=lambda r: r["rx_pps_total"])
+                chosen = dict(good[len(good) // 2]) if good else results[0]
+                chosen["runs_rx_pps_total"] = [r.get("rx_pps_total") for r in results]
+                chosen["runs_other_work_cpus"] = [r.get("other_work_cpus") for r in results]
+                for i, r in enumerate(results):
+                    if (r.get("other_work_cpus") or 0) > 0.1:
+                        report.setdefault("machine_warnings", []).append(
+                            f"other work kept {r['other_work_cpus']:.2f} CPUs busy during testpmd run {i + 1} on "
+                            f"{name}, {size} B")
+                report["testpmd"].append(chosen)
 
+    if args.pktgen:
+        import pktgen
+        from testpmd_harness import staged_plugins
+        report["pktgen"] = []
+        check_quiet(report, "pktgen")
+        with staged_plugins(drivers) as plugin_dir:
+            for size in (64, 1500):
+                for engine in args.engines:
+                    log(f"pktgen, two simulated ports ({engine} engine), {size} B, {args.pktgen_seconds} s")
+                    report["pktgen"].append(pktgen.run(args.pktgen, plugin_dir, engine, size, args.pktgen_seconds))
+    elif not args.no_testpmd:
+        log("no pktgen phase: set PKTGEN=/path/to/pktgen or --pktgen (doc/guides/nics/ena_ng_perf.rst says how to build it)")
     (out / "ena-perf.json").write_text(json.dumps(report, indent=2) + "\n")
+    if not args.no_plots:
+        import plots
+        for line in plots.write(report, out):
+            log(line)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

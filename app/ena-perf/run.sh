@@ -4,8 +4,10 @@
 #     bash app/ena-perf/run.sh [run.py options]      e.g. --no-testpmd, --json, --build DIR
 #
 # Brings the build up to date (build/, or $ENA_NG_BUILD, or --build DIR), then runs ena-perf
-# natively, under callgrind, and dpdk-testpmd forwarding on net_ena_sim, net_null and net_ring,
-# and prints one table. Figures only: it never passes or fails on a number. Takes about a minute.
+# natively, under callgrind, and dpdk-testpmd forwarding for 64, 512 and 1500-byte frames on
+# net_ena_sim (each engine mode), net_null, net_ring and a net_memif pair; prints one table and
+# writes ena-perf.json, throughput.png and driver-cycles.png (BUILD/ena-perf-results/). Figures
+# only: it never passes or fails on a number. Takes about five minutes.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${ENA_NG_BUILD:-$repo/build}

@@ -239,8 +239,11 @@ int main(int argc, char** argv) {
     std::uint16_t flow = 0;
     const auto total_sent = [] { return g_ports[0].sent + g_ports[1].sent; };
     const auto total_received = [] { return g_ports[0].received + g_ports[1].received; };
-    std::printf("ena-soak: %u s, a fault every %u ms on one of %u simulated ports (threaded engine), seed %u, %s\n",
-                opt.seconds, opt.interval_ms, kPorts, opt.seed,
+    const ena::sim::Device* first = ena::sim::find_device(std::uint16_t{0});
+    const ena::sim::EngineMode mode = first != nullptr ? first->mode() : ena::sim::EngineMode::kThreaded;
+    std::printf("ena-soak: %u s, a fault every %u ms on one of %u simulated ports (%s engine), seed %u, %s\n",
+                opt.seconds, opt.interval_ms, kPorts, mode == ena::sim::EngineMode::kInline ? "inline" : "threaded",
+                opt.seed,
                 opt.auto_recover ? "the driver recovers (auto_recover=1)" : "the application resets");
     std::fflush(stdout);
 

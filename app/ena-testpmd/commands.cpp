@@ -405,8 +405,12 @@ void run_prompt() {
             break;
         if (n <= 0)
             continue;
-        const int status = cmdline_poll(cl);  // one character: edit, complete, or run a line
-        if (status < 0 || status == RDLINE_EXITED)
+        char c;
+        const ssize_t got = read(STDIN_FILENO, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        // One character: edit, complete, or run a line; < 0 once a command quit or at EOF.
+        if (got <= 0 || cmdline_in(cl, &c, 1) < 0)
             break;
     }
     g_prompt.store(nullptr);

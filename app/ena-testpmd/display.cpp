@@ -1,11 +1,13 @@
 // testpmd's views of a port: `show port info|summary|stats|xstats`, `clear port stats|xstats`,
-// `show config rxtx|cores|txpkts`. The layout (headers, field names, widths, order) is
-// testpmd 22.11's, so that what users read and what their scripts parse stays the same.
+// `show config rxtx|cores|txpkts`. The layout (headers, field names, widths, order) is that of
+// the dpdk-testpmd of the DPDK release built against (22.11's, plus the lines later releases
+// added), so that what users read and what their scripts parse stays the same.
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_lcore.h>
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "app.hpp"
+#include "dpdk_compat.hpp"
 
 namespace ena::testpmd {
 
@@ -191,6 +194,8 @@ void show_port_info(std::uint16_t port) {
     std::printf("\nmemory allocation on the socket: %u", state.socket);
     std::printf("\nLink status: %s\n", link.link_status ? "up" : "down");
     std::printf("Link speed: %s\n", rte_eth_link_speed_to_str(link.link_speed));
+    if (std::uint32_t lanes = 0; compat::speed_lanes_get(port, &lanes) == 0)
+        std::printf("Active Lanes: %u\n", lanes);
     std::printf("Link duplex: %s\n", link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full-duplex" : "half-duplex");
     std::printf("Autoneg status: %s\n", link.link_autoneg == RTE_ETH_LINK_AUTONEG ? "On" : "Off");
     std::uint16_t mtu = 0;
@@ -220,6 +225,8 @@ void show_port_info(std::uint16_t port) {
         show_rss_types(info.flow_type_rss_offloads);
     }
     std::printf("Minimum size of RX buffer: %u\n", info.min_rx_bufsize);
+    if (const std::uint32_t max = compat::max_rx_bufsize(info); max != 0)
+        std::printf("Maximum size of RX buffer: %u\n", max);
     std::printf("Maximum configurable length of RX packet: %u\n", info.max_rx_pktlen);
     std::printf("Maximum configurable size of LRO aggregated packet: %u\n", info.max_lro_pkt_size);
     if (info.max_vfs)
@@ -250,6 +257,14 @@ void show_port_info(std::uint16_t port) {
             std::printf("Switch Rx domain: %u\n", info.switch_info.rx_domain);
     }
     std::printf("Device error handling mode: %s\n", error_handle_mode_name(info.err_handle_mode));
+    if (compat::kTestpmdShowsPrivateInfo) {
+        std::printf("Device private info:\n");
+        const int rc = rte_eth_dev_priv_dump(port, stdout);
+        if (rc == -ENOTSUP)
+            std::printf("  none\n");
+        else if (rc < 0)
+            std::fprintf(stderr, "  cannot read the private info of port %u: %s\n", port, std::strerror(-rc));
+    }
 }
 
 void show_port_summary_header() {

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "app.hpp"
+#include "dpdk_compat.hpp"
 
 namespace ena::testpmd {
 
@@ -216,7 +217,7 @@ struct IcmpEchoEngine {
             m->data_len < l3 + ihl + sizeof(rte_icmp_hdr))
             return false;
         auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, l3 + ihl);
-        if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+        if (icmp->icmp_type != compat::kIcmpEchoRequest || icmp->icmp_code != 0)
             return false;
         // A reply to a multicast or broadcast destination would need a source of our own.
         const std::uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
@@ -228,7 +229,7 @@ struct IcmpEchoEngine {
         // ICMP checksum updated for the type change (RFC 1624: HC' = ~(~HC + ~m + m')).
         std::uint16_t old_word;
         std::memcpy(&old_word, icmp, sizeof(old_word));
-        icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+        icmp->icmp_type = compat::kIcmpEchoReply;
         std::uint16_t new_word;
         std::memcpy(&new_word, icmp, sizeof(new_word));
         std::uint32_t sum = static_cast<std::uint16_t>(~icmp->icmp_cksum) + static_cast<std::uint16_t>(~old_word) + new_word;

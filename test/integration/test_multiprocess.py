@@ -6,13 +6,12 @@ devtools/setup.sh as root); without them the test is skipped (meson reports SKIP
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from testpmd_harness import nic_stats, run_testpmd, staged_plugins, xstats
+from testpmd_harness import dpdk_tool, dpdk_tools_place, nic_stats, require_dpdk_tool, run_testpmd, staged_plugins, xstats
 
 HUGEPAGES = Path("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")
 MACS = ("02:00:00:00:71:01", "02:00:00:00:71:02")
@@ -26,8 +25,8 @@ def _skip_reason():
     if not re.search(r" hugetlbfs ", Path("/proc/mounts").read_text()):
         return "needs a mounted hugetlbfs"
     for tool in ("dpdk-proc-info", "dpdk-telemetry.py"):
-        if shutil.which(tool) is None:
-            return f"{tool} not on PATH (Debian packages dpdk, dpdk-dev)"
+        if dpdk_tool(tool) is None:
+            return f"{tool} not found {dpdk_tools_place()}"
     return None
 
 
@@ -45,7 +44,7 @@ def primary_eal(plugin_dir, prefix):
 
 
 def proc_info(plugin_dir, prefix, what):
-    out = subprocess.run(["dpdk-proc-info", "--no-pci", f"--file-prefix={prefix}", "-d", str(plugin_dir),
+    out = subprocess.run([require_dpdk_tool("dpdk-proc-info"), "--no-pci", f"--file-prefix={prefix}", "-d", str(plugin_dir),
                           "--", what], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
@@ -53,7 +52,7 @@ def proc_info(plugin_dir, prefix, what):
 
 def telemetry(prefix, *commands):
     # dpdk-telemetry.py reads commands from stdin and prints one JSON answer per command.
-    out = subprocess.run(["/usr/bin/python3", shutil.which("dpdk-telemetry.py"), "-f", prefix],
+    out = subprocess.run(["/usr/bin/python3", require_dpdk_tool("dpdk-telemetry.py"), "-f", prefix],
                          input="\n".join(commands) + "\n", capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     answers = []

@@ -17,7 +17,10 @@ MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02")
 POOL = "mb_pool_0"
 TRAFFIC = ["start tx_first 16", "sleep 1", "stop", "port stop all", "dump_mempool"]
 JUMBO = ["port config mtu 0 9000", "port config mtu 1 9000",
-         "port config all rx_offload scatter on", "port config all tx_offload multi_segs on",
+         # testpmd takes tx_offload per port only ('port config all tx_offload' is refused); the
+         # chains below need it: without MULTI_SEGS the driver's Tx refuses them.
+         "port config all rx_offload scatter on", "port config 0 tx_offload multi_segs on",
+         "port config 1 tx_offload multi_segs on",
          "set txpkts 1000,1000,1000"]  # 3000-byte frames: 3 segments on Tx, 2 buffers on Rx
 
 

@@ -1,4 +1,7 @@
-"""The built plugins load into the real dpdk-testpmd (Debian's) and it runs and exits cleanly."""
+"""The built plugins load into the real dpdk-testpmd (that of the DPDK they were built against:
+Debian's by default) and it runs and exits cleanly."""
+
+import os
 
 from testpmd_harness import isolated_eal_args, run_testpmd, staged_plugins
 
@@ -12,6 +15,16 @@ def test_testpmd_loads_both_plugins_and_quits_cleanly():
         # EAL logs every plugin it dlopen()s; a plugin that fails to load aborts EAL init instead.
         assert f"open shared lib {plugin_dir}/{lib}" in run.output, run.output
     assert "Bye..." in run.output, run.output
+
+
+def test_testpmd_is_the_dpdk_release_built_against():
+    # meson test says which release the plugins were built against; testpmd must be that one.
+    version = os.environ.get("ENA_NG_DPDK_VERSION")
+    with staged_plugins() as plugin_dir:
+        run = run_testpmd(isolated_eal_args(plugin_dir, "-v"), [], timeout=60)
+    assert run.returncode == 0, run.output
+    if version:
+        assert f"RTE Version: 'DPDK {version}'" in run.output, run.output
 
 
 def test_staged_plugin_folder_is_private():

@@ -1,12 +1,11 @@
 """Issue 2, acceptance 3: dpdk-pmdinfo.py (Debian's dpdk package) on each library lists its
-driver, the PCI IDs and the devargs — every devarg, with the values the user guide documents."""
+driver, the PCI IDs and the devargs the issues name. That the listed devargs, with their values,
+are exactly the user guide's is test_doc_agreement.py's (suite docs)."""
 
 import json
-import re
-import shutil
 import subprocess
 
-from testpmd_harness import REPO, drivers_dir
+from testpmd_harness import REPO, drivers_dir, require_dpdk_tool
 
 # Every device ID the Linux ENA driver matches (DPDK's built-in net_ena has only ec20/ec21).
 ENA_PCI_IDS = [("1d0f", d) for d in ("ec20", "ec21", "0ec2", "1ec2", "0051")]
@@ -19,8 +18,7 @@ USER_GUIDE = REPO / "doc" / "guides" / "nics" / "ena_ng.rst"
 
 
 def pmdinfo(lib):
-    tool = shutil.which("dpdk-pmdinfo.py")
-    assert tool, "dpdk-pmdinfo.py not on PATH (Debian package dpdk-dev)"
+    tool = require_dpdk_tool("dpdk-pmdinfo.py")
     # Run by Debian's python3, which has pyelftools, whatever python3 is first on PATH.
     out = subprocess.run(["/usr/bin/python3", tool, str(drivers_dir() / lib)],
                          capture_output=True, text=True, check=True).stdout
@@ -36,17 +34,6 @@ def params(info):
     return dict(pairs)
 
 
-def documented_devargs(section):
-    """{key: '<values>'} of the definition-list terms ``key=<values>`` of a user guide section."""
-    text = USER_GUIDE.read_text()
-    heading = re.search(rf"^{re.escape(section)}.*\n-+\n", text, re.M)
-    assert heading, f"{USER_GUIDE}: no section {section!r}"
-    body = text[heading.end():]
-    following = re.search(r"^\S.*\n-+\n", body, re.M)
-    body = body[:following.start()] if following else body
-    return dict(re.findall(r"``(\w+)=(<[^`]*>)``", body))
-
-
 def test_ena_ng_lists_its_driver_the_ena_pci_ids_and_kernel_modules():
     drivers = pmdinfo("librte_net_ena_ng.so")
     assert set(drivers) == {"net_ena_ng"}
@@ -56,18 +43,16 @@ def test_ena_ng_lists_its_driver_the_ena_pci_ids_and_kernel_modules():
     assert "vfio-pci" in info["kmod"]
 
 
-def test_ena_ng_lists_every_driver_devarg_as_documented():
+def test_ena_ng_lists_the_driver_devargs():
     listed = params(pmdinfo("librte_net_ena_ng.so")["net_ena_ng"])
     assert REQUIRED_DRIVER_ARGS <= set(listed), listed
-    assert listed == documented_devargs("Driver devargs")
 
 
-def test_ena_sim_lists_its_driver_without_pci_ids_and_every_devarg_as_documented():
+def test_ena_sim_lists_its_driver_without_pci_ids_and_its_devargs_and_the_drivers():
     drivers = pmdinfo("librte_net_ena_sim.so")  # also lists net_ena_ng: the library it needs
     info = drivers["net_ena_sim"]
     assert "pci_ids" not in info
     listed = params(info)
     assert REQUIRED_SIM_ARGS <= set(listed), listed
-    # "Every driver devarg above is accepted as well" (the vdev passes them on to net_ena_ng).
-    documented = {**documented_devargs("Simulated device devargs"), **documented_devargs("Driver devargs")}
-    assert listed == documented
+    # The vdev passes the driver's devargs on to net_ena_ng.
+    assert params(drivers["net_ena_ng"]).items() <= listed.items(), listed

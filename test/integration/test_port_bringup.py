@@ -80,3 +80,30 @@ def test_rxq_and_txq_info_burst_modes_say_what_runs(plugin_dir):
         assert re.search(r"refill\D+64\b", rxq["Burst mode"]), f"port {p}: {rxq['Burst mode']}"
         assert re.search(tx_mode, txq["Burst mode"], re.I), \
             f"port {p} ({args or 'defaults'}): Tx burst mode {txq['Burst mode']!r}, expected {tx_mode}"
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+@pytest.mark.parametrize("bits", [64, 128, 256])
+def test_eal_simd_bitwidth_chooses_the_vector_paths(plugin_dir, bits):
+    """EAL's --force-max-simd-bitwidth limits the vector width the datapath uses, as
+    rte_vect_get_max_simd_bitwidth() tells it at queue setup: 64 runs the scalar Rx path,
+    128 the SSE4.1 one, 256 AVX2 where the CPU has it; LLQ entries are written in 16-byte
+    stores below 256 bits, 32-byte ones with AVX2."""
+    avx2 = "avx2" in cpu_flags()
+    expected_rx = {64: "scalar", 128: "SSE4.1", 256: "AVX2" if avx2 else "SSE4.1"}[bits]
+    expected_stores = "32-byte stores" if bits == 256 and avx2 else "16-byte stores"
+    run = run_testpmd(isolated_eal_args(plugin_dir, f"--force-max-simd-bitwidth={bits}",
+                                        f"--vdev=net_ena_sim0,mac={MAC},llq_policy=2"),
+                      ["show rxq info 0 0", "show txq info 0 0"], app_args=["--total-num-mbufs=8192"], timeout=50)
+    assert run.returncode == 0, run.output
+    rxq = queue_info(run.reply("show rxq info 0 0"))
+    txq = queue_info(run.reply("show txq info 0 0"))
+    assert rxq["Burst mode"].startswith(expected_rx), f"{bits} bits: Rx burst mode {rxq['Burst mode']!r}"
+    assert expected_stores in txq["Burst mode"], f"{bits} bits: Tx burst mode {txq['Burst mode']!r}"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from testpmd_harness import fwd_stats, isolated_eal_args, staged_plugins
+from testpmd_harness import fwd_stats, isolated_eal_args, require_dpdk_tool, staged_plugins
 
 PORT_MAC = "02:00:00:c6:12:02"
 LOCAL = "198.18.0.1/24"
@@ -66,8 +66,7 @@ def test_ping_from_a_namespace_through_testpmd_icmpecho_on_a_tap_wire(plugin_dir
     ns = f"ena-ng-tap-{os.getpid()}-{token}"
     ifname = f"enatap{token}"  # 12 characters: under the kernel's 15
     eal = isolated_eal_args(plugin_dir, f"--vdev=net_ena_sim0,mac={PORT_MAC},wire=tap:{ifname}")
-    testpmd = shutil.which("dpdk-testpmd")
-    assert testpmd, "dpdk-testpmd not on PATH (Debian package dpdk)"
+    testpmd = require_dpdk_tool("dpdk-testpmd")
 
     _run("ip", "netns", "add", ns)
     child = None

@@ -4,7 +4,9 @@ agree with the traffic sent.
 
 Two ports with two queues each on one vpc wire. In rxonly mode 'start tx_first N' sends N txonly
 bursts of 32 on every stream's Tx queue (one stream per queue and port), and nothing else sends;
---txonly-multi-flow varies the source address so RSS spreads them over the peer's Rx queues.
+--txonly-multi-flow varies each frame's UDP flow (the source address up to DPDK 22.11, the UDP
+source port since 23.11) and --rss-udp hashes UDP flows by addresses and ports, so RSS spreads
+them over the peer's Rx queues.
 """
 
 import re
@@ -71,7 +73,7 @@ def test_the_guide_listing_and_newer_names_per_queue_with_values_that_agree(plug
         ["set fwd rxonly", f"start tx_first {BURSTS}", "sleep 1", "stop",
          "sleep 1.2",  # a device snapshot (stats_interval 1000 ms) after the last frame
          "show port xstats 0", "show port xstats 1", "show port stats all"],
-        app_args=["--total-num-mbufs=8192", f"--rxq={QUEUES}", f"--txq={QUEUES}", "--txonly-multi-flow",
+        app_args=["--total-num-mbufs=8192", f"--rxq={QUEUES}", f"--txq={QUEUES}", "--txonly-multi-flow", "--rss-udp",
                   f"--eth-peer=0,{MACS[1]}", f"--eth-peer=1,{MACS[0]}"], timeout=60)
     assert run.returncode == 0, run.output
     listing = {p: xstats(run.reply(f"show port xstats {p}"))[p] for p in (0, 1)}

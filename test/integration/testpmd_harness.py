@@ -41,6 +41,38 @@ def drivers_dir():
     return Path(os.environ.get("ENA_NG_DRIVERS_DIR", REPO / "build" / "drivers"))
 
 
+def dpdk_tool(name):
+    """Path of a program of the DPDK the plugins were built against (dpdk-testpmd, dpdk-proc-info,
+    dpdk-pmdinfo.py, dpdk-telemetry.py), or None: in ENA_NG_DPDK_BINDIR, which meson test sets to
+    that DPDK's bin/ (a testpmd of another release would load plugins built for another ABI);
+    without it (a run by hand, devtools/demo.sh), the one on PATH. A folder in ENA_NG_DPDK_TOOLS
+    comes first: wrappers of those programs (e.g. with a sanitizer runtime preloaded)."""
+    wrappers = os.environ.get("ENA_NG_DPDK_TOOLS")
+    if wrappers and (Path(wrappers) / name).is_file():
+        return str(Path(wrappers) / name)
+    bindir = os.environ.get("ENA_NG_DPDK_BINDIR")
+    if not bindir:
+        return shutil.which(name)
+    path = Path(bindir) / name
+    return str(path) if path.is_file() else None
+
+
+def dpdk_tools_place():
+    """Where dpdk_tool() looks, for messages."""
+    bindir = os.environ.get("ENA_NG_DPDK_BINDIR")
+    if bindir:
+        return f"in {bindir}, the bin/ of DPDK {os.environ.get('ENA_NG_DPDK_VERSION', '?')} that ena-ng was built against"
+    return "on PATH (Debian packages dpdk, dpdk-dev)"
+
+
+def require_dpdk_tool(name):
+    """dpdk_tool(name), or FileNotFoundError saying where it was looked for."""
+    path = dpdk_tool(name)
+    if path is None:
+        raise FileNotFoundError(f"{name} not found {dpdk_tools_place()}")
+    return path
+
+
 def world_writable_parent(path):
     """The first of path and its parents that is world-writable (EAL would refuse it), or None."""
     for p in [path, *path.parents]:
@@ -192,9 +224,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     timeout bounds the whole run; on expiry testpmd is killed. echo: a stream to copy output to.
     Returns a TestpmdRun; run.reply(command) is testpmd's answer to one command.
     """
-    binary = binary or shutil.which("dpdk-testpmd")
-    if binary is None:
-        raise FileNotFoundError("dpdk-testpmd not on PATH (Debian package dpdk)")
+    binary = binary or require_dpdk_tool("dpdk-testpmd")
     argv = [*with_test_control_path(eal_args), "--", "-i", *app_args]
     deadline = time.monotonic() + timeout
     log = _Log(echo)

@@ -183,6 +183,20 @@ int parse_driver_args(const char* args, std::span<const DevargSpec> other_keys, 
                 out.rx_intr_delay_us = static_cast<unsigned>(*parsed);
                 break;
             }
+            case DriverDevarg::kRxPath: {
+                const std::string_view v = value != nullptr ? value : "";
+                if (v == "auto")
+                    out.rx_path = datapath::RxPathRequest::kAuto;
+                else if (v == "scalar")
+                    out.rx_path = datapath::RxPathRequest::kScalar;
+                else if (v == "sse4.1")
+                    out.rx_path = datapath::RxPathRequest::kSse41;
+                else if (v == "avx2")
+                    out.rx_path = datapath::RxPathRequest::kAvx2;
+                else
+                    return bad_value(devarg, value);
+                break;
+            }
             case DriverDevarg::kLargeLlqHdr:
             case DriverDevarg::kNormalLlqHdr:
             case DriverDevarg::kEnableLlq: {

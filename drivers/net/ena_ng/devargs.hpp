@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "control/llq_negotiation.hpp"
+#include "datapath/simd_support.hpp"
 
 namespace ena::ng {
 
@@ -35,6 +36,7 @@ enum class DriverDevarg : std::uint8_t {
     kWatchdogInterval,
     kAutoRecover,
     kRxIntrDelay,
+    kRxPath,
     kLargeLlqHdr,
     kNormalLlqHdr,
     kEnableLlq,
@@ -54,6 +56,8 @@ inline constexpr std::array<DevargSpec, static_cast<std::size_t>(DriverDevarg::k
     {"auto_recover", "<0|1>", "0 (the application resets the port on RTE_ETH_EVENT_INTR_RESET) or 1 (the driver does)"},
     {"rx_intr_delay", "<0-10000>",
      "0 (an Rx interrupt comes with the first packet) to 10000 microseconds of interrupt moderation"},
+    {"rx_path", "<auto|scalar|sse4.1|avx2>",
+     "auto (the widest vector path the CPU and EAL allow), scalar, sse4.1, avx2"},
     {"large_llq_hdr", "<0|1>", "0 or 1"},
     {"normal_llq_hdr", "<0|1>", "0 or 1"},
     {"enable_llq", "<0|1>", "0 or 1"},
@@ -121,6 +125,8 @@ struct DriverArgs {
     // Rx interrupt moderation (intr_conf.rxq=1): microseconds from the first packet after
     // rte_eth_dev_rx_intr_enable to its interrupt, where the device offers moderation.
     unsigned rx_intr_delay_us = 0;
+    // The Rx path of the port's queues (at most what the machine allows).
+    datapath::RxPathRequest rx_path = datapath::RxPathRequest::kAuto;
 };
 
 inline constexpr int kDefaultControlPathPollMs = 1000;

@@ -61,8 +61,9 @@ const char* write_combining_advice(rte_pci_kernel_driver kdrv, LlqMapping mappin
         case RTE_PCI_KDRV_IGB_UIO:
             return "reload igb_uio with wc_activate=1 and bind the device again";
         case RTE_PCI_KDRV_UIO_GENERIC:
-            return "the kernel offers no usable resource2_wc for it: bind igb_uio loaded with wc_activate=1 or a "
-                   "write-combining vfio-pci";
+            // EAL maps resource2_wc under any UIO driver when sysfs has one; it had none usable here.
+            return "EAL found no usable resource2_wc (sysfs offers one for a prefetchable BAR with PAT): bind "
+                   "igb_uio loaded with wc_activate=1 or a write-combining vfio-pci";
         default:
             return "bind igb_uio loaded with wc_activate=1 or a write-combining vfio-pci";
     }

@@ -5,8 +5,10 @@
 #include <rte_errno.h>
 
 #include <cerrno>
+#include <iterator>
 
 #include "datapath/datapath.hpp"
+#include "dpdk_compat.hpp"
 #include "log.hpp"
 #include "port.hpp"
 
@@ -95,12 +97,13 @@ int op_rx_queue_intr_disable(rte_eth_dev* dev, uint16_t queue) {
     return secondary(dev, "Rx queue interrupts") ? -E_RTE_SECONDARY : port(dev).rx_queue_intr_disable(queue);
 }
 
-const uint32_t* op_supported_ptypes_get(rte_eth_dev*) {
+const uint32_t* op_supported_ptypes_get(rte_eth_dev*, size_t* count) {
     // What the Rx completion's L3/L4 protocol fields can say.
     static const uint32_t kPtypes[] = {
         RTE_PTYPE_L2_ETHER, RTE_PTYPE_L3_IPV4, RTE_PTYPE_L3_IPV6, RTE_PTYPE_L4_TCP,
         RTE_PTYPE_L4_UDP,   RTE_PTYPE_L4_FRAG, RTE_PTYPE_UNKNOWN,
     };
+    *count = std::size(kPtypes) - 1;  // without the terminator (read by ethdev before 24.03)
     return kPtypes;
 }
 
@@ -131,7 +134,7 @@ eth_dev_ops make_ops() {
     ops.rx_burst_mode_get = op_rx_burst_mode_get;
     ops.tx_burst_mode_get = op_tx_burst_mode_get;
     ops.fw_version_get = op_fw_version_get;
-    ops.dev_supported_ptypes_get = op_supported_ptypes_get;
+    ops.dev_supported_ptypes_get = compat::supported_ptypes_op<op_supported_ptypes_get>();
     ops.mtu_set = op_mtu_set;
     ops.rx_queue_setup = op_rx_queue_setup;
     ops.rx_queue_release = op_rx_queue_release;

@@ -19,6 +19,7 @@
 #include <new>
 
 #include "datapath/datapath.hpp"
+#include "dpdk_compat.hpp"
 #include "log.hpp"
 #include "memzone_dma.hpp"
 #include "socket_alloc.hpp"
@@ -194,7 +195,7 @@ int Port::init_device(bool again) {
     InitOptions options;
     options.llq_policy = args_.llq_policy;
     options.host.os_version_string = rte_version();
-    options.host.os_version = RTE_VERSION;
+    options.host.os_version = compat::kDpdkVersion;
     options.host.num_cpus = static_cast<std::uint16_t>(rte_lcore_count());
     options.host.bdf = resources().pci_bdf;
     options.keep_event_counts = again;
@@ -441,7 +442,6 @@ int Port::configure() {
         log(g_log_driver, RTE_LOG_ERR, "%s: intr_conf.lsc=1 but the device sends no link events", name);
         return -ENOTSUP;
     }
-    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // The device may always spread a frame over several buffers.
     data->scattered_rx = 1;
     return configure_rss();
@@ -524,6 +524,16 @@ int Port::rx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     config.max_sgl = features.max_rx_sgl;
     config.port_id = data_->port_id;
     config.check_mbz = features.has(hw::Capability::kCdescMbz);
+    const char* why_not = nullptr;
+    config.path = datapath::choose_rx_path(args_.rx_path, &why_not);
+    if (!rx_path_said_) {
+        rx_path_said_ = true;
+        if (why_not != nullptr)
+            log(g_log_driver, RTE_LOG_WARNING, "%s: rx_path asks for a vector path %s: Rx runs the %s path", name,
+                why_not, datapath::simd_level_name(config.path));
+        else
+            log(g_log_driver, RTE_LOG_INFO, "%s: Rx runs the %s path", name, datapath::simd_level_name(config.path));
+    }
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold = config.conf.rx_free_thresh != 0
@@ -567,6 +577,7 @@ int Port::tx_queue_setup(std::uint16_t queue, std::uint16_t descriptors, unsigne
     // whenever the device takes them; otherwise the device computes the whole sum.
     config.l4_csum_partial = hw::offload_tx::L4Ipv4CsumPartial::get(features.offloads.tx) != 0;
     config.tso_ipv6 = hw::offload_tx::TsoIpv6::get(features.offloads.tx) != 0;
+    config.llq_store_width = datapath::tx_store_width();
     if (conf != nullptr)
         config.conf = *conf;
     config.free_threshold =

@@ -271,6 +271,7 @@ private:
     Counter reset_total_baseline_;
     std::uint32_t device_mtu_ = 0;  // last MTU the device accepted (0: never set)
     bool frag_bypass_said_ = false;
+    bool rx_path_said_ = false;  // which Rx path runs, said at the first queue setup
     bool llq_mapping_said_ = false;
     // Statistics: the device-side snapshot and the baselines of the last reset (device counters
     // cannot be cleared; nor, from another thread, can the datapath's).

@@ -82,7 +82,7 @@ void Port::check_keep_alive(std::uint64_t now) {
     device_.request_reset(hw::ResetReason::kKeepAliveTimeout, why);
 }
 
-// A packet carries the number of the last watchdog pass before it left (TxQueue::sent_tick),
+// A packet carries the number of the last watchdog pass before it left (TxQueue::requests),
 // so it left after that pass and before the next one: it has been outstanding for at least
 // now minus the next pass's time. Past the ring of pass times, at least now minus the oldest.
 std::uint64_t Port::outstanding_at_least_ns(std::uint16_t stamp, std::uint64_t now) const {
@@ -123,7 +123,7 @@ void Port::check_tx_completions(TxQueue& q, std::uint64_t now) {
     }
     unsigned overdue = 0, newly = 0;
     for (std::uint16_t id = 0; id < depth; ++id) {
-        const std::uint16_t stamp = load_relaxed(q.sent_tick[id]);
+        const std::uint16_t stamp = TxQueue::request_tick(load_relaxed(q.requests[id].word));
         if (stamp == TxQueue::kNotInFlight || q.completed_mark[id] == pass_ ||
             outstanding_at_least_ns(stamp, now) <= timeout_ns)
             continue;

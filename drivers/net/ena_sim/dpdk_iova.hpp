@@ -3,12 +3,17 @@
 // than a crash.
 #pragma once
 
+#include <cstdint>
+
 #include "ena_sim_device.hpp"
 
 namespace ena::sim::glue {
 
-// Translation over DPDK's memory: IOVA-as-VA checks the range against the memseg lists (their
-// VA ranges cached, refreshed when an address misses); IOVA-as-PA asks rte_mem_iova2virt.
+// Translation over a table of DPDK's memory segments, the same few loads per access in
+// IOVA-as-VA and IOVA-as-PA mode, kept current on memory hotplug (see dpdk_iova.cpp). Call
+// after rte_eal_init (the first call builds the table).
 IovaTranslator dpdk_iova_translator();
+// Runs of VA- and IOVA-contiguous memory the table holds now (for tests).
+std::uint32_t dpdk_iova_table_runs();
 
 }  // namespace ena::sim::glue

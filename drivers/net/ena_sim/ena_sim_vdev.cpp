@@ -1,15 +1,19 @@
 // vdev glue of net_ena_sim: parses the devargs, builds the simulated device (model + wire),
 // describes it to the driver as DeviceResources and creates the net_ena_ng port on it.
 //
-// Synchronous engine: every register write runs the device at once and the driver's clock is
-// the device's virtual clock (sleeping advances it), so tests are deterministic. Threaded
-// engine: the process-wide engine thread polls the device; the driver uses real time, and its
-// control register writes are answered in its own thread (a busy machine may starve the engine
-// thread, never the control path). Deferred
-// engine (benchmarks): register writes only record work, which runs when the caller calls
-// Device::process() or when the driver sleeps waiting for the device (control path).
+// Inline engine (the default when every CPU of the process is an lcore): the device works in
+// the threads that drive it -- a Tx doorbell serves the queue at once, an Rx poll delivers what
+// waits -- with real time, and the process-wide time thread runs what only time makes due.
+// Threaded engine (the default when a CPU is left over): the process-wide engine thread polls
+// the device. In both, the driver uses real time and its control register writes are answered
+// in its own thread (a busy machine never delays the control path). Synchronous engine: every
+// register write runs the device at once and the driver's clock is the device's virtual clock
+// (sleeping advances it), so tests are deterministic. Deferred engine (benchmarks): register
+// writes only record work, which runs when the caller calls Device::process() or when the
+// driver sleeps waiting for the device (control path).
 // Frames from a TAP interface or a capture (wire=tap:..., wire=[pcap:...], sim_wires.cpp) come
-// in when the engine thread polls the wire, or, without one, whenever the device runs.
+// in when the engine thread polls the wire, at an Rx poll (inline), or, in the other modes,
+// whenever the device runs.
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <rte_eal.h>
@@ -53,7 +57,8 @@ struct SimInstance {
     EngineMode mode = EngineMode::kThreaded;
     std::unique_ptr<SimInterrupts> interrupts;  // outlives the device that raises them
     std::unique_ptr<Device> device;
-    bool on_engine = false;
+    bool on_engine = false;      // the engine thread runs it
+    bool on_timekeeper = false;  // the time thread runs its timers
 };
 
 std::mutex g_instances_lock;
@@ -62,6 +67,7 @@ unsigned g_default_mac_serial = 0;
 
 // The device learns of every register write (what it does with it depends on its engine mode).
 void after_register_write(void* ctx, std::uint32_t offset) { static_cast<Device*>(ctx)->on_register_write(offset); }
+void before_rx_poll(void* ctx, std::uint32_t) { static_cast<Device*>(ctx)->on_rx_poll(); }
 std::uint64_t sync_now_ns(void* ctx) { return static_cast<Device*>(ctx)->now_ns(); }
 void sync_sleep_us(void* ctx, unsigned microseconds) {
     static_cast<Device*>(ctx)->advance_time(std::uint64_t{microseconds} * 1000);
@@ -74,8 +80,28 @@ void deferred_sleep_us(void* ctx, unsigned microseconds) {
     device->advance_time(std::uint64_t{microseconds} * 1000);
 }
 
+// What the port's driver reads of the Rx completions: it takes checksum flags and the RSS hash
+// only with those Rx offloads on (port or queue), so without them the device spends nothing on
+// them. Asked when the driver creates an Rx queue (dev_start, after every configure).
+RxCompletionUse rx_completion_use(std::uint16_t port_id) {
+    constexpr std::uint64_t kChecksums =
+        RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    const rte_eth_dev_data* data = rte_eth_devices[port_id].data;
+    if (data == nullptr)
+        return {};
+    std::uint64_t offloads = data->dev_conf.rxmode.offloads;
+    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q) {
+        rte_eth_rxq_info info{};
+        if (rte_eth_rx_queue_info_get(port_id, q, &info) == 0)
+            offloads |= info.conf.offloads;
+    }
+    return RxCompletionUse{(offloads & kChecksums) != 0, (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0};
+}
+
 const char* engine_name(EngineMode mode) {
     switch (mode) {
+        case EngineMode::kInline:
+            return "inline";
         case EngineMode::kThreaded:
             return "threaded";
         case EngineMode::kSynchronous:
@@ -112,6 +138,8 @@ void remove_instance(const char* name) {
     }
     if (instance && instance->on_engine)
         engine_detach(*instance->device);
+    if (instance && instance->on_timekeeper)
+        timekeeper_detach(*instance->device);
     if (instance)
         instance->device->set_interrupt_handler(nullptr);
 }
@@ -152,10 +180,24 @@ int probe(rte_vdev_device* vdev) {
         return -EINVAL;
     }
 
+    // The engine: the devargs', else what the machine suggests (engine_cpu= asks for a thread).
+    std::string why;
+    EngineMode mode;
+    if (sim_args.mode) {
+        mode = *sim_args.mode;
+        why = "engine=" + std::string(engine_name(mode)) + " devarg";
+    } else if (sim_args.engine_cpu >= 0) {
+        mode = EngineMode::kThreaded;
+        why = "engine_cpu=" + std::to_string(sim_args.engine_cpu) + " devarg";
+    } else {
+        mode = default_engine().mode;
+        why = default_engine().reason;
+    }
+
     auto instance = std::make_unique<SimInstance>();
     instance->name = name;
-    instance->mode = sim_args.mode;
-    instance->device = std::make_unique<Device>(sim_args.config, dpdk_iova_translator(), sim_args.mode);
+    instance->mode = mode;
+    instance->device = std::make_unique<Device>(sim_args.config, dpdk_iova_translator(), mode);
     Device& device = *instance->device;
     if (std::string refused; !device.attach_wire(std::move(wire), &refused)) {
         sim_log(RTE_LOG_ERR, "%s: cannot join wire %s: %s; choose another mac=", name, sim_args.wire.c_str(),
@@ -184,11 +226,11 @@ int probe(rte_vdev_device* vdev) {
     resources.dma_free = ng::memzone_dma_free;
     resources.ctx = &device;
     // Deferred mode does its work only in process(): its datapath doorbells stay uncounted calls.
-    if (sim_args.mode != EngineMode::kDeferred)
+    if (mode != EngineMode::kDeferred)
         resources.after_register_write = after_register_write;
     // MSI-X as event fds in the port's EAL interrupt handle. Not with the deferred engine: a
     // benchmark runs the device's work itself and nothing else in the process.
-    if (sim_args.mode != EngineMode::kDeferred) {
+    if (mode != EngineMode::kDeferred) {
         instance->interrupts = SimInterrupts::create(instance->name.c_str(), sim_args.config.max_io_queues);
         if (!instance->interrupts)
             return -ENOMEM;
@@ -203,14 +245,22 @@ int probe(rte_vdev_device* vdev) {
         request.fill_ctx = irq;
     }
 
-    if (sim_args.mode == EngineMode::kThreaded) {
+    if (mode == EngineMode::kInline) {
+        resources.before_rx_poll = before_rx_poll;
+        resources.now_ns = ng::tsc_now_ns;
+        resources.sleep_us = ng::tsc_sleep_us;
+        rc = timekeeper_attach(device);
+        if (rc != 0)
+            return rc;
+        instance->on_timekeeper = true;
+    } else if (mode == EngineMode::kThreaded) {
         resources.now_ns = ng::tsc_now_ns;
         resources.sleep_us = ng::tsc_sleep_us;
         rc = engine_attach(device, sim_args.engine_cpu);
         if (rc != 0)
             return rc;
         instance->on_engine = true;
-    } else if (sim_args.mode == EngineMode::kSynchronous) {
+    } else if (mode == EngineMode::kSynchronous) {
         resources.now_ns = sync_now_ns;
         resources.sleep_us = sync_sleep_us;
     } else {
@@ -234,13 +284,15 @@ int probe(rte_vdev_device* vdev) {
         sim_log(RTE_LOG_ERR, "%s: driver did not come up on the simulated device: %d", name, rc);
         return rc;
     }
-    sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (%s engine, wire %s); Nitro: %s", name, port_id,
-            engine_name(sim_args.mode), sim_args.wire.c_str(), nitro_summary(sim_args).c_str());
-    if (sim_args.mode == EngineMode::kDeferred)
+    device.set_rx_completion_use([port_id] { return rx_completion_use(port_id); });
+    sim_log(RTE_LOG_NOTICE, "%s: port %u runs the %s engine: %s", name, port_id, engine_name(mode), why.c_str());
+    sim_log(RTE_LOG_INFO, "%s: port %u on a simulated ENA (wire %s); Nitro: %s", name, port_id, sim_args.wire.c_str(),
+            nitro_summary(sim_args).c_str());
+    if (mode == EngineMode::kDeferred)
         sim_log(RTE_LOG_WARNING,
                 "%s: engine=deferred: the device works only when the application calls ena::sim::Device::process() "
                 "(benchmarks such as app/ena-perf do); without that the link comes up and no frame moves. For an "
-                "application use engine=threaded (the default) or engine=sync",
+                "application use engine=auto (the default), inline, threaded or sync",
                 name);
     return 0;
 }

@@ -313,7 +313,11 @@ int parse_one(const char* device, SimDevarg devarg, const char* value, SimArgs& 
             break;
         }
         case SimDevarg::kEngine:
-            if (is("threaded"))
+            if (is("auto"))
+                out.mode.reset();
+            else if (is("inline"))
+                out.mode = EngineMode::kInline;
+            else if (is("threaded"))
                 out.mode = EngineMode::kThreaded;
             else if (is("sync"))
                 out.mode = EngineMode::kSynchronous;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,7 +57,7 @@ inline constexpr std::array<ng::DevargSpec, static_cast<std::size_t>(SimDevarg::
     {"link", "<up|down>", "up, down"},
     {"wire", "<loopback|vpc:NAME|tap:IFNAME|[pcap:rx=FILE,tx=FILE]>",
      "loopback, vpc:NAME, tap:IFNAME, [pcap:rx=FILE,tx=FILE]"},
-    {"engine", "<threaded|sync|deferred>", "threaded, sync, deferred"},
+    {"engine", "<auto|inline|threaded|sync|deferred>", "auto, inline, threaded, sync, deferred"},
     {"engine_cpu", "<cpu>", "a CPU this process may run on"},
     {"llq_tx_burst", "<0-65535>", "0 (no limit) to 65535 bytes of LLQ entries per doorbell"},
     {"intr_delay_resolution", "<0-1000>",
@@ -134,8 +135,8 @@ struct SimArgs {
     DeviceConfig config;
     bool mac_given = false;
     std::string wire = "loopback";
-    EngineMode mode = EngineMode::kThreaded;
-    int engine_cpu = -1;  // -1: the main lcore's CPUs
+    std::optional<EngineMode> mode;  // none: chosen by the machine (engine=auto, default_engine())
+    int engine_cpu = -1;             // -1: DPDK's control-thread CPUs
     const InstanceProfile* instance = nullptr;  // instance=, applied before every other devarg
     std::vector<ScheduledFault> faults;         // faults=, scheduled on the device at probe
     // The devargs without the wire devarg, for the driver's own parser (see parse_sim_args).

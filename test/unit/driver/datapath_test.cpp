@@ -1,5 +1,6 @@
 // Datapath tests: packets through the driver and the simulated device (synchronous engine,
-// loopback wire), checked byte for byte, with offloads, errors and mbuf accounting.
+// loopback wire), checked byte for byte, with offloads, errors and mbuf accounting. Every test
+// runs on each Rx path (rx_path devarg: scalar, SSE4.1, AVX2).
 #include <gtest/gtest.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -12,8 +13,10 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "datapath/simd_support.hpp"
 #include "frames.hpp"
 #include "sim_port.hpp"
 
@@ -30,10 +33,39 @@ rte_mempool* tx_pool() {
     return pool;
 }
 
+// The Rx paths every test runs on; the test's own, set by its fixture.
+const char* const kRxPaths[] = {"scalar", "sse4.1", "avx2"};
+std::string g_rx_path = "scalar";
+
+// Devargs of a synchronous port on a loopback wire running the test's Rx path.
+std::string loop_args(const std::string& extra_args = "") {
+    return std::string(kSyncArgs) + ",wire=loopback,rx_path=" + g_rx_path + extra_args;
+}
+
+// Every datapath test is one of these: it runs once per Rx path.
+template <typename Extra = void>
+class OnEachRxPath;
+template <>
+class OnEachRxPath<void> : public testing::TestWithParam<const char*> {
+protected:
+    void SetUp() override { g_rx_path = GetParam(); }
+};
+template <typename Extra>
+class OnEachRxPath : public testing::TestWithParam<std::tuple<Extra, const char*>> {
+protected:
+    void SetUp() override { g_rx_path = std::get<1>(this->GetParam()); }
+    const Extra& extra() const { return std::get<0>(this->GetParam()); }
+};
+
+std::string rx_path_name(const char* path) { return std::string(path) == "sse4.1" ? "sse41" : path; }
+std::string rx_path_test_name(const testing::TestParamInfo<const char*>& info) { return rx_path_name(info.param); }
+
+#define ENA_RX_PATHS(Suite) INSTANTIATE_TEST_SUITE_P(RxPath, Suite, testing::ValuesIn(kRxPaths), rx_path_test_name)
+
 // A started port on a loopback wire: what it sends comes back to its own Rx queues.
 std::unique_ptr<SimPort> loop_port(const std::string& extra_args, rte_eth_conf conf = {}, std::uint16_t rx = 1,
                                    std::uint16_t tx = 1, std::uint16_t mtu = kJumboMtu) {
-    auto port = SimPort::create(std::string(kSyncArgs) + ",wire=loopback" + extra_args);
+    auto port = SimPort::create(loop_args(extra_args));
     if (port == nullptr || port->configure(rx, tx, conf) != 0 || rte_eth_dev_set_mtu(port->id, mtu) != 0 ||
         port->setup_queues(rx, tx) != 0 || rte_eth_dev_start(port->id) != 0)
         return nullptr;
@@ -63,10 +95,18 @@ void free_all(std::vector<rte_mbuf*>& mbufs) {
     mbufs.clear();
 }
 
+// Tx that takes chains (RTE_ETH_TX_OFFLOAD_MULTI_SEGS), with `tx_offloads` on top.
+rte_eth_conf chains_conf(std::uint64_t tx_offloads = 0) {
+    rte_eth_conf conf{};
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | tx_offloads;
+    return conf;
+}
+
 // llq_policy: 0 host memory, 2 LLQ 128-byte entries, 3 LLQ 256-byte entries.
-class TxModes : public testing::TestWithParam<int> {
+class TxModes : public OnEachRxPath<int> {
 protected:
-    std::string args() const { return ",llq_policy=" + std::to_string(GetParam()); }
+    int placement() const { return extra(); }
+    std::string args() const { return ",llq_policy=" + std::to_string(placement()); }
 };
 
 TEST_P(TxModes, BurstModeNamesThePlacement) {
@@ -75,11 +115,11 @@ TEST_P(TxModes, BurstModeNamesThePlacement) {
     rte_eth_burst_mode mode{};
     ASSERT_EQ(rte_eth_tx_burst_mode_get(port->id, 0, &mode), 0);
     const char* expected[] = {"host memory", "", "LLQ 128B (96B header)", "LLQ 256B (224B header)"};
-    EXPECT_NE(std::strstr(mode.info, expected[GetParam()]), nullptr) << mode.info;
+    EXPECT_NE(std::strstr(mode.info, expected[placement()]), nullptr) << mode.info;
 }
 
 TEST_P(TxModes, FramesArriveByteExactForEverySizeAndSegmentation) {
-    auto port = loop_port(args());
+    auto port = loop_port(args(), chains_conf());
     ASSERT_NE(port, nullptr);
     const std::size_t sizes[] = {60, 64, 95, 96, 97, 128, 200, 224, 225, 1500, 2049, 4000, 9000};
     const unsigned segment_counts[] = {1, 2, 3, 7, kMaxTxSegments};
@@ -113,7 +153,7 @@ TEST_P(TxModes, FramesArriveByteExactForEverySizeAndSegmentation) {
 }
 
 TEST_P(TxModes, ChainLongerThanTheDeviceTakesIsLinearized) {
-    auto port = loop_port(args());
+    auto port = loop_port(args(), chains_conf());
     ASSERT_NE(port, nullptr);
     FrameSpec spec;
     spec.size = 3000;
@@ -133,8 +173,8 @@ TEST_P(TxModes, ChainLongerThanTheDeviceTakesIsLinearized) {
 }
 
 TEST_P(TxModes, ChecksumOffloadProducesFramesWhoseChecksumsVerify) {
-    rte_eth_conf conf{};
-    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    rte_eth_conf conf =
+        chains_conf(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
     auto port = loop_port(args(), conf);
     ASSERT_NE(port, nullptr);
@@ -194,8 +234,8 @@ TEST_P(TxModes, ChecksumOffloadProducesFramesWhoseChecksumsVerify) {
 }
 
 TEST_P(TxModes, TsoSegmentsAreValidAndCarryTheWholePayload) {
-    rte_eth_conf conf{};
-    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    rte_eth_conf conf =
+        chains_conf(RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
     auto port = loop_port(args(), conf, 1, 1, 1500);
     ASSERT_NE(port, nullptr);
     for (const bool v6 : {false, true}) {
@@ -245,7 +285,7 @@ TEST_P(TxModes, NoMbufIsLeakedAfterStopWithTrafficInFlight) {
     const unsigned tx_before = rte_mempool_avail_count(tx_pool());
     const unsigned rx_before = rte_mempool_avail_count(test_pool());
     {
-        auto port = loop_port(args());
+        auto port = loop_port(args(), chains_conf());
         ASSERT_NE(port, nullptr);
         std::vector<rte_mbuf*> burst;
         FrameSpec spec;
@@ -268,13 +308,67 @@ TEST_P(TxModes, NoMbufIsLeakedAfterStopWithTrafficInFlight) {
     EXPECT_EQ(rte_mempool_avail_count(test_pool()), rx_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Placement, TxModes, testing::Values(0, 2, 3), [](const auto& info) {
-    return info.param == 0 ? std::string("Host") : info.param == 2 ? std::string("Llq128") : std::string("Llq256");
-});
+// Without RTE_ETH_TX_OFFLOAD_MULTI_SEGS the single-segment path runs: every one-segment frame
+// arrives as sent; a chain is refused as DPDK defines the offload -- consumed, counted as an
+// error, said once -- never sent half or leaked.
+TEST_P(TxModes, ASingleSegmentQueueSendsOneSegmentFramesAndRefusesChains) {
+    const unsigned tx_before = rte_mempool_avail_count(tx_pool());
+    {
+        auto port = loop_port(args());
+        ASSERT_NE(port, nullptr);
+        rte_eth_burst_mode mode{};
+        ASSERT_EQ(rte_eth_tx_burst_mode_get(port->id, 0, &mode), 0);
+        EXPECT_NE(std::strstr(mode.info, "single-segment"), nullptr) << mode.info;
+        unsigned sent = 0;
+        for (const FrameKind kind : {FrameKind::kRaw, FrameKind::kUdp4, FrameKind::kTcp6})
+            for (const std::size_t size : {60, 64, 95, 96, 97, 128, 200, 224, 225, 1500, 4000, 9000}) {
+                FrameSpec spec;
+                spec.kind = kind;
+                spec.size = size;
+                spec.seed = static_cast<std::uint8_t>(sent++);
+                const auto frame = make_frame(spec);
+                auto got = send_and_receive(*port, make_chain(tx_pool(), frame, 1));
+                ASSERT_EQ(got.size(), 1u) << "size " << size;
+                EXPECT_EQ(packet_bytes(got[0]), frame) << "size " << size;
+                free_all(got);
+            }
+        FrameSpec spec;
+        spec.size = 3000;
+        rte_mbuf* chain = make_chain(tx_pool(), make_frame(spec), 3);
+        ASSERT_NE(chain, nullptr);
+        EXPECT_EQ(rte_eth_tx_prepare(port->id, 0, &chain, 1), 0);
+        EXPECT_EQ(rte_errno, EINVAL);
+        LogCapture log;
+        for (int i = 0; i < 2; ++i) {
+            rte_mbuf* again = i == 0 ? chain : make_chain(tx_pool(), make_frame(spec), 2);
+            EXPECT_TRUE(send_and_receive(*port, again).empty());  // consumed, not sent
+        }
+        rte_eth_stats stats{};
+        ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
+        EXPECT_EQ(stats.oerrors, 2u);
+        EXPECT_EQ(stats.opackets, sent);
+        const std::string text = log.text();
+        const std::string line = "configured without RTE_ETH_TX_OFFLOAD_MULTI_SEGS";
+        EXPECT_NE(text.find(line), std::string::npos) << text;
+        EXPECT_EQ(text.find(line), text.rfind(line)) << text;
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    }
+    EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Placement, TxModes, testing::Combine(testing::Values(0, 2, 3), testing::ValuesIn(kRxPaths)),
+                         [](const auto& info) {
+                             const int placement = std::get<0>(info.param);
+                             return std::string(placement == 0 ? "Host" : placement == 2 ? "Llq128" : "Llq256") + "_" +
+                                    rx_path_name(std::get<1>(info.param));
+                         });
 
 // --- Accelerated LLQ burst budget -----------------------------------------------------------
 
-TEST(LlqBurstBudget, ExtraDoorbellsKeepEachBurstWithinTheDeviceLimit) {
+class LlqBurstBudget : public OnEachRxPath<> {};
+ENA_RX_PATHS(LlqBurstBudget);
+
+TEST_P(LlqBurstBudget, ExtraDoorbellsKeepEachBurstWithinTheDeviceLimit) {
     // 2048 bytes per doorbell: 16 entries of 128 bytes, 8 of 256 bytes.
     for (const auto& [policy, doorbells] : {std::pair{2, 2u}, std::pair{3, 4u}}) {
         auto port = loop_port(",llq_tx_burst=2048,llq_policy=" + std::to_string(policy));
@@ -305,8 +399,16 @@ FrameSpec long_header_frame() {
     return spec;
 }
 
-TEST(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
-    auto port = loop_port(",llq_policy=2");
+// Header lengths are declared with an offload request (DPDK defines l2_len and the others for
+// offloads; without one the burst does not read them, and the device itself drops a frame
+// whose headers do not fit, below).
+class LlqHeaderRoom : public OnEachRxPath<> {};
+ENA_RX_PATHS(LlqHeaderRoom);
+
+TEST_P(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
+    rte_eth_conf conf{};
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    auto port = loop_port(",llq_policy=2", conf);
     ASSERT_NE(port, nullptr);
     const FrameSpec spec = long_header_frame();
     rte_mbuf* m = make_chain(tx_pool(), make_frame(spec), 1);
@@ -314,6 +416,7 @@ TEST(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
     m->l2_len = h.l2;
     m->l3_len = h.l3;
     m->l4_len = h.l4;
+    m->ol_flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM;
     EXPECT_EQ(rte_eth_tx_prepare(port->id, 0, &m, 1), 0);
     EXPECT_EQ(rte_errno, EMSGSIZE);
     rte_mbuf* again = rte_pktmbuf_clone(m, tx_pool());
@@ -331,7 +434,7 @@ TEST(LlqHeaderRoom, DeclaredHeadersBeyondTheRoomAreCountedNotLostSilently) {
     EXPECT_NE(text.find("llq_policy=3"), std::string::npos) << text;
 }
 
-TEST(LlqHeaderRoom, UndeclaredLongHeadersAreDroppedByTheDeviceWhichNotifies) {
+TEST_P(LlqHeaderRoom, UndeclaredLongHeadersAreDroppedByTheDeviceWhichNotifies) {
     auto port = loop_port(",llq_policy=2");
     ASSERT_NE(port, nullptr);
     rte_mbuf* m = make_chain(tx_pool(), make_frame(long_header_frame()), 1);
@@ -342,7 +445,7 @@ TEST(LlqHeaderRoom, UndeclaredLongHeadersAreDroppedByTheDeviceWhichNotifies) {
     EXPECT_EQ(port->driver()->device().event_counters().conf_notifications[2], 1u);  // code 3
 }
 
-TEST(LlqHeaderRoom, WideEntriesCarryTheSameFrame) {
+TEST_P(LlqHeaderRoom, WideEntriesCarryTheSameFrame) {
     auto port = loop_port(",llq_policy=3");
     ASSERT_NE(port, nullptr);
     const FrameSpec spec = long_header_frame();
@@ -361,7 +464,10 @@ TEST(LlqHeaderRoom, WideEntriesCarryTheSameFrame) {
 
 // --- Rx -----------------------------------------------------------------------------------------
 
-TEST(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
+class RxChecksum : public OnEachRxPath<> {};
+ENA_RX_PATHS(RxChecksum);
+
+TEST_P(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
     rte_eth_conf conf{};
     conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
     auto port = loop_port("", conf);
@@ -399,14 +505,41 @@ TEST(RxChecksum, BadChecksumsAreFlaggedAndCounted) {
     EXPECT_EQ(stats.ipackets, 2u);
 }
 
-TEST(RxRefill, AQueueStartsEvenWithAnEmptyPoolAndFillsAsMbufsComeBack) {
+// The device computes checksum results and hashes only for a port that reads them: what the
+// port's Rx offloads say at every start.
+TEST(RxDeviceWork, TheDeviceVerifiesOnlyForAPortThatAsksForChecksums) {
+    auto port = SimPort::create(kSyncArgs);
+    ASSERT_NE(port, nullptr);
+    auto rx_sq = [&] {
+        for (std::uint16_t i = 0; i < 2 * port->device->config().max_io_queues; ++i)
+            if (const sim::QueueState s = port->device->sq_state(i); s.exists && s.rx)
+                return s;
+        return sim::QueueState{};
+    };
+    ASSERT_EQ(port->configure_and_start(), 0);
+    EXPECT_TRUE(rx_sq().exists);
+    EXPECT_FALSE(rx_sq().rx_checksums);
+    EXPECT_FALSE(rx_sq().rx_hash);
+    ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    rte_eth_conf conf{};
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH;
+    ASSERT_EQ(port->configure_and_start(1, 1, conf), 0);
+    EXPECT_TRUE(rx_sq().rx_checksums);
+    EXPECT_TRUE(rx_sq().rx_hash);
+}
+
+class RxRefill : public OnEachRxPath<> {};
+ENA_RX_PATHS(RxRefill);
+
+TEST_P(RxRefill, AQueueStartsEvenWithAnEmptyPoolAndFillsAsMbufsComeBack) {
     rte_mempool* pool = rte_pktmbuf_pool_create("datapath_empty_pool", 600, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                                 SOCKET_ID_ANY);
     ASSERT_NE(pool, nullptr);
     std::vector<rte_mbuf*> taken(600);
     ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool, taken.data(), 600), 0);
     {
-        auto port = SimPort::create(std::string(kSyncArgs) + ",wire=loopback");
+        auto port = SimPort::create(loop_args());
         ASSERT_NE(port, nullptr);
         ASSERT_EQ(port->configure(1, 1), 0);
         ASSERT_EQ(rte_eth_rx_queue_setup(port->id, 0, 512, SOCKET_ID_ANY, nullptr, pool), 0);
@@ -431,12 +564,12 @@ TEST(RxRefill, AQueueStartsEvenWithAnEmptyPoolAndFillsAsMbufsComeBack) {
     rte_mempool_free(pool);
 }
 
-TEST(RxRefill, MempoolShortageIsCountedAndRetried) {
+TEST_P(RxRefill, MempoolShortageIsCountedAndRetried) {
     rte_mempool* small = rte_pktmbuf_pool_create("datapath_small_pool", 600, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                                  SOCKET_ID_ANY);
     ASSERT_NE(small, nullptr);
     {
-        auto port = SimPort::create(std::string(kSyncArgs) + ",wire=loopback");
+        auto port = SimPort::create(loop_args());
         ASSERT_NE(port, nullptr);
         ASSERT_EQ(port->configure(1, 1), 0);
         ASSERT_EQ(rte_eth_rx_queue_setup(port->id, 0, 512, SOCKET_ID_ANY, nullptr, small), 0);
@@ -481,6 +614,12 @@ TEST(RxRefill, MempoolShortageIsCountedAndRetried) {
     rte_mempool_free(small);
 }
 
+// The request id of the buffer the device fills `ahead` completions from now: the device takes
+// the posted descriptors in order, one per completion.
+std::uint16_t next_buffer(const ng::RxQueue& rx, std::uint16_t ahead = 0) {
+    return rx.sq_ring.as<const hw::RxDesc>()[(rx.cq_head + ahead) & rx.mask].req_id;
+}
+
 // Forges an Rx completion at the queue's next position: what a misbehaving device could write.
 void forge_rx_completion(ng::RxQueue& rx, std::uint16_t req_id) {
     auto* ring = rx.cq_ring.as<hw::RxCompletion>();
@@ -492,7 +631,10 @@ void forge_rx_completion(ng::RxQueue& rx, std::uint16_t req_id) {
     ring[rx.cq_head & rx.mask] = c;
 }
 
-TEST(RxErrors, StaleOrOutOfRangeRequestIdsNeverYieldAnMbuf) {
+class RxErrors : public OnEachRxPath<> {};
+ENA_RX_PATHS(RxErrors);
+
+TEST_P(RxErrors, StaleOrOutOfRangeRequestIdsNeverYieldAnMbuf) {
     for (const bool stale : {true, false}) {
         auto port = loop_port("");
         ASSERT_NE(port, nullptr);
@@ -502,7 +644,7 @@ TEST(RxErrors, StaleOrOutOfRangeRequestIdsNeverYieldAnMbuf) {
         free_all(got);
         ng::RxQueue& rx = *port->driver()->rx_queue(0);
         // A stale id: the buffer just delivered (its id is back in the free list, not posted).
-        const std::uint16_t req_id = stale ? rx.free_req_ids[(rx.next_to_clean - 1) & rx.mask] : rx.config.depth + 7;
+        const std::uint16_t req_id = stale ? rx.free_req_ids[rx.free_ids - 1] : rx.config.depth + 7;
         ASSERT_EQ(rx.mbufs[req_id & rx.mask] == nullptr, stale);
         forge_rx_completion(rx, req_id);
         rte_mbuf* out[8];
@@ -516,6 +658,31 @@ TEST(RxErrors, StaleOrOutOfRangeRequestIdsNeverYieldAnMbuf) {
     }
 }
 
+// Two completions of one group of four naming the same posted buffer: the first delivers it,
+// the second is a stale id, on every path (the vector paths take four at a time).
+TEST_P(RxErrors, AnIdNamedTwiceInOneGroupYieldsItsMbufOnce) {
+    auto port = loop_port("");
+    ASSERT_NE(port, nullptr);
+    ng::RxQueue& rx = *port->driver()->rx_queue(0);
+    ASSERT_EQ(rx.cq_head % 4, 0);
+    auto* ring = rx.cq_ring.as<hw::RxCompletion>();
+    for (std::uint16_t k = 0; k < 8; ++k) {
+        hw::RxCompletion c{};
+        c.length = 64;
+        c.req_id = next_buffer(rx, k == 2 ? 1 : k);
+        c.status = hw::rx_completion::First::make(1) | hw::rx_completion::Last::make(1) |
+                   hw::rx_completion::Phase::make(hw::ring_phase(rx.cq_head + k, rx.config.depth));
+        ring[(rx.cq_head + k) & rx.mask] = c;
+    }
+    rte_mbuf* out[8];
+    const std::uint16_t n = rte_eth_rx_burst(port->id, 0, out, 8);
+    ASSERT_EQ(n, 2);
+    EXPECT_NE(out[0], out[1]);
+    rte_pktmbuf_free_bulk(out, n);
+    EXPECT_EQ(xstat(port->id, "rx_q0_bad_req_id"), 1u);
+    EXPECT_EQ(port->driver()->device().requested_reset_reason(), hw::ResetReason::kInvalidRxReqId);
+}
+
 // Each value of an Rx completion the device writes, out of bounds: never an mbuf that lies,
 // always the matching counter and reset reason, the queue halted.
 struct RxForgery {
@@ -525,10 +692,10 @@ struct RxForgery {
     hw::ResetReason reason;
 };
 
-class RxCompletionBounds : public testing::TestWithParam<RxForgery> {};
+class RxCompletionBounds : public OnEachRxPath<RxForgery> {};
 
 TEST_P(RxCompletionBounds, AnOutOfBoundsValueIsCaughtBeforeUse) {
-    const RxForgery& f = GetParam();
+    const RxForgery& f = extra();
     auto port = loop_port("");
     ASSERT_NE(port, nullptr);
     ng::RxQueue& rx = *port->driver()->rx_queue(0);
@@ -536,7 +703,7 @@ TEST_P(RxCompletionBounds, AnOutOfBoundsValueIsCaughtBeforeUse) {
     auto* ring = rx.cq_ring.as<hw::RxCompletion>();
     hw::RxCompletion c{};
     c.length = 64;
-    c.req_id = rx.free_req_ids[rx.next_to_clean & rx.mask];  // the next buffer the device would fill
+    c.req_id = next_buffer(rx);
     ASSERT_NE(rx.mbufs[c.req_id], nullptr);
     c.status = hw::rx_completion::First::make(1) | hw::rx_completion::Last::make(1) |
                hw::rx_completion::Phase::make(hw::ring_phase(rx.cq_head, rx.config.depth));
@@ -551,7 +718,7 @@ TEST_P(RxCompletionBounds, AnOutOfBoundsValueIsCaughtBeforeUse) {
 
 INSTANTIATE_TEST_SUITE_P(
     DeviceWritten, RxCompletionBounds,
-    testing::Values(
+    testing::Combine(testing::Values(
         RxForgery{"length_beyond_the_buffer",
                   [](hw::RxCompletion& c, const ng::RxQueue& q) { c.length = static_cast<std::uint16_t>(q.config.buffer_size + 1); },
                   "rx_q0_bad_desc", hw::ResetReason::kRxDescriptorMalformed},
@@ -571,9 +738,147 @@ INSTANTIATE_TEST_SUITE_P(
         RxForgery{"middle_of_a_packet_first",
                   [](hw::RxCompletion& c, const ng::RxQueue&) { c.status &= ~hw::rx_completion::First::make(1); },
                   "rx_q0_bad_desc", hw::ResetReason::kRxDescriptorMalformed}),
-    [](const testing::TestParamInfo<RxForgery>& info) { return std::string(info.param.label); });
+                     testing::ValuesIn(kRxPaths)),
+    [](const auto& info) {
+        return std::string(std::get<0>(info.param).label) + "_" + rx_path_name(std::get<1>(info.param));
+    });
 
-TEST(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
+// --- the Rx paths --------------------------------------------------------------------------
+
+class RxPaths : public OnEachRxPath<> {};
+ENA_RX_PATHS(RxPaths);
+
+TEST_P(RxPaths, TheBurstModeNamesThePathThatRuns) {
+    auto port = loop_port("");
+    ASSERT_NE(port, nullptr);
+    rte_eth_burst_mode mode{};
+    ASSERT_EQ(rte_eth_rx_burst_mode_get(port->id, 0, &mode), 0);
+    const ng::datapath::SimdLevel machine = ng::datapath::simd_level();
+    const std::string wanted = g_rx_path;
+    std::string expected = wanted == "scalar" ? "scalar" : wanted == "sse4.1" ? "SSE4.1" : "AVX2";
+    if ((wanted == "avx2" && machine != ng::datapath::SimdLevel::kAvx2) ||
+        (wanted == "sse4.1" && machine == ng::datapath::SimdLevel::kScalar))
+        expected = ng::datapath::simd_level_name(machine);  // the widest the machine has
+    EXPECT_EQ(std::string(mode.info).rfind(expected, 0), 0u) << mode.info;
+}
+
+// What a completion's status means for the mbuf, written out plainly: the reference each path's
+// tables and shuffles are held to.
+struct ExpectedInfo {
+    std::uint32_t ptype;
+    std::uint64_t flags;
+};
+ExpectedInfo expected_info(unsigned l3, unsigned l4, bool fragment, bool l3_error, bool l4_error, bool checked) {
+    ExpectedInfo e{RTE_PTYPE_L2_ETHER, 0};
+    if (l3 == 8)
+        e.ptype |= RTE_PTYPE_L3_IPV4;
+    else if (l3 == 11)
+        e.ptype |= RTE_PTYPE_L3_IPV6;
+    const bool l4_known = !fragment && (l4 == 12 || l4 == 13);
+    e.ptype |= fragment ? RTE_PTYPE_L4_FRAG : l4 == 12 ? RTE_PTYPE_L4_TCP : l4 == 13 ? RTE_PTYPE_L4_UDP : 0;
+    if (l3 == 8)
+        e.flags |= l3_error ? RTE_MBUF_F_RX_IP_CKSUM_BAD : RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    if (l4_known && checked)
+        e.flags |= l4_error ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    if (l4_known)
+        e.flags |= RTE_MBUF_F_RX_RSS_HASH;
+    return e;
+}
+
+// Completions forged for posted buffers with every combination of the status bits the packet
+// type and flags come from (protocols known and unknown, fragments, checksum results), in
+// bursts the vector paths take four at a time: each mbuf as the rules say, on every path, with
+// and without the checksum and hash offloads.
+TEST_P(RxPaths, EveryStatusGivesThePacketTypeAndFlagsTheRulesSay) {
+    for (const bool offloads : {false, true}) {
+        rte_eth_conf conf{};
+        if (offloads) {
+            conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+                                   RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH;
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+        }
+        auto port = loop_port("", conf);
+        ASSERT_NE(port, nullptr);
+        ng::RxQueue& rx = *port->driver()->rx_queue(0);
+        struct Combo {
+            unsigned l3, l4;
+            bool fragment, l3_error, l4_error, checked;
+        };
+        std::vector<Combo> combos;
+        for (const unsigned l3 : {0u, 8u, 11u, 3u, 21u, 24u, 31u})
+            for (const unsigned l4 : {0u, 12u, 13u, 5u, 23u, 28u})
+                for (unsigned bits = 0; bits < 16; ++bits)
+                    combos.push_back({l3, l4, (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0});
+        std::uint64_t bad_l3 = 0, bad_l4 = 0, good_l4 = 0, errors = 0;
+        for (std::size_t done = 0; done < combos.size();) {
+            const std::size_t n = std::min<std::size_t>(32, combos.size() - done);
+            ASSERT_GE(rx.posted(), n);
+            auto* ring = rx.cq_ring.as<hw::RxCompletion>();
+            std::vector<rte_mbuf*> posted;
+            for (std::size_t k = 0; k < n; ++k) {
+                const Combo& c = combos[done + k];
+                const auto at = static_cast<std::uint16_t>(rx.cq_head + k);
+                hw::RxCompletion e{};
+                e.length = static_cast<std::uint16_t>(60 + k);
+                e.req_id = next_buffer(rx, static_cast<std::uint16_t>(k));
+                e.hash = 0x9E3779B9u * static_cast<std::uint32_t>(done + k + 1);
+                e.offset = static_cast<std::uint8_t>((done + k) % 3 * 2);
+                namespace rxc = hw::rx_completion;
+                e.status = rxc::L3ProtoIdx::make(c.l3) | rxc::L4ProtoIdx::make(c.l4) |
+                           rxc::Ipv4Fragment::make(c.fragment) | rxc::L3CsumError::make(c.l3_error) |
+                           rxc::L4CsumError::make(c.l4_error) | rxc::L4CsumChecked::make(c.checked) |
+                           rxc::First::make(1) | rxc::Last::make(1) | rxc::Phase::make(hw::ring_phase(at, rx.config.depth));
+                posted.push_back(rx.mbufs[e.req_id]);
+                ring[at & rx.mask] = e;
+            }
+            rte_mbuf* got[32];
+            ASSERT_EQ(rte_eth_rx_burst(port->id, 0, got, 32), n);
+            for (std::size_t k = 0; k < n; ++k) {
+                const Combo& c = combos[done + k];
+                const ExpectedInfo e = expected_info(c.l3, c.l4, c.fragment, c.l3_error, c.l4_error, c.checked);
+                rte_mbuf* m = got[k];
+                const std::string what = "l3 " + std::to_string(c.l3) + " l4 " + std::to_string(c.l4) + " frag " +
+                                         std::to_string(c.fragment) + " l3err " + std::to_string(c.l3_error) +
+                                         " l4err " + std::to_string(c.l4_error) + " checked " +
+                                         std::to_string(c.checked);
+                ASSERT_EQ(m, posted[k]) << what;
+                EXPECT_EQ(m->packet_type, e.ptype) << what;
+                EXPECT_EQ(m->ol_flags, offloads ? e.flags : 0u) << what;
+                if (offloads && (e.flags & RTE_MBUF_F_RX_RSS_HASH)) {
+                    EXPECT_EQ(m->hash.rss, 0x9E3779B9u * static_cast<std::uint32_t>(done + k + 1)) << what;
+                }
+                EXPECT_EQ(m->pkt_len, 60 + k);
+                EXPECT_EQ(m->data_len, 60 + k);
+                EXPECT_EQ(m->data_off, RTE_PKTMBUF_HEADROOM + (done + k) % 3 * 2);
+                EXPECT_EQ(m->nb_segs, 1);
+                EXPECT_EQ(m->next, nullptr);
+                EXPECT_EQ(m->port, port->id);
+                EXPECT_EQ(rte_mbuf_refcnt_read(m), 1);
+                if (offloads) {
+                    bad_l3 += (e.flags & RTE_MBUF_F_RX_IP_CKSUM_BAD) != 0;
+                    bad_l4 += (e.flags & RTE_MBUF_F_RX_L4_CKSUM_BAD) != 0;
+                    good_l4 += (e.flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) != 0;
+                    errors += (e.flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) != 0;
+                }
+            }
+            rte_pktmbuf_free_bulk(got, static_cast<unsigned>(n));
+            done += n;
+        }
+        EXPECT_EQ(xstat(port->id, "rx_q0_cnt"), combos.size());
+        EXPECT_EQ(xstat(port->id, "rx_q0_l3_csum_bad"), bad_l3);
+        EXPECT_EQ(xstat(port->id, "rx_q0_l4_csum_bad"), bad_l4);
+        EXPECT_EQ(xstat(port->id, "rx_q0_l4_csum_good"), good_l4);
+        rte_eth_stats stats{};
+        ASSERT_EQ(rte_eth_stats_get(port->id, &stats), 0);
+        EXPECT_EQ(stats.ierrors, errors);
+    }
+}
+
+class TxErrors : public OnEachRxPath<> {};
+ENA_RX_PATHS(TxErrors);
+
+TEST_P(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
     auto port = loop_port("");
     ASSERT_NE(port, nullptr);
     ng::TxQueue& tx = *port->driver()->tx_queue(0);
@@ -581,7 +886,7 @@ TEST(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
     auto* ring = tx.cq_ring.as<hw::TxCompletion>();
     hw::TxCompletion c{};
     c.req_id = static_cast<std::uint16_t>(tx.config.depth - 1);
-    ASSERT_EQ(tx.mbufs[c.req_id], nullptr);
+    ASSERT_EQ(tx.requests[c.req_id].mbuf, nullptr);
     c.flags = static_cast<std::uint8_t>(hw::tx_completion::Phase::make(hw::ring_phase(tx.cq_head, tx.config.depth)));
     ring[tx.cq_head & tx.mask] = c;
     EXPECT_EQ(rte_eth_tx_done_cleanup(port->id, 0, 0), 0);
@@ -589,7 +894,7 @@ TEST(TxErrors, ACompletionForARequestIdNotInFlightIsCaught) {
     EXPECT_EQ(port->driver()->device().requested_reset_reason(), hw::ResetReason::kInvalidTxReqId);
 }
 
-TEST(RxErrors, TooManyDescriptorsForOnePacketIsCountedAndRequestsReset) {
+TEST_P(RxErrors, TooManyDescriptorsForOnePacketIsCountedAndRequestsReset) {
     auto port = loop_port("");
     ASSERT_NE(port, nullptr);
     port->device->inject_fault(sim::Fault::kTooManyRxDescs);
@@ -603,7 +908,7 @@ TEST(RxErrors, TooManyDescriptorsForOnePacketIsCountedAndRequestsReset) {
 
 // --- Tx completions -------------------------------------------------------------------------
 
-TEST(TxErrors, BadCompletionRequestIdIsCountedRequestsResetAndLeaksNothing) {
+TEST_P(TxErrors, BadCompletionRequestIdIsCountedRequestsResetAndLeaksNothing) {
     const unsigned tx_before = rte_mempool_avail_count(tx_pool());
     {
         auto port = loop_port("");
@@ -623,7 +928,10 @@ TEST(TxErrors, BadCompletionRequestIdIsCountedRequestsResetAndLeaksNothing) {
     EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
 }
 
-TEST(TxCompletions, DoneCleanupFreesWhatTheDeviceCompleted) {
+class TxCompletions : public OnEachRxPath<> {};
+ENA_RX_PATHS(TxCompletions);
+
+TEST_P(TxCompletions, DoneCleanupFreesWhatTheDeviceCompleted) {
     const unsigned tx_before = rte_mempool_avail_count(tx_pool());
     auto port = loop_port("");
     ASSERT_NE(port, nullptr);
@@ -638,7 +946,7 @@ TEST(TxCompletions, DoneCleanupFreesWhatTheDeviceCompleted) {
     EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
 }
 
-TEST(TxCompletions, FastFreeReturnsMbufsToTheirPool) {
+TEST_P(TxCompletions, FastFreeReturnsMbufsToTheirPool) {
     const unsigned tx_before = rte_mempool_avail_count(tx_pool());
     rte_eth_conf conf{};
     conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
@@ -659,6 +967,30 @@ TEST(TxCompletions, FastFreeReturnsMbufsToTheirPool) {
     EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
 }
 
+TEST_P(TxCompletions, FastFreeOnAMultiSegmentQueueFreesEverySegmentOfAChain) {
+    const unsigned tx_before = rte_mempool_avail_count(tx_pool());
+    {
+        auto port = loop_port("", chains_conf(RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE));
+        ASSERT_NE(port, nullptr);
+        FrameSpec spec;
+        spec.size = 3000;
+        for (int round = 0; round < 40; ++round) {
+            std::vector<rte_mbuf*> burst;
+            for (int i = 0; i < 32; ++i)
+                burst.push_back(make_chain(tx_pool(), make_frame(spec), 1 + i % 4));
+            ASSERT_EQ(rte_eth_tx_burst(port->id, 0, burst.data(), 32), 32);
+            rte_mbuf* got[64];
+            std::uint16_t n;
+            while ((n = rte_eth_rx_burst(port->id, 0, got, 64)) != 0)
+                rte_pktmbuf_free_bulk(got, n);
+        }
+        EXPECT_GE(rte_eth_tx_done_cleanup(port->id, 0, 0), 0);
+        EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+    }
+    EXPECT_EQ(rte_mempool_avail_count(tx_pool()), tx_before);
+}
+
 // --- RSS ----------------------------------------------------------------------------------------
 
 std::uint32_t toeplitz(const FrameSpec& spec, const std::uint8_t* key) {
@@ -670,7 +1002,10 @@ std::uint32_t toeplitz(const FrameSpec& spec, const std::uint8_t* key) {
     return rte_softrss(reinterpret_cast<std::uint32_t*>(&tuple), RTE_THASH_V4_L4_LEN, key);
 }
 
-TEST(Rss, FlowsLandOnTheQueueTheTableNamesWithTheirHash) {
+class Rss : public OnEachRxPath<> {};
+ENA_RX_PATHS(Rss);
+
+TEST_P(Rss, FlowsLandOnTheQueueTheTableNamesWithTheirHash) {
     constexpr std::uint16_t kQueues = 4;
     rte_eth_conf conf{};
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -753,7 +1088,7 @@ TEST(Rss, FlowsLandOnTheQueueTheTableNamesWithTheirHash) {
 
 // testpmd --rxq=4 asks for RTE_ETH_RSS_IP masked by what the port offers: the device hashes the
 // IP addresses of every IPv4 and IPv6 packet, TCP and UDP ones included, so flows spread.
-TEST(Rss, TestpmdsDefaultIpHashingSpreadsFlowsByAddress) {
+TEST_P(Rss, TestpmdsDefaultIpHashingSpreadsFlowsByAddress) {
     constexpr std::uint16_t kQueues = 4;
     auto probe = SimPort::create(kSyncArgs);
     ASSERT_NE(probe, nullptr);
@@ -801,7 +1136,7 @@ TEST(Rss, TestpmdsDefaultIpHashingSpreadsFlowsByAddress) {
     EXPECT_EQ(per_queue.size(), kQueues);
 }
 
-TEST(Rss, RssOverSeveralQueuesWithNoHashTypeIsSaidOnce) {
+TEST_P(Rss, RssOverSeveralQueuesWithNoHashTypeIsSaidOnce) {
     rte_eth_conf conf{};
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = 0;  // what testpmd's mask leaves of a type the port lacks
@@ -818,7 +1153,10 @@ TEST(Rss, RssOverSeveralQueuesWithNoHashTypeIsSaidOnce) {
 
 // --- descriptor status ------------------------------------------------------------------------
 
-TEST(DescriptorStatus, RxSaysWhatIsReceivedPostedAndHeld) {
+class DescriptorStatus : public OnEachRxPath<> {};
+ENA_RX_PATHS(DescriptorStatus);
+
+TEST_P(DescriptorStatus, RxSaysWhatIsReceivedPostedAndHeld) {
     auto port = loop_port("");
     ASSERT_NE(port, nullptr);
     constexpr std::uint16_t kDepth = 512;  // setup_queues' ring size; one slot stays empty
@@ -841,8 +1179,9 @@ TEST(DescriptorStatus, RxSaysWhatIsReceivedPostedAndHeld) {
     EXPECT_EQ(rte_eth_rx_descriptor_status(port->id, 0, kDepth - 4), RTE_ETH_RX_DESC_UNAVAIL);
 }
 
-TEST(DescriptorStatus, TxSaysWhatTheDeviceHasDone) {
-    auto port = SimPort::create("engine=deferred,watchdog_interval=0,wire=loopback");
+TEST_P(DescriptorStatus, TxSaysWhatTheDeviceHasDone) {
+    auto port = SimPort::create("engine=deferred,control_path_poll_interval=0,watchdog_interval=0,wire=loopback,rx_path=" +
+                                g_rx_path);
     ASSERT_NE(port, nullptr);
     ASSERT_EQ(port->configure_and_start(), 0);
     constexpr std::uint16_t kDepth = 512;

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dpdk_compat.hpp"
+
 namespace ena::test {
 
 namespace {
@@ -68,12 +70,12 @@ std::vector<std::uint8_t> make_frame(const FrameSpec& requested) {
         ip->payload_len = rte_cpu_to_be_16(l4_total);
         ip->proto = is_tcp(spec.kind) ? IPPROTO_TCP : IPPROTO_UDP;
         ip->hop_limits = 64;
-        ip->src_addr[0] = 0x20;
-        ip->src_addr[1] = 0x01;
-        ip->src_addr[15] = 1;
-        ip->dst_addr[0] = 0x20;
-        ip->dst_addr[1] = 0x01;
-        ip->dst_addr[15] = 2;
+        std::uint8_t* src = compat::ipv6_bytes(ip->src_addr);
+        std::uint8_t* dst = compat::ipv6_bytes(ip->dst_addr);
+        src[0] = dst[0] = 0x20;
+        src[1] = dst[1] = 0x01;
+        src[15] = 1;
+        dst[15] = 2;
     }
     if (is_tcp(spec.kind)) {
         auto* tcp = reinterpret_cast<rte_tcp_hdr*>(l4);

@@ -193,7 +193,7 @@ TEST_P(RxInterrupts, TwoQueuesWakeTheSleeperForTheirPacketsAndOnlyThen) {
     EXPECT_EQ(sleeper.wakes(0, 0ms).size(), kRounds) << "woke up with no packet";
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, RxInterrupts, ::testing::Values("engine=sync", "engine=threaded"),
+INSTANTIATE_TEST_SUITE_P(Engines, RxInterrupts, ::testing::Values("engine=sync", "engine=threaded", "engine=inline"),
                          [](const auto& info) { return std::string(info.param).substr(7); });
 
 TEST(RxInterrupt, APacketThatCameBeforeTheEnableInterruptsAtOnce) {
@@ -288,9 +288,13 @@ TEST(RxInterrupt, ModerationDelaysTheInterruptInVirtualTime) {
     EXPECT_EQ(drain(port->id, 0), 1u);
 }
 
-TEST(RxInterrupt, ModerationHoldsInRealTime) {
+// The engines on the real clock: the Engine thread, or the Timekeeper for the inline engine,
+// fires a moderated interrupt at its time.
+class RealTimeModeration : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(RealTimeModeration, HoldsTheInterruptForTheDelay) {
     constexpr auto kDelay = 5ms;
-    auto port = SimPort::create("engine=threaded,wire=loopback,rx_intr_delay=5000");
+    auto port = SimPort::create(std::string(GetParam()) + ",wire=loopback,rx_intr_delay=5000");
     ASSERT_NE(port, nullptr);
     ASSERT_EQ(port->configure_and_start(1, 1, rx_interrupt_conf(1)), 0);
     Sleeper sleeper(port->id, 1);
@@ -302,11 +306,14 @@ TEST(RxInterrupt, ModerationHoldsInRealTime) {
     const auto wakes = sleeper.wakes(1, 2s);
     ASSERT_EQ(wakes.size(), 1u);
     const auto waited = wakes[0].at - sent;
-    std::printf("rx_intr_delay=5000: woke %.3f ms after the packet\n",
+    std::printf("%s rx_intr_delay=5000: woke %.3f ms after the packet\n", GetParam(),
                 std::chrono::duration<double, std::milli>(waited).count());
     EXPECT_GE(waited, kDelay);
     EXPECT_LT(waited, kDelay + 500ms);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, RealTimeModeration, ::testing::Values("engine=threaded", "engine=inline"),
+                         [](const auto& info) { return std::string(info.param).substr(7); });
 
 TEST(RxInterrupt, DelayWithoutModerationOnTheDeviceIsSaidAndIgnored) {
     auto port = SimPort::create("engine=sync,wire=loopback,intr_delay_resolution=0,rx_intr_delay=300");
@@ -350,7 +357,7 @@ std::uint64_t xstat(std::uint16_t port, const char* name) {
 // Interrupt mode (asked for, so also in the suite's poll mode) and no alarm (no watchdog,
 // statistics read at each call): only the interrupt can deliver events.
 constexpr const char* kInterruptOnly =
-    "engine=threaded,wire=loopback,watchdog_interval=0,stats_interval=0,control_path_poll_interval=0";
+    "wire=loopback,watchdog_interval=0,stats_interval=0,control_path_poll_interval=0";
 
 // The default configuration: the control path on the management interrupt. The simulated
 // device answers an admin doorbell in the writer's thread (its engine answers control registers
@@ -366,8 +373,12 @@ TEST(ControlPath, TheDefaultIsTheManagementInterrupt) {
     EXPECT_EQ(port->driver()->poll_interval_ms(), 0u);
 }
 
-TEST(ControlPath, TheManagementInterruptDrivesTheControlPath) {
-    auto port = SimPort::create(kInterruptOnly);
+class ManagementInterrupt : public ::testing::TestWithParam<const char*> {};
+
+// With the engine thread and with the inline engine (the device answering in the caller's
+// threads, its time-driven work on the Timekeeper).
+TEST_P(ManagementInterrupt, DrivesTheControlPath) {
+    auto port = SimPort::create(std::string(GetParam()) + "," + kInterruptOnly);
     ASSERT_NE(port, nullptr);
     ng::Port& driver = *port->driver();
     ASSERT_TRUE(driver.interrupt_driven());
@@ -406,6 +417,9 @@ TEST(ControlPath, TheManagementInterruptDrivesTheControlPath) {
     ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
     rte_eth_dev_callback_unregister(port->id, RTE_ETH_EVENT_INTR_LSC, count_event, &lsc);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, ManagementInterrupt, ::testing::Values("engine=threaded", "engine=inline"),
+                         [](const auto& info) { return std::string(info.param).substr(7); });
 
 TEST(ControlPath, TheAlarmsCommandsDoNotPollEither) {
     // The statistics snapshot is read every 50 ms on the alarm, in EAL's interrupt thread.

@@ -2,9 +2,13 @@
 // repeating them leaks nothing.
 #include <gtest/gtest.h>
 #include <rte_ethdev.h>
+#include <rte_memzone.h>
 
 #include <cerrno>
 
+#include "datapath/simd_support.hpp"
+#include "dpdk_compat.hpp"
+#include "memzone_dma.hpp"
 #include "sim_port.hpp"
 
 namespace ena::test {
@@ -76,7 +80,10 @@ TEST(Lifecycle, BurstModesSayWhatRuns) {
     ASSERT_EQ(rte_eth_tx_burst_mode_get(port->id, 0, &mode), 0);
     EXPECT_NE(std::string(mode.info).find("LLQ 256B (224B header)"), std::string::npos) << mode.info;
     ASSERT_EQ(rte_eth_rx_burst_mode_get(port->id, 0, &mode), 0);
-    EXPECT_NE(std::string(mode.info).find("scalar"), std::string::npos) << mode.info;
+    // rx_path=auto: the widest path this machine allows.
+    EXPECT_EQ(std::string(mode.info).rfind(ng::datapath::simd_level_name(ng::datapath::simd_level()), 0), 0u)
+        << mode.info;
+    EXPECT_NE(std::string(mode.info).find("bulk refill at 64 free"), std::string::npos) << mode.info;
 
     rte_eth_rxq_info rxq{};
     ASSERT_EQ(rte_eth_rx_queue_info_get(port->id, 0, &rxq), 0);
@@ -103,6 +110,33 @@ TEST(Lifecycle, CloseReleasesThePortAndItsMemory) {
         // The vdev itself goes with the SimPort; its port is already gone.
     }
     EXPECT_EQ(memzone_count(), zones_before);
+}
+
+// The leak counts keep ethdev's port data out, which since DPDK 23.11 goes with the last port and
+// comes back at the next port lookup, but not a leak: a DMA region a driver would forget, taken
+// while the port data goes and comes back, shows in both counts.
+TEST(Lifecycle, LeakCountsStillSeeALeakWhileEthdevPortDataGoesAndComesBack) {
+    warm_up();
+    ASSERT_EQ(rte_eth_dev_count_total(), 0u) << "a port of another test is left";
+    const unsigned zones_before = memzone_count();
+    const std::uint64_t heap_before = heap_allocated_bytes();
+    ena::ng::DmaRegion leaked{};
+    {
+        auto port = SimPort::create(kSyncArgs);
+        ASSERT_NE(port, nullptr);
+        ASSERT_EQ(port->configure_and_start(1, 1), 0);
+        ASSERT_EQ(ena::ng::memzone_dma_alloc(nullptr, "leak_probe", 8192, 4096, SOCKET_ID_ANY, &leaked), 0);
+        ASSERT_EQ(rte_eth_dev_stop(port->id), 0);
+        ASSERT_EQ(rte_eth_dev_close(port->id), 0);
+        // The last port is gone: since 23.11 its port data went with it.
+        EXPECT_EQ(rte_memzone_lookup(compat::kEthdevPortDataMemzone) == nullptr,
+                  compat::kEthdevFreesPortDataWithLastPort);
+    }  // the vdev's removal looks its port up: the port data is back
+    EXPECT_EQ(memzone_count(), zones_before + 1);
+    EXPECT_GE(heap_allocated_bytes(), heap_before + 8192);
+    ena::ng::memzone_dma_free(nullptr, &leaked);
+    EXPECT_EQ(memzone_count(), zones_before);
+    EXPECT_EQ(heap_allocated_bytes(), heap_before);
 }
 
 TEST(Lifecycle, HundredConfigureStartStopCyclesLeakNothing) {
@@ -164,7 +198,9 @@ TEST(Lifecycle, ConfigureRejectsWhatTheDeviceCannotDo) {
     ASSERT_EQ(port->configure(2, 2, conf), 0);
     rte_eth_conf applied{};
     ASSERT_EQ(rte_eth_dev_conf_get(port->id, &applied), 0);
-    EXPECT_NE(applied.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS, 0u);
+    // The driver adds no Tx offload the application did not ask for: without MULTI_SEGS the
+    // queues take single-segment packets (a single-segment Tx path runs).
+    EXPECT_EQ(applied.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS, 0u);
     // Still usable.
     ASSERT_EQ(port->setup_queues(2, 2), 0);
     ASSERT_EQ(rte_eth_dev_start(port->id), 0);

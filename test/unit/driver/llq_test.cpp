@@ -28,7 +28,7 @@ TxPath tx_path(const std::string& args, std::string* log_text = nullptr) {
         return {};
     TxPath path;
     rte_eth_dev_info info{};
-    rte_eth_dev_info_get(port->id, &info);
+    EXPECT_EQ(rte_eth_dev_info_get(port->id, &info), 0);
     path.max_depth = info.tx_desc_lim.nb_max;
     EXPECT_EQ(port->configure_and_start(), 0);
     rte_eth_burst_mode mode{};

@@ -292,10 +292,10 @@ TEST_P(PciReadless, ProbeReadsTheBitsAndComesUpQuickly) {
     options.device.readless_mmio = c.device_readless;
     FakePciFunction function(options);
     LogCapture log;
-    const auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(function.probe(), 0) << log.text();
-    const auto took = std::chrono::steady_clock::now() - start;
-    EXPECT_LT(took, std::chrono::milliseconds(150)) << "a register read timed out?\n" << log.text();
+    // A read that waits out its timeout logs one "timed out" line (RegisterAccess::read). The
+    // log, not the wall clock, says so: a loaded machine or ThreadSanitizer takes the probe past
+    // any bound short enough to catch one 200 ms timeout.
     EXPECT_EQ(count_of(log.text(), "timed out"), 0u) << log.text();
     ASSERT_EQ(configure_and_start(function.port_id()), 0);
     EXPECT_EQ(round_trip(function.port_id(), 8), 8u);

@@ -301,7 +301,8 @@ TEST_F(Recovery, AStalledTxQueueIsFoundByItsMissingCompletionsAndResets) {
 std::vector<int> g_lsc_states;  // link status at each LSC event (the callback runs in the test's thread)
 int record_lsc(std::uint16_t port, rte_eth_event_type, void*, void*) {
     rte_eth_link link{};
-    rte_eth_link_get_nowait(port, &link);
+    if (rte_eth_link_get_nowait(port, &link) != 0)
+        ADD_FAILURE() << "rte_eth_link_get_nowait(" << port << ") failed in the LSC callback";
     g_lsc_states.push_back(link.link_status);
     return 0;
 }
@@ -373,6 +374,7 @@ TEST_F(Recovery, TheConfigurationSurvivesTheReset) {
     rte_eth_conf conf{};
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+    conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;  // the jumbo frame below is a chain
     ASSERT_EQ(port_->configure(2, 2, conf), 0);
     ASSERT_EQ(rte_eth_dev_set_mtu(port_->id, 9000), 0);
     ASSERT_EQ(port_->setup_queues(2, 2), 0);

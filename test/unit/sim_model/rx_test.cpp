@@ -271,6 +271,74 @@ INSTANTIATE_TEST_SUITE_P(
                       ChecksumCase{"v4_icmp", spec_with(false, 1), 0, kV4, 0, false, false, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// A host that reads neither checksum results nor hashes (RxCompletionUse) gets the protocol
+// fields still, and no verdict: a corrupted L4 checksum is "not checked", the hash 0. Queues
+// created before the query changed keep what they were created with.
+TEST_F(Rx, CompletionsLeaveOutWhatTheHostDoesNotRead) {
+    FrameSpec s = spec_with(false, 17);
+    Frame bad = build_frame(s);
+    const Layout l = layout_of(s);
+    bad[l.l4 + 6] ^= 0x01;
+    bad[l.l3 + 10] ^= 0x01;
+    drv.post_rx(rx, 4);
+    deliver(bad);
+    auto verified = drv.poll_rx(rx);
+    ASSERT_EQ(verified.size(), 1u);
+    EXPECT_TRUE(rx_completion::L4CsumChecked::get(verified[0].status()));
+    EXPECT_TRUE(rx_completion::L4CsumError::get(verified[0].status()));
+    EXPECT_TRUE(rx_completion::L3CsumError::get(verified[0].status()));
+    EXPECT_NE(verified[0].completions[0].hash, 0u);
+    EXPECT_EQ(verified[0].completions[0].hash, drv.device().rss_hash(bad));
+
+    unsigned asked = 0;
+    drv.device().set_rx_completion_use([&] {
+        ++asked;
+        return RxCompletionUse{false, false};
+    });
+    RxRing plain = drv.create_rx(256, 2048);
+    EXPECT_EQ(asked, 1u);
+    // The new queue is the second Rx queue: a table that sends everything to it.
+    ASSERT_TRUE(drv.set_rss_table(0, {plain.cq}));
+    drv.post_rx(plain, 4);
+    deliver(bad);
+    auto plain_got = drv.poll_rx(plain);
+    ASSERT_EQ(plain_got.size(), 1u);
+    EXPECT_EQ(plain_got[0].data, bad);
+    const std::uint32_t st = plain_got[0].status();
+    EXPECT_EQ(rx_completion::L3ProtoIdx::get(st), kV4);
+    EXPECT_EQ(rx_completion::L4ProtoIdx::get(st), kUdp);
+    EXPECT_FALSE(rx_completion::L4CsumChecked::get(st));
+    EXPECT_FALSE(rx_completion::L4CsumError::get(st));
+    EXPECT_FALSE(rx_completion::L3CsumError::get(st));
+    EXPECT_EQ(plain_got[0].completions[0].hash, 0u);
+    EXPECT_TRUE(drv.poll_rx(rx).empty());
+}
+
+// Steering over several queues needs the hash whatever the host reads: frames still spread by
+// it, and the completions carry it.
+TEST_F(Rx, SteeringHashesWhenTheHostReadsNoHash) {
+    drv.device().set_rx_completion_use([] { return RxCompletionUse{false, false}; });
+    std::vector<RxRing> rings{drv.create_rx(256, 2048), drv.create_rx(256, 2048)};
+    for (RxRing& r : rings)
+        drv.post_rx(r, 64);
+    ASSERT_TRUE(drv.set_rss_table(7, {rings[0].cq, rings[1].cq}));
+    unsigned per_queue[2] = {0, 0};
+    for (std::uint16_t port = 2000; port < 2032; ++port) {
+        FrameSpec s;
+        s.sport = port;
+        const Frame f = build_frame(s);
+        const std::uint32_t hash = drv.device().rss_hash(f);
+        deliver(f);
+        const std::size_t expected = (hash & 127) % 2;
+        auto got = drv.poll_rx(rings[expected]);
+        ASSERT_EQ(got.size(), 1u) << "port " << port;
+        EXPECT_EQ(got[0].completions[0].hash, hash);
+        ++per_queue[expected];
+    }
+    EXPECT_GT(per_queue[0], 0u);
+    EXPECT_GT(per_queue[1], 0u);
+}
+
 TEST_F(Rx, NonIpAndVlanTaggedFrames) {
     drv.post_rx(rx, 4);
     deliver(build_frame({.ip = false}));

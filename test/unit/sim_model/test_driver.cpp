@@ -174,6 +174,21 @@ AdminResult TestDriver::get_feature(FeatureId id, std::uint64_t control, std::ui
     return admin(cmd);
 }
 
+bool TestDriver::set_rss_table(std::uint16_t log_size, const std::vector<std::uint16_t>& cqs) {
+    const std::uint32_t n = 1u << log_size;
+    const std::uint64_t buf = memory().alloc(n * sizeof(hw::RssIndirectionEntry));
+    auto* e = memory().at<hw::RssIndirectionEntry>(buf);
+    for (std::uint32_t i = 0; i < n; ++i)
+        e[i].cq_index = cqs[i % cqs.size()];
+    hw::SetFeatureCommand cmd{};
+    cmd.feature.feature_id = static_cast<std::uint8_t>(hw::FeatureId::kRssIndirectionTableConfig);
+    cmd.indirection_table.size = log_size;
+    cmd.indirection_table.inline_index = hw::kRssInlineIndexNone;
+    cmd.control_buffer.length = n * sizeof(hw::RssIndirectionEntry);
+    cmd.control_buffer.address.set(buf);
+    return set_feature(cmd).status == hw::AdminStatus::kSuccess;
+}
+
 AdminResult TestDriver::set_feature(SetFeatureCommand cmd) {
     cmd.common.opcode = static_cast<std::uint8_t>(AdminOpcode::kSetFeature);
     if (cmd.control_buffer.length != 0)
@@ -319,6 +334,8 @@ void TestDriver::post_rx(RxRing& r, std::uint16_t count) {
 }
 
 std::vector<RxPacket> TestDriver::poll_rx(RxRing& r) {
+    if (notify_writes_)
+        device_->on_rx_poll();  // as our driver's resources do before an Rx burst
     std::vector<RxPacket> out;
     RxPacket cur;
     for (;;) {

@@ -118,6 +118,8 @@ public:
     AdminResult get_feature(hw::FeatureId id, std::uint64_t control = 0, std::uint32_t control_len = 0,
                             std::uint8_t version = 0);
     AdminResult set_feature(hw::SetFeatureCommand cmd);
+    // SET_FEATURE RSS indirection table of 2^log_size entries, cqs repeated over it; true on success.
+    bool set_rss_table(std::uint16_t log_size, const std::vector<std::uint16_t>& cqs);
     AdminResult set_mtu(std::uint32_t mtu);
     AdminResult set_aenq_groups(std::uint32_t groups);
     AdminResult set_llq(hw::LlqLayout layout, std::uint16_t accel_flags = 3);

@@ -424,6 +424,126 @@ TEST_P(TxLlq, PacketWithoutMetaIsMalformedInAcceleratedMode) {
     EXPECT_EQ(drv.poll_tx(tx).size(), 1u);
 }
 
+// A large frame in one buffer crosses an in-process wire split: its headers copied, the rest
+// read from the sender's buffer straight into the receiver's. Whatever the receiving side does
+// with it -- one buffer, several, checksum verification -- it arrives whole and byte-exact.
+TEST_P(TxLlq, LargeSingleBufferFramesArriveWholeWhateverTheRxSide) {
+    TxRing tx = drv.create_tx(128, /*llq=*/true);
+    RxRing small = drv.create_rx(256, 512);  // 512-byte buffers: a frame spans several
+    ASSERT_TRUE(drv.set_rss_table(0, {rx.cq}));
+    unsigned sent = 0;
+    auto send = [&](const Frame& f) {
+        TxPacket p;
+        p.frame = f;
+        p.meta = true;
+        p.req_id = static_cast<std::uint16_t>(sent++ % 128);
+        drv.send(tx, p);
+        drv.poll_tx(tx);
+    };
+    for (std::size_t payload : {400u, 777u, 1400u, 1446u}) {
+        for (std::uint8_t proto : {std::uint8_t{6}, std::uint8_t{17}}) {
+            FrameSpec s;
+            s.payload = payload;
+            s.proto = proto;
+            const Frame f = build_frame(s);
+            send(f);
+            auto got = drv.poll_rx(rx);
+            ASSERT_EQ(got.size(), 1u) << payload;
+            EXPECT_EQ(got[0].data, f) << payload;
+            EXPECT_TRUE(rx_completion::L4CsumChecked::get(got[0].status()));
+            EXPECT_FALSE(rx_completion::L4CsumError::get(got[0].status()));
+            // A corrupted payload byte: the verification reads the frame where it landed.
+            Frame bad = f;
+            bad[bad.size() - 3] ^= 0x40;
+            send(bad);
+            got = drv.poll_rx(rx);
+            ASSERT_EQ(got.size(), 1u);
+            EXPECT_EQ(got[0].data, bad);
+            EXPECT_TRUE(rx_completion::L4CsumError::get(got[0].status())) << payload;
+        }
+    }
+    drv.post_rx(small, 255);
+    ASSERT_TRUE(drv.set_rss_table(0, {small.cq}));
+    for (std::size_t payload : {700u, 1446u}) {
+        FrameSpec s;
+        s.payload = payload;
+        const Frame f = build_frame(s);
+        send(f);
+        auto got = drv.poll_rx(small);
+        ASSERT_EQ(got.size(), 1u) << payload;
+        EXPECT_EQ(got[0].data, f) << payload;
+        EXPECT_GT(got[0].completions.size(), 1u) << "spread over 512-byte buffers";
+    }
+    EXPECT_EQ(drv.device().stats().rx_drops, 0u);
+}
+
+// Headers that reach past what the driver pushed are dropped as on EC2, also when the rest of
+// the frame stays in the driver's buffer.
+TEST_P(TxLlq, AFrameWhoseHeadersAreNotPushedIsDroppedEvenWhenLarge) {
+    TxRing tx = drv.create_tx(64, true);
+    FrameSpec s;
+    s.payload = 1400;
+    s.proto = 17;
+    TxPacket p;
+    p.frame = build_frame(s);
+    p.meta = true;
+    p.push = 34;  // Ethernet and IPv4, not the UDP header
+    drv.send(tx, p);
+    EXPECT_TRUE(drv.poll_rx(rx).empty());
+    EXPECT_EQ(drv.device().stats().llq_header_overflow_drops, 1u);
+}
+
+// Split frames to a receiver whose inbound limiter holds some of them back: those wait whole in
+// its shaping queue (the sender's buffer is the driver's again once the doorbell returns) and
+// arrive byte-exact when their time comes; a group frame reaches every other port whole too.
+TEST(TxLlqSplit, HeldBackAndBroadcastFramesArriveWhole) {
+    auto wire = make_wire("vpc:tx-split-test");
+    DeviceConfig sender_cfg, shaped_cfg, other_cfg;
+    sender_cfg.mac = kMacA;
+    shaped_cfg.mac = kMacB;
+    shaped_cfg.nitro.bw_in_mbps = 100;  // 12.5 MB/s: a 1500-byte frame every 120 us past the bucket
+    shaped_cfg.nitro.shaping_queue = 64;
+    other_cfg.mac = kMacC;
+    TestDriver a(sender_cfg), b(shaped_cfg), c(other_cfg);
+    for (TestDriver* d : {&a, &b, &c}) {
+        d->bring_up();
+        ASSERT_TRUE(d->device().attach_wire(wire));
+    }
+    ASSERT_EQ(a.set_llq(kLlqNormal).status, AdminStatus::kSuccess);
+    TxRing tx = a.create_tx(128, true);
+    RxRing rb = b.create_rx(256, 2048), rc = c.create_rx(256, 2048);
+    b.post_rx(rb, 255);
+    c.post_rx(rc, 255);
+    std::vector<Frame> sent;
+    for (std::uint16_t i = 0; i < 40; ++i) {
+        FrameSpec s;
+        s.src = kMacA;
+        s.dst = i == 7 ? kBroadcast : kMacB;
+        s.payload = 1300 + i;
+        s.ip_id = i;
+        TxPacket p;
+        p.frame = build_frame(s);
+        p.meta = true;
+        p.req_id = i;
+        a.send(tx, p);
+        a.poll_tx(tx);
+        sent.push_back(p.frame);
+    }
+    EXPECT_GT(b.device().stats().bw_in_allowance_exceeded, 0u) << "some frames waited";
+    std::vector<RxPacket> got;
+    for (int step = 0; step < 200 && got.size() < sent.size(); ++step) {
+        b.device().advance_time(100'000);
+        for (RxPacket& r : b.poll_rx(rb))
+            got.push_back(std::move(r));
+    }
+    ASSERT_EQ(got.size(), sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        EXPECT_EQ(got[i].data, sent[i]) << i;
+    auto at_c = c.poll_rx(rc);
+    ASSERT_EQ(at_c.size(), 1u);
+    EXPECT_EQ(at_c[0].data, sent[7]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Layouts, TxLlq,
                          ::testing::Values(LlqCase{"normal", kLlqNormal}, LlqCase{"wide", kLlqWide},
                                            LlqCase{"one_desc_before_header", {128, 1, LlqStride::kMultipleDescsPerEntry}},

@@ -59,6 +59,9 @@ struct DeviceResources {
     // Called after every register write with the register's BAR0 offset. Null on PCI; the
     // simulated device's synchronous mode runs the device here.
     void (*after_register_write)(void* ctx, std::uint32_t offset) = nullptr;
+    // Called as every Rx burst starts polling a queue, with the queue's SQ doorbell offset. Null
+    // on PCI; the simulated device's inline engine delivers what waits for the host here.
+    void (*before_rx_poll)(void* ctx, std::uint32_t doorbell_offset) = nullptr;
 
     // Time for timeouts and polling delays. Real time on PCI; a virtual clock that sleep_us
     // advances in the simulator's synchronous mode, so timeouts are deterministic there.

@@ -31,7 +31,7 @@ inline constexpr std::uint16_t kMaxSglSize = 17;    // descriptors per packet th
 // What the host tells the device about itself (HOST_ATTR_CONFIG).
 struct HostDescription {
     const char* os_version_string = "";  // e.g. rte_version()
-    std::uint32_t os_version = 0;        // e.g. RTE_VERSION
+    std::uint32_t os_version = 0;        // e.g. the DPDK release's version code
     std::uint16_t num_cpus = 1;
     std::uint16_t bdf = 0;
 };

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "datapath/simd_support.hpp"
+
 namespace ena::ng {
 
 class Port;
@@ -20,6 +22,12 @@ namespace datapath {
 eth_rx_burst_t select_rx_burst(const Port& port);
 eth_tx_burst_t select_tx_burst(const Port& port);
 eth_tx_prep_t select_tx_prepare(const Port& port);  // nullptr: no prepare step
+
+// Chosen at queue setup from the CPU and EAL's SIMD bitwidth limit: bytes per store into LLQ
+// entries (16 or 32), and the Rx path (what the rx_path devarg asks for, where the machine has
+// it; otherwise the widest it has, and *why_not says why).
+unsigned tx_store_width();
+SimdLevel choose_rx_path(RxPathRequest request, const char** why_not);
 
 // A secondary process does not see the primary's dev_start: its bursts pick each queue's variant
 // from the queue's configuration at every call. Where the process cannot reach the device at all

@@ -1,23 +1,29 @@
 // Tx datapath: packets to the device and completions back.
 //
 // LLQ placement writes each packet's descriptors and leading bytes straight into device memory
-// (BAR2, write-combined on EC2) in fixed-size entries; host placement writes descriptors into a
-// ring in host memory and the device fetches everything by DMA. One burst function per
-// (placement, offloads) pair, chosen at dev_start, so the per-packet path has no branch on
+// (BAR2, write-combined on EC2) in fixed-size entries, each entry written whole
+// (llq_entry_writer.hpp); host placement writes descriptors into a ring in host memory and the
+// device fetches everything by DMA. One burst function per (placement, LLQ entry size, store
+// width, offloads, multi-segment), chosen at dev_start, so the per-packet path has no branch on
 // configuration. One doorbell per burst (plus those the accelerated-LLQ budget forces).
+//
+// Without RTE_ETH_TX_OFFLOAD_MULTI_SEGS a queue takes single-segment mbufs only, as DPDK
+// defines that offload: a chain is refused (freed, counted as a Tx error, said once), so that
+// completion processing never has to look at an mbuf to know what it frees.
 #include <rte_branch_prediction.h>
 #include <rte_errno.h>
 #include <rte_io.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_net.h>
-#include <rte_vect.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "datapath/datapath.hpp"
+#include "datapath/simd_support.hpp"
+#include "datapath/tx_llq_fast.hpp"
 #include "log.hpp"
 #include "port.hpp"
 #include "datapath/queues.hpp"
@@ -26,7 +32,7 @@ namespace ena::ng::datapath {
 
 namespace {
 
-constexpr std::uint64_t kChecksumFlags = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG;
+constexpr std::uint64_t kChecksumFlags = kTxChecksumFlags;
 constexpr std::uint64_t kOffloadCapaMask = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
                                            RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
 // Tunnel and outer-header offloads, SCTP and UDP segmentation: nothing the device does.
@@ -36,6 +42,12 @@ constexpr std::uint64_t kUnsupportedFlags = RTE_MBUF_F_TX_TUNNEL_MASK | RTE_MBUF
                                             RTE_MBUF_F_TX_QINQ | RTE_MBUF_F_TX_VLAN;
 constexpr std::uint16_t kFreeBatch = 64;  // mbufs handed back to their pool per bulk call
 constexpr unsigned kMaxDescsPerPacket = 32;  // upper bound of any device's scatter-gather limit
+
+bool multi_seg_requested(std::uint64_t offloads) { return (offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0; }
+
+}  // namespace
+
+namespace tx_hooks {
 
 void ring_doorbell(TxQueue& q) {
     // Descriptors, and with LLQ the write-combined entries, must reach the device before it
@@ -49,118 +61,140 @@ void ring_doorbell(TxQueue& q) {
 
 // --- completions ----------------------------------------------------------------------------
 
-// FAST_FREE promises one pool and refcnt 1, so the mbufs go straight back; otherwise
-// rte_pktmbuf_free_bulk checks each one and still returns them to their pools in bulk.
-inline void free_batch(rte_mbuf** batch, unsigned count, bool fast_free) {
-    if (count == 0)
-        return;
-    if (fast_free)
-        rte_mempool_put_bulk(batch[0]->pool, reinterpret_cast<void**>(batch), count);
+// Hands a batch of completed mbufs back. FAST_FREE promises one pool and refcnt 1: straight
+// back to that pool, unread.
+[[gnu::noinline]] void free_batch(rte_mbuf** batch, unsigned count, rte_mempool* fast_free_pool) {
+    if (fast_free_pool != nullptr)
+        rte_mempool_put_bulk(fast_free_pool, reinterpret_cast<void**>(batch), count);
     else
         rte_pktmbuf_free_bulk(batch, count);
 }
 
+// Where a chunk of `count` completed mbufs is collected: with FAST_FREE, straight in this
+// lcore's cache of their pool when it has the room (no copy of the pointers: what
+// rte_mempool_put_bulk does then, DPDK 22.11 having no zero-copy put), else `batch`.
+struct FreeTarget {
+    rte_mbuf** slots;
+    rte_mempool_cache* cache;  // nullptr: slots is the batch
+};
+inline FreeTarget free_target(rte_mempool* pool, rte_mbuf** batch, unsigned count) {
+    if (pool != nullptr) {
+        rte_mempool_cache* cache = rte_mempool_default_cache(pool, rte_lcore_id());
+        if (cache != nullptr && cache->len + count < cache->flushthresh)
+            return {reinterpret_cast<rte_mbuf**>(cache->objs + cache->len), cache};
+    }
+    return {batch, nullptr};
+}
+inline void free_collected(const FreeTarget& t, unsigned count, rte_mempool* fast_free_pool) {
+    if (count == 0)
+        return;
+    if (t.cache != nullptr) {
+        t.cache->len += count;
+        RTE_MEMPOOL_CACHE_STAT_ADD(t.cache, put_bulk, 1);
+        RTE_MEMPOOL_CACHE_STAT_ADD(t.cache, put_objs, count);
+    } else {
+        free_batch(t.slots, count, fast_free_pool);
+    }
+}
+
 // Frees up to `budget` completed packets; returns how many. Ring positions live in locals for
-// the loop (the uint16_t stores into the request-id list could otherwise alias them).
+// the loop (the uint16_t stores into the request-id list could otherwise alias them), taken one
+// lap of the ring (one phase) at a time. No mbuf is read: with FAST_FREE they go back unread,
+// and a chain (multi-segment queues only) was marked in requests[] when it was sent.
+template <bool kMultiSeg>
 std::uint32_t process_completions(TxQueue& q, std::uint32_t budget) {
     if (unlikely(load_relaxed(q.halted)))
         return 0;
     const auto* ring = q.cq_ring.as<hw::TxCompletion>();
-    rte_mbuf** const mbufs = q.mbufs;
-    const std::uint16_t* const units = q.units;
-    std::uint16_t* const sent_tick = q.sent_tick;
-    std::uint16_t* const free_req_ids = q.free_req_ids;
+    TxRequest* const requests = q.requests;
     const std::uint16_t mask = q.mask;
     const std::uint16_t depth = q.config.depth;
-    const bool fast_free = (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+    // FAST_FREE: the pool every mbuf of the queue comes from (the burst notes it).
+    rte_mempool* const fast_free_pool =
+        (q.config.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0 ? q.fast_free_pool : nullptr;
     std::uint16_t head = q.cq_head;
-    std::uint16_t next_to_clean = q.next_to_clean;
+    std::uint32_t free_ids = q.free_ids;
     rte_mbuf* batch[kFreeBatch];
-    unsigned batched = 0;
     std::uint32_t done = 0;
-    std::uint16_t released = 0;
+    std::uint32_t released = 0;
+    // The phase bit of a completion read as one little-endian word (the flags byte is byte 3).
+    static_assert(sizeof(hw::TxCompletion) == 8 && offsetof(hw::TxCompletion, flags) == 3);
+    constexpr unsigned kPhaseShift = 24 + hw::tx_completion::Phase::kShift;
     ++q.stats.polls;
-    while (done < budget) {
-        const volatile hw::TxCompletion& c = ring[head & mask];
-        if (hw::tx_completion::Phase::get(c.flags) != hw::ring_phase(head, depth))
+    bool bad = false;
+    while (done < budget && !bad) {
+        // A chunk of completions within one lap of the ring (one phase), at most a batch.
+        const std::uint32_t slot = head & mask;
+        const std::uint32_t chunk = std::min({budget - done, depth - slot, std::uint32_t{kFreeBatch}});
+        const std::uint64_t phase_bit = std::uint64_t{hw::ring_phase(head, depth)} << kPhaseShift;
+        const auto* c = reinterpret_cast<const std::uint64_t*>(ring + slot);
+        std::uint32_t i = 0;
+        unsigned kept = 0;  // mbufs collected in `to` (all but chains freed on their own)
+        const FreeTarget to = free_target(fast_free_pool, batch, chunk);
+        TxRequest* push = requests + free_ids;  // the free-id stack's top
+        for (; i < chunk; ++i, ++push) {
+            // One 8-byte load takes the phase and the body together (an aligned 8-byte read is
+            // atomic): nothing of the entry is read before its phase says the device wrote it.
+            const std::uint64_t word = load_relaxed(c[i]);
+            if ((word & (std::uint64_t{1} << kPhaseShift)) != phase_bit)
+                break;
+            const auto req_id = static_cast<std::uint16_t>(word);
+            // Never trust the device: an id outside the ring or one with no packet in flight is
+            // counted, and the queue stops using the device's answers until it is reset.
+            TxRequest* r = requests + req_id;
+            rte_mbuf* m = req_id < depth ? r->mbuf : nullptr;
+            if (unlikely(m == nullptr)) {
+                ++q.stats.bad_req_id;
+                store_relaxed(q.halted, true);
+                q.device->request_reset(hw::ResetReason::kInvalidTxReqId);
+                bad = true;
+                break;
+            }
+            r->mbuf = nullptr;
+            const std::uint32_t request = r->word;
+            store_relaxed(r->word, TxQueue::kIdle);
+            released += TxQueue::request_units(request);
+            push->free_id = req_id;
+            if constexpr (kMultiSeg) {
+                if (fast_free_pool != nullptr && TxQueue::request_chain(request)) {
+                    rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
+                    continue;
+                }
+                to.slots[kept++] = m;
+            } else {
+                to.slots[i] = m;  // no chains here
+            }
+        }
+        if constexpr (!kMultiSeg)
+            kept = i;
+        free_collected(to, kept, fast_free_pool);
+        free_ids += i;
+        head = static_cast<std::uint16_t>(head + i);
+        done += i;
+        if (i < chunk)
             break;
-        // The phase says the device finished this entry; read its body only after that.
-        rte_io_rmb();
-        const std::uint16_t req_id = c.req_id;
-        // Never trust the device: an id outside the ring or one with no packet in flight is
-        // counted, and the queue stops using the device's answers until it is reset.
-        if (unlikely(req_id >= depth || mbufs[req_id] == nullptr)) {
-            ++q.stats.bad_req_id;
-            store_relaxed(q.halted, true);
-            q.device->request_reset(hw::ResetReason::kInvalidTxReqId);
-            break;
-        }
-        rte_mbuf* m = mbufs[req_id];
-        mbufs[req_id] = nullptr;
-        store_relaxed(sent_tick[req_id], TxQueue::kNotInFlight);
-        released = static_cast<std::uint16_t>(released + units[req_id]);
-        free_req_ids[next_to_clean & mask] = req_id;
-        ++next_to_clean;
-        ++head;
-        ++done;
-        if (fast_free && m->nb_segs != 1) {
-            rte_pktmbuf_free(m);  // FAST_FREE puts raw mbufs back: only single segments qualify
-            continue;
-        }
-        batch[batched++] = m;
-        if (batched == kFreeBatch) {
-            free_batch(batch, batched, fast_free);
-            batched = 0;
-        }
     }
     store_relaxed(q.cq_head, head);  // the watchdog peeks past it
-    q.next_to_clean = next_to_clean;
-    q.sq_released = static_cast<std::uint16_t>(q.sq_released + released);
-    free_batch(batch, batched, fast_free);
+    q.free_ids = static_cast<std::uint16_t>(free_ids);
+    store_relaxed(q.sq_released, static_cast<std::uint16_t>(q.sq_released + released));  // free_units() elsewhere
     return done;
+}
+template std::uint32_t process_completions<false>(TxQueue&, std::uint32_t);
+template std::uint32_t process_completions<true>(TxQueue&, std::uint32_t);
+
+}  // namespace tx_hooks
+
+namespace {
+
+using tx_hooks::process_completions;
+using tx_hooks::ring_doorbell;
+
+std::uint32_t process_completions_of(TxQueue& q, std::uint32_t budget) {
+    return multi_seg_requested(q.config.offloads) ? process_completions<true>(q, budget)
+                                                  : process_completions<false>(q, budget);
 }
 
 // --- descriptors ----------------------------------------------------------------------------
-
-// Offload bits of the descriptor that carries the request id, from the mbuf's request.
-std::uint32_t offload_bits(const rte_mbuf* m, bool l4_csum_partial) {
-    const std::uint64_t flags = m->ol_flags;
-    if ((flags & kChecksumFlags) == 0)
-        return 0;
-    using namespace hw::tx_desc;
-    std::uint32_t bits = 0;
-    if (flags & RTE_MBUF_F_TX_IPV4)
-        bits |= L3ProtoIdx::make(static_cast<unsigned>(hw::L3Proto::kIpv4));
-    else if (flags & RTE_MBUF_F_TX_IPV6)
-        bits |= L3ProtoIdx::make(static_cast<unsigned>(hw::L3Proto::kIpv6)) | Df::make(1);
-    if (flags & RTE_MBUF_F_TX_IP_CKSUM)
-        bits |= L3CsumEnable::make(1);
-    const std::uint32_t partial = L4CsumPartial::make(l4_csum_partial);
-    if (flags & RTE_MBUF_F_TX_TCP_SEG) {
-        bits |= TsoEnable::make(1) | L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kTcp)) |
-                L4CsumEnable::make(1) | partial;
-    } else if ((flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM) {
-        bits |= L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kTcp)) | L4CsumEnable::make(1) | partial;
-    } else if ((flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM) {
-        bits |= L4ProtoIdx::make(static_cast<unsigned>(hw::L4Proto::kUdp)) | L4CsumEnable::make(1) | partial;
-    }
-    return bits;
-}
-
-// Meta descriptor: header offsets and MSS for the device's offload engine. With no offload
-// requested it is all zero but for its flags (accelerated LLQ wants one with every packet).
-inline hw::TxMetaDesc meta_descriptor(const rte_mbuf* m, bool with_context) {
-    using namespace hw::tx_meta;
-    hw::TxMetaDesc d{};
-    d.len_ctrl = MetaDesc::make(1) | ExtValid::make(1) | EthMetaType::make(1) | MetaStore::make(1) | First::make(1);
-    if (with_context && (m->ol_flags & kChecksumFlags) != 0) {
-        const std::uint32_t mss = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? m->tso_segsz : 0;
-        d.len_ctrl |= MssHigh::make(mss >> kMssLowBits);
-        d.word2 = L3HeaderLength::make(m->l3_len) | L3HeaderOffset::make(m->l2_len) |
-                  L4HeaderLengthWords::make(m->l4_len / 4) | MssLow::make(mss);
-    }
-    return d;
-}
 
 struct Piece {
     rte_iova_t iova;
@@ -190,23 +224,17 @@ unsigned collect_pieces(const rte_mbuf* m, std::uint32_t skip, Piece* pieces, un
     return n;
 }
 
-// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`.
+// Copies the first `length` bytes of the packet (possibly spread over segments) to `dst`. The
+// next segment (the mbuf's second cache line) is looked up only when more bytes are wanted.
 void copy_leading_bytes(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
-    if (likely(m->data_len >= length)) {
-        rte_memcpy(dst, rte_pktmbuf_mtod(m, const void*), length);
-        return;
-    }
-    for (const rte_mbuf* seg = m; seg != nullptr && length != 0; seg = seg->next) {
+    for (const rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
         const std::uint32_t n = std::min<std::uint32_t>(seg->data_len, length);
         rte_memcpy(dst, rte_pktmbuf_mtod(seg, const void*), n);
         dst += n;
         length -= n;
+        if (length == 0)
+            break;
     }
-}
-
-// Headers the application declared for this packet (0 when it declared none).
-std::uint32_t declared_header_length(const rte_mbuf* m) {
-    return static_cast<std::uint32_t>(m->l2_len + m->l3_len + m->l4_len + m->outer_l2_len + m->outer_l3_len);
 }
 
 // Copies a chain that has more segments than the device takes into a chain of full mbufs
@@ -242,35 +270,6 @@ rte_mbuf* linearize(rte_mbuf* m, unsigned max_segments) {
     return head;
 }
 
-// Where descriptor number `index` of a packet that starts at ring unit `start` goes, and with
-// which phase bit.
-struct Slot {
-    std::uint8_t* address;
-    std::uint32_t phase;
-};
-
-template <TxPlacement kPlacement>
-Slot descriptor_slot(const TxQueue& q, std::uint16_t start, unsigned index) {
-    // Host placement: one descriptor per ring unit. LLQ: the layout says which entry and where.
-    hw::LlqLayout::Position at{index, 0};
-    if constexpr (kPlacement == TxPlacement::kLlq)
-        at = q.config.llq_layout.descriptor_position(index);
-    const auto unit = static_cast<std::uint16_t>(start + at.entry);
-    const std::size_t slot = unit & q.mask;
-    std::uint8_t* base;
-    if constexpr (kPlacement == TxPlacement::kLlq)
-        base = q.io.llq_descriptors + slot * q.config.llq_layout.entry_size;
-    else
-        base = static_cast<std::uint8_t*>(q.sq_ring.va()) + slot * hw::kTxDescSize;
-    return {base + at.offset, hw::ring_phase(unit, q.config.depth)};
-}
-
-inline void write_descriptor(const Slot& slot, std::uint32_t len_ctrl, std::uint32_t word1, std::uint32_t word2,
-                             std::uint32_t word3) {
-    const hw::TxDesc d{len_ctrl | hw::tx_desc::Phase::make(slot.phase), word1, word2, word3};
-    std::memcpy(slot.address, &d, sizeof(d));  // one 16-byte store to device or ring memory
-}
-
 enum class Verdict { kQueued, kNoRoom, kDropped };
 
 // A packet whose declared headers exceed the LLQ header room: counted, and said once per queue,
@@ -287,157 +286,92 @@ enum class Verdict { kQueued, kNoRoom, kDropped };
         q.device->resources().name, q.config.index, header_length, q.config.max_header_size, q.config.index);
 }
 
-// Copies the first `length` bytes of a one-segment packet into an LLQ entry in 16-byte chunks.
-// The last chunk may copy up to 15 bytes past the header: the device reads only header_length
-// bytes, the entry has room (the header room is a multiple of 16), and the mbuf is checked to
-// have them.
-inline void push_header(const rte_mbuf* m, std::uint8_t* dst, std::uint32_t length) {
-    const auto* src = rte_pktmbuf_mtod(m, const std::uint8_t*);
-    const std::uint32_t rounded = (length + 15) & ~15u;
-    if (unlikely(std::uint32_t{m->data_off} + rounded > m->buf_len)) {
-        std::memcpy(dst, src, length);
-        return;
+// A chain on a queue configured without RTE_ETH_TX_OFFLOAD_MULTI_SEGS: freed and counted as a
+// Tx error, and said once per queue.
+[[gnu::cold]] void refuse_chain(TxQueue& q, rte_mbuf* m) {
+    ++q.stats.errors;
+    if (!q.multi_seg_refusal_reported) {
+        q.multi_seg_refusal_reported = true;
+        log(g_log_tx, RTE_LOG_WARNING,
+            "%s: Tx queue %u: a packet of %u segments, but the port was configured without "
+            "RTE_ETH_TX_OFFLOAD_MULTI_SEGS: dropped (counted in oerrors); enable that offload to send chains",
+            q.device->resources().name, q.config.index, m->nb_segs);
     }
-    auto copy16 = [&](std::uint32_t offset) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + offset),
-                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + offset)));
-    };
-    // Minimum-size frames are the common case worth straight-line code.
-    std::uint32_t offset = 0;
-    if (rounded >= 64) {
-        copy16(0);
-        copy16(16);
-        copy16(32);
-        copy16(48);
-        offset = 64;
-    }
-    for (; offset < rounded; offset += 16)
-        copy16(offset);
+    rte_pktmbuf_free(m);
 }
 
-// What the LLQ fast path needs from the queue, copied into locals for the burst.
-struct LlqRing {
-    std::uint8_t* base;
-    rte_mbuf** mbufs;
-    std::uint16_t* units;
-    std::uint16_t* sent_tick;
-    std::uint16_t tick;
-    const std::uint16_t* free_req_ids;
-    std::uint16_t mask;
-    std::uint16_t depth;
-    std::uint16_t entry_size;
-    std::uint16_t header_offset;
-    std::uint16_t header_room;
-    std::uint16_t budget;  // entries per doorbell; 0: no limit
-    bool meta_always;
-    bool l4_csum_partial;
-    unsigned descs_before_header;
-
-    explicit LlqRing(const TxQueue& q)
-        : base(q.io.llq_descriptors), mbufs(q.mbufs), units(q.units), sent_tick(q.sent_tick),
-          tick(load_relaxed(q.watch_tick)), free_req_ids(q.free_req_ids), mask(q.mask),
-          depth(q.config.depth), entry_size(q.config.llq_layout.entry_size), header_offset(q.config.llq_layout.header_offset()),
-          header_room(q.config.max_header_size), budget(q.config.max_entries_per_burst),
-          meta_always(q.config.disable_meta_caching), l4_csum_partial(q.config.l4_csum_partial),
-          descs_before_header(q.config.llq_layout.descs_before_header) {}
-};
-
-// The ring state a burst advances, kept in locals: every store into an LLQ entry goes through a
-// byte pointer, which may alias anything, and would otherwise make the compiler reload the
-// queue's fields after each one. store() hands it back before anything else uses the queue.
-struct TxCursor {
-    std::uint16_t tail;
-    std::uint16_t next_to_use;
-    std::uint16_t free;
-    std::uint16_t since_doorbell;
-    std::uint16_t packets = 0;
-    std::uint64_t bytes = 0;
-
-    explicit TxCursor(const TxQueue& q)
-        : tail(q.sq_tail), next_to_use(q.next_to_use), free(q.free_units()), since_doorbell(q.entries_since_doorbell) {}
-    void store(TxQueue& q) {
-        q.sq_tail = tail;
-        q.next_to_use = next_to_use;
-        q.entries_since_doorbell = since_doorbell;
-        q.stats.packets += packets;
-        q.stats.bytes += bytes;
-        packets = 0;
-        bytes = 0;
+// Writes a packet's descriptors (and with LLQ its leading bytes) at ring unit `start`.
+template <TxPlacement kPlacement>
+void write_descriptors(const TxQueue& q, std::uint16_t start, const hw::TxDesc* descs, unsigned count,
+                       const rte_mbuf* m, std::uint32_t pushed) {
+    if constexpr (kPlacement == TxPlacement::kHost) {
+        auto* ring = static_cast<std::uint8_t*>(q.sq_ring.va());
+        for (unsigned i = 0; i < count; ++i) {
+            const auto unit = static_cast<std::uint16_t>(start + i);
+            hw::TxDesc d = descs[i];
+            d.len_ctrl |= hw::tx_desc::Phase::make(hw::ring_phase(unit, q.config.depth));
+            std::memcpy(ring + static_cast<std::size_t>(unit & q.mask) * hw::kTxDescSize, &d, sizeof(d));  // one 16-byte store
+        }
+    } else {
+        using Writer = LlqEntryWriter<Sse2Ops>;
+        const hw::LlqLayout& layout = q.config.llq_layout;
+        // The leading bytes straight from the first segment when whole stores may read them;
+        // else gathered (from several segments) into a buffer with that room.
+        alignas(16) std::uint8_t gathered[256];
+        const std::uint8_t* header = rte_pktmbuf_mtod(m, const std::uint8_t*);
+        if (m->data_len < pushed || std::uint32_t{m->data_off} + Writer::read_extent(pushed) > m->buf_len) {
+            copy_leading_bytes(m, gathered, pushed);
+            std::memset(gathered + pushed, 0, Writer::read_extent(pushed) - pushed);
+            header = gathered;
+        }
+        hw::TxDesc phased[kMaxDescsPerPacket + 1];
+        const unsigned entries = layout.entries_for(count);
+        for (unsigned i = 0; i < count; ++i) {
+            phased[i] = descs[i];
+            const auto unit = static_cast<std::uint16_t>(start + layout.descriptor_position(i).entry);
+            phased[i].len_ctrl |= hw::tx_desc::Phase::make(hw::ring_phase(unit, q.config.depth));
+        }
+        unsigned next = 0;
+        for (unsigned e = 0; e < entries; ++e) {
+            std::uint8_t* entry = q.io.llq_descriptors + static_cast<std::size_t>((start + e) & q.mask) * layout.entry_size;
+            const unsigned room = e == 0 ? layout.descs_before_header : layout.descs_per_continuation_entry();
+            const unsigned n = std::min(room, count - next);
+            if (e == 0)
+                Writer::first_entry(entry, layout, phased, n, header, pushed);
+            else
+                Writer::continuation_entry(entry, layout, phased + next, n);
+            next += n;
+        }
     }
-};
-
-// Whether the packet fits one LLQ entry: one segment, its descriptors before the header, and no
-// declared header beyond the room (those take the general path, which counts them).
-template <bool kOffloads>
-inline bool fits_one_entry(const LlqRing& ring, const rte_mbuf* m, bool& meta) {
-    meta = ring.meta_always || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
-    return m->nb_segs == 1 && 1u + meta <= ring.descs_before_header &&
-           (m->tx_offload == 0 || declared_header_length(m) <= ring.header_room);
-}
-
-template <bool kOffloads>
-[[gnu::always_inline]] inline void write_one_entry(const LlqRing& ring, TxCursor& c, rte_mbuf* m, bool meta) {
-    // Everything read from the mbuf before the first store into device memory.
-    const std::uint32_t data_len = m->data_len;
-    const std::uint32_t pushed = std::min<std::uint32_t>(data_len, ring.header_room);
-    const rte_iova_t iova = rte_mbuf_data_iova(m) + pushed;
-    const std::uint32_t pkt_len = m->pkt_len;
-    std::uint32_t offloads = 0;
-    hw::TxMetaDesc md{};
-    if (meta) {
-        md = meta_descriptor(m, kOffloads);
-        md.len_ctrl |= hw::tx_meta::Phase::make(hw::ring_phase(c.tail, ring.depth));
-    }
-    if constexpr (kOffloads)
-        offloads = offload_bits(m, ring.l4_csum_partial);
-
-    const std::uint16_t req_id = ring.free_req_ids[c.next_to_use & ring.mask];
-    ++c.next_to_use;
-    ring.mbufs[req_id] = m;
-    ring.units[req_id] = 1;
-    store_relaxed(ring.sent_tick[req_id], ring.tick);
-
-    using namespace hw::tx_desc;
-    std::uint8_t* entry = ring.base + static_cast<std::size_t>(c.tail & ring.mask) * ring.entry_size;
-    std::uint8_t* desc = entry;
-    if (meta) {
-        std::memcpy(desc, &md, sizeof(md));
-        desc += hw::kTxDescSize;
-    }
-    const hw::TxDesc d{Length::make(data_len - pushed) | ReqIdHigh::make(req_id >> 10) | CompReq::make(1) |
-                           First::make(!meta) | Last::make(1) | Phase::make(hw::ring_phase(c.tail, ring.depth)),
-                       ReqIdLow::make(req_id) | offloads, static_cast<std::uint32_t>(iova),
-                       AddrHigh::make(iova >> 32) | HeaderLength::make(pushed)};
-    std::memcpy(desc, &d, sizeof(d));
-    push_header(m, entry + ring.header_offset, pushed);
-
-    ++c.tail;
-    --c.free;
-    ++c.since_doorbell;
-    ++c.packets;
-    c.bytes += pkt_len;
 }
 
 // Puts one packet on the ring. kNoRoom leaves it with the caller (in `slot`: a linearized copy
 // replaces the original there); kDropped has freed it.
-template <TxPlacement kPlacement, bool kOffloads>
-[[gnu::always_inline]] inline Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
+template <TxPlacement kPlacement, bool kOffloads, bool kMultiSeg>
+Verdict queue_packet(TxQueue& q, rte_mbuf*& slot) {
     rte_mbuf* m = slot;
     constexpr bool kLlq = kPlacement == TxPlacement::kLlq;
     const TxQueueConfig& cfg = q.config;
+    if constexpr (!kMultiSeg) {
+        if (unlikely(m->nb_segs != 1)) {
+            refuse_chain(q, m);
+            return Verdict::kDropped;
+        }
+    }
+    const bool asks_offload = kOffloads && (m->ol_flags & kChecksumFlags) != 0;
 
     std::uint32_t pushed = 0;
     if constexpr (kLlq) {
         // The device parses headers only from the pushed bytes: a packet whose declared headers
         // exceed the entry's room would be dropped there without a trace, so count it here.
-        if (unlikely(declared_header_length(m) > cfg.max_header_size)) {
+        if (asks_offload && unlikely(declared_header_length(m) > cfg.max_header_size)) {
             report_header_overflow(q, declared_header_length(m));
             rte_pktmbuf_free(m);
             return Verdict::kDropped;
         }
         pushed = std::min<std::uint32_t>(m->pkt_len, cfg.max_header_size);
     }
-    const bool meta = (kLlq && cfg.disable_meta_caching) || (kOffloads && (m->ol_flags & kChecksumFlags) != 0);
+    const bool meta = (kLlq && cfg.disable_meta_caching) || asks_offload;
     const unsigned max_pieces = cfg.max_sgl - (meta ? 1u : 0u);
 
     Piece pieces[kMaxDescsPerPacket];
@@ -474,21 +408,15 @@ template <TxPlacement kPlacement, bool kOffloads>
             ring_doorbell(q);
     }
 
-    const std::uint16_t req_id = q.free_req_ids[q.next_to_use & q.mask];
-    ++q.next_to_use;
-    q.mbufs[req_id] = m;
-    q.units[req_id] = units;
-    store_relaxed(q.sent_tick[req_id], load_relaxed(q.watch_tick));
+    const std::uint16_t req_id = q.requests[--q.free_ids].free_id;
+    q.requests[req_id].mbuf = m;
+    store_relaxed(q.requests[req_id].word, TxQueue::request_word(units, m->nb_segs > 1, load_relaxed(q.watch_tick)));
 
-    const std::uint16_t start = q.sq_tail;
+    hw::TxDesc d[kMaxDescsPerPacket + 1];
     unsigned index = 0;
     if (meta) {
-        const hw::TxMetaDesc md = meta_descriptor(m, kOffloads);
-        write_descriptor(descriptor_slot<kPlacement>(q, start, index++), md.len_ctrl, md.word1, md.word2, md.reserved);
-    }
-    if constexpr (kLlq) {
-        std::uint8_t* entry = q.io.llq_descriptors + static_cast<std::size_t>(start & q.mask) * cfg.llq_layout.entry_size;
-        copy_leading_bytes(m, entry + cfg.llq_layout.header_offset(), pushed);
+        const hw::TxMetaDesc md = meta_descriptor(m, asks_offload);
+        d[index++] = {md.len_ctrl, md.word1, md.word2, md.reserved};
     }
     using namespace hw::tx_desc;
     const std::uint32_t offloads = kOffloads ? offload_bits(m, q.config.l4_csum_partial) : 0;
@@ -505,11 +433,12 @@ template <TxPlacement kPlacement, bool kOffloads>
         }
         if (i == piece_count - 1)
             len_ctrl |= Last::make(1);
-        write_descriptor(descriptor_slot<kPlacement>(q, start, index++), len_ctrl, word1,
-                         static_cast<std::uint32_t>(pieces[i].iova), word3);
+        d[index++] = {len_ctrl, word1, static_cast<std::uint32_t>(pieces[i].iova), word3};
     }
+    const std::uint16_t start = q.sq_tail;
+    write_descriptors<kPlacement>(q, start, d, index, m, pushed);
 
-    q.sq_tail = static_cast<std::uint16_t>(start + units);
+    store_relaxed(q.sq_tail, static_cast<std::uint16_t>(start + units));  // free_units() elsewhere
     q.entries_since_doorbell = static_cast<std::uint16_t>(q.entries_since_doorbell + units);
     ++q.stats.packets;
     q.stats.bytes += m->pkt_len;
@@ -518,56 +447,62 @@ template <TxPlacement kPlacement, bool kOffloads>
 
 // Takes the packet through queue_packet, making room once from posted completions when the
 // ring is full. Returns false when the packet must stay with the application.
-template <TxPlacement kPlacement, bool kOffloads>
+template <TxPlacement kPlacement, bool kOffloads, bool kMultiSeg>
 bool queue_or_make_room(TxQueue& q, rte_mbuf*& slot) {
-    if (queue_packet<kPlacement, kOffloads>(q, slot) != Verdict::kNoRoom)
+    if (queue_packet<kPlacement, kOffloads, kMultiSeg>(q, slot) != Verdict::kNoRoom)
         return true;
-    return process_completions(q, q.config.depth) != 0 &&
-           queue_packet<kPlacement, kOffloads>(q, slot) != Verdict::kNoRoom;
+    return process_completions<kMultiSeg>(q, q.config.depth) != 0 &&
+           queue_packet<kPlacement, kOffloads, kMultiSeg>(q, slot) != Verdict::kNoRoom;
 }
 
-template <bool kOffloads>
-std::uint16_t llq_burst(TxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
-    const LlqRing ring(q);
-    TxCursor c(q);
-    std::uint16_t sent = 0;
-    for (; sent < count; ++sent) {
-        rte_mbuf* m = pkts[sent];
-        bool meta;
-        if (likely(fits_one_entry<kOffloads>(ring, m, meta))) {
-            if (unlikely(c.free == 0 || (ring.budget != 0 && c.since_doorbell >= ring.budget))) {
-                c.store(q);
-                if (c.since_doorbell >= ring.budget && ring.budget != 0)
-                    ring_doorbell(q);
-                if (q.free_units() == 0 && process_completions(q, q.config.depth) == 0)
-                    break;
-                c = TxCursor(q);
-            }
-            write_one_entry<kOffloads>(ring, c, m, meta);
-            continue;
-        }
-        c.store(q);
-        if (!queue_or_make_room<TxPlacement::kLlq, kOffloads>(q, pkts[sent]))
-            break;
-        c = TxCursor(q);
+}  // namespace
+
+namespace tx_hooks {
+
+template <bool kOffloads, bool kMultiSeg>
+bool llq_general(TxQueue& q, rte_mbuf*& slot) {
+    return queue_or_make_room<TxPlacement::kLlq, kOffloads, kMultiSeg>(q, slot);
+}
+template bool llq_general<false, false>(TxQueue&, rte_mbuf*&);
+template bool llq_general<false, true>(TxQueue&, rte_mbuf*&);
+template bool llq_general<true, false>(TxQueue&, rte_mbuf*&);
+template bool llq_general<true, true>(TxQueue&, rte_mbuf*&);
+
+}  // namespace tx_hooks
+
+namespace {
+
+// LLQ packets: the fast path for the common layouts (kEntrySize 128 or 256), with 16- or
+// 32-byte stores; every packet through the general path for any other layout (0).
+template <unsigned kStoreWidth, unsigned kEntrySize, bool kOffloads, bool kMultiSeg>
+std::uint16_t llq_fill(TxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
+    if constexpr (kEntrySize == 0) {
+        std::uint16_t sent = 0;
+        while (sent < count && tx_hooks::llq_general<kOffloads, kMultiSeg>(q, pkts[sent]))
+            ++sent;
+        return sent;
+    } else if constexpr (kStoreWidth == 32) {
+        return tx_hooks::llq_burst_avx2<kEntrySize, kOffloads, kMultiSeg>(q, pkts, count);
+    } else {
+        return llq_burst<Sse2Ops, kEntrySize, kOffloads, kMultiSeg>(q, pkts, count);
     }
-    c.store(q);
-    return sent;
 }
 
-template <TxPlacement kPlacement, bool kOffloads>
+template <TxPlacement kPlacement, unsigned kStoreWidth, unsigned kEntrySize, bool kOffloads, bool kMultiSeg>
 std::uint16_t tx_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
     if (unlikely(load_relaxed(q.halted)))
         return 0;
+    if (count != 0)
+        q.fast_free_pool = pkts[0]->pool;  // with FAST_FREE, every mbuf's (completions free them unread)
     if (q.free_units() < q.config.free_threshold)
-        process_completions(q, q.config.depth);
+        process_completions<kMultiSeg>(q, q.config.depth);
 
     std::uint16_t sent = 0;
     if constexpr (kPlacement == TxPlacement::kLlq) {
-        sent = llq_burst<kOffloads>(q, pkts, count);
+        sent = llq_fill<kStoreWidth, kEntrySize, kOffloads, kMultiSeg>(q, pkts, count);
     } else {
-        while (sent < count && queue_or_make_room<kPlacement, kOffloads>(q, pkts[sent]))
+        while (sent < count && queue_or_make_room<kPlacement, kOffloads, kMultiSeg>(q, pkts[sent]))
             ++sent;
     }
     if (q.entries_since_doorbell != 0)
@@ -587,6 +522,8 @@ std::uint16_t tx_prepare(void* queue, rte_mbuf** pkts, std::uint16_t count) {
         const bool meta = cfg.disable_meta_caching || (flags & kChecksumFlags) != 0;
         if (m->nb_segs > cfg.max_sgl - (meta ? 1 : 0))
             error = EINVAL;  // too many segments for one packet
+        else if (m->nb_segs > 1 && !multi_seg_requested(cfg.offloads))
+            error = EINVAL;  // chains need RTE_ETH_TX_OFFLOAD_MULTI_SEGS
         else if (cfg.placement == TxPlacement::kLlq && declared_header_length(m) > cfg.max_header_size)
             error = EMSGSIZE;  // the device would drop it: headers beyond the LLQ header room
         else if ((flags & kUnsupportedFlags) != 0 ||
@@ -614,22 +551,74 @@ std::uint16_t tx_prepare(void* queue, rte_mbuf** pkts, std::uint16_t count) {
     return count;
 }
 
-template <TxPlacement kPlacement>
-eth_tx_burst_t pick(bool offloads) {
-    return offloads ? tx_burst<kPlacement, true> : tx_burst<kPlacement, false>;
+// What a queue's configuration asks of its burst function.
+struct TxVariant {
+    TxPlacement placement;
+    unsigned store_width;  // LLQ entry stores: 16 or 32 bytes
+    unsigned entry_size;   // LLQ entries of the fast path's layout (128, 256), else 0
+    bool offloads;
+    bool multi_seg;
+
+    explicit TxVariant(const TxQueueConfig& c)
+        : placement(c.placement), store_width(c.llq_store_width), entry_size(fast_entry_size(c.llq_layout)),
+          offloads((c.offloads & kOffloadCapaMask) != 0), multi_seg(multi_seg_requested(c.offloads)) {}
+
+    static unsigned fast_entry_size(const hw::LlqLayout& layout) {
+        const bool common = layout.descs_before_header == 2 && (layout.entry_size == 128 || layout.entry_size == 256);
+        return common ? layout.entry_size : 0;
+    }
+};
+
+template <TxPlacement kPlacement, unsigned kStoreWidth, unsigned kEntrySize, bool kOffloads>
+eth_tx_burst_t pick_segments(bool multi_seg) {
+    return multi_seg ? tx_burst<kPlacement, kStoreWidth, kEntrySize, kOffloads, true>
+                     : tx_burst<kPlacement, kStoreWidth, kEntrySize, kOffloads, false>;
+}
+
+template <TxPlacement kPlacement, unsigned kStoreWidth, unsigned kEntrySize>
+eth_tx_burst_t pick_offloads(const TxVariant& v) {
+    return v.offloads ? pick_segments<kPlacement, kStoreWidth, kEntrySize, true>(v.multi_seg)
+                      : pick_segments<kPlacement, kStoreWidth, kEntrySize, false>(v.multi_seg);
+}
+
+template <unsigned kStoreWidth>
+eth_tx_burst_t pick_entry(const TxVariant& v) {
+    if (v.entry_size == 128)
+        return pick_offloads<TxPlacement::kLlq, kStoreWidth, 128>(v);
+    if (v.entry_size == 256)
+        return pick_offloads<TxPlacement::kLlq, kStoreWidth, 256>(v);
+    return pick_offloads<TxPlacement::kLlq, 16, 0>(v);
+}
+
+eth_tx_burst_t pick(const TxVariant& v) {
+    if (v.placement == TxPlacement::kHost)
+        return pick_offloads<TxPlacement::kHost, 16, 0>(v);
+    return v.store_width == 32 ? pick_entry<32>(v) : pick_entry<16>(v);
 }
 
 }  // namespace
 
+unsigned tx_store_width() {
+    // 32-byte stores where the CPU has AVX2 and EAL allows 256-bit vectors; the x86-64
+    // baseline's 16-byte stores otherwise (also below 128 bits: no narrower whole-line store).
+    return simd_level() == SimdLevel::kAvx2 ? 32 : 16;
+}
+
 eth_tx_burst_t select_tx_burst(const Port& port) {
-    const auto& features = port.device().features();
-    const std::uint64_t offloads = port.data()->dev_conf.txmode.offloads & kOffloadCapaMask;
-    bool queue_offloads = offloads != 0;
-    for (std::uint16_t i = 0; i < port.data()->nb_tx_queues; ++i)
-        if (const TxQueue* q = port.tx_queue(i))
-            queue_offloads |= (q->config.offloads & kOffloadCapaMask) != 0;
-    return features.llq.placement == TxPlacement::kLlq ? pick<TxPlacement::kLlq>(queue_offloads)
-                                                       : pick<TxPlacement::kHost>(queue_offloads);
+    // One function for the port: what any of its queues needs (an offload, chains) and what
+    // all of them may use (the store width).
+    const rte_eth_dev_data* data = port.data();
+    TxQueueConfig wanted;
+    wanted.placement = port.device().features().llq.placement;
+    wanted.llq_layout = port.device().features().llq.layout;
+    wanted.offloads = data->dev_conf.txmode.offloads;
+    wanted.llq_store_width = 32;
+    for (std::uint16_t i = 0; i < data->nb_tx_queues; ++i)
+        if (const TxQueue* q = port.tx_queue(i)) {
+            wanted.offloads |= q->config.offloads;
+            wanted.llq_store_width = std::min(wanted.llq_store_width, q->config.llq_store_width);
+        }
+    return pick(TxVariant(wanted));
 }
 
 eth_tx_prep_t select_tx_prepare(const Port&) { return tx_prepare; }
@@ -637,10 +626,7 @@ eth_tx_prep_t select_tx_prepare(const Port&) { return tx_prepare; }
 namespace {
 
 std::uint16_t tx_burst_by_queue_config(void* queue, rte_mbuf** pkts, std::uint16_t count) {
-    const TxQueueConfig& config = static_cast<const TxQueue*>(queue)->config;
-    const bool offloads = (config.offloads & kOffloadCapaMask) != 0;
-    return config.placement == TxPlacement::kLlq ? pick<TxPlacement::kLlq>(offloads)(queue, pkts, count)
-                                                 : pick<TxPlacement::kHost>(offloads)(queue, pkts, count);
+    return pick(TxVariant(static_cast<const TxQueue*>(queue)->config))(queue, pkts, count);
 }
 
 std::uint16_t tx_burst_unreachable(void*, rte_mbuf**, std::uint16_t) { return 0; }
@@ -655,7 +641,7 @@ int tx_done_cleanup(void* queue, std::uint32_t free_count) {
     TxQueue& q = *static_cast<TxQueue*>(queue);
     if (!q.started())
         return 0;
-    return static_cast<int>(process_completions(q, free_count == 0 ? q.config.depth : free_count));
+    return static_cast<int>(process_completions_of(q, free_count == 0 ? q.config.depth : free_count));
 }
 
 int tx_descriptor_status(void* queue, std::uint16_t offset) {
@@ -672,9 +658,9 @@ int tx_descriptor_status(void* queue, std::uint16_t offset) {
             break;
         rte_io_rmb();
         const std::uint16_t req_id = c.req_id;
-        if (req_id >= q.config.depth || q.mbufs[req_id] == nullptr)
+        if (req_id >= q.config.depth || q.requests[req_id].mbuf == nullptr)
             break;  // the burst path will see it and stop the queue
-        done += q.units[req_id];
+        done += TxQueue::request_units(q.requests[req_id].word);
     }
     return done > offset ? RTE_ETH_TX_DESC_DONE : RTE_ETH_TX_DESC_FULL;
 }
@@ -682,11 +668,13 @@ int tx_descriptor_status(void* queue, std::uint16_t offset) {
 void describe_tx_path(const TxQueue& queue, char* text, std::size_t size) {
     const TxQueueConfig& cfg = queue.config;
     const char* offloads = (cfg.offloads & kOffloadCapaMask) != 0 ? ", offloads" : "";
+    const char* segments = multi_seg_requested(cfg.offloads) ? ", multi-segment" : ", single-segment";
     if (cfg.placement == TxPlacement::kLlq)
-        std::snprintf(text, size, "LLQ %uB (%uB header)%s%s", cfg.llq_layout.entry_size, cfg.llq_layout.header_room(),
-                      cfg.disable_meta_caching ? ", accelerated" : "", offloads);
+        std::snprintf(text, size, "LLQ %uB (%uB header)%s%s%s, %u-byte stores", cfg.llq_layout.entry_size,
+                      cfg.llq_layout.header_room(), cfg.disable_meta_caching ? ", accelerated" : "", offloads, segments,
+                      cfg.llq_store_width);
     else
-        std::snprintf(text, size, "host memory%s", offloads);
+        std::snprintf(text, size, "host memory%s%s", offloads, segments);
 }
 
 }  // namespace ena::ng::datapath

@@ -47,6 +47,20 @@ using ReqIdLow = Field<std::uint32_t, 22, 10>;
 // buff_addr_high_hdr_len
 using AddrHigh = Field<std::uint32_t, 0, 16>;
 using HeaderLength = Field<std::uint32_t, 24, 8>;
+
+// A request id's bits in the descriptor's first 8 bytes read as one little-endian word
+// (len_ctrl | meta_ctrl << 32): its low 10 bits at the top, the high 6 at bits 16-21.
+constexpr std::uint64_t request_id_bits(std::uint16_t id) {
+    return (std::uint64_t{id} << 54) | (std::uint64_t{id & 0xFC00u} << 6);
+}
+consteval bool request_id_bits_match_the_fields() {
+    for (std::uint32_t id = 0; id <= 0xFFFF; id += 0x3F)
+        if (request_id_bits(static_cast<std::uint16_t>(id)) !=
+            ((std::uint64_t{ReqIdLow::make(id)} << 32) | ReqIdHigh::make(id >> 10)))
+            return false;
+    return true;
+}
+static_assert(request_id_bits_match_the_fields());
 }  // namespace tx_desc
 
 // Meta descriptor: offload context (header offsets and MSS) for the packet that follows. With

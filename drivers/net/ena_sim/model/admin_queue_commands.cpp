@@ -139,6 +139,10 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
         llq_slot = *slot;
     }
 
+    RxCompletionUse use;
+    if (rx && core_.rx_completion_use)
+        use = core_.rx_completion_use();
+
     std::lock_guard rx_lock(core_.rx_mutex);
     const std::uint16_t index = cmd.cq_index;  // see queues.hpp
     SubmissionQueue& sq = core_.queues.sq(index);
@@ -155,8 +159,11 @@ AdminStatus AdminCommands::create_sq(const CreateSqCommand& cmd, CreateSqRespons
         ring = core_.llq_bar.get() + sq.llq_offset;
     }
     sq.ring = ring;
+    sq.report_checksums = use.checksums;
+    sq.report_hash = use.hash;
     cq.bound = true;
     cq.rx = rx;
+    core_.queues_changed();
     core_.registers.store(queue_regs::sq_doorbell(index), 0);
     ++core_.live_sqs;
     core_.faults.mark_started(core_.clock.now_ns());  // scheduled faults count from the first one
@@ -191,6 +198,7 @@ AdminStatus AdminCommands::destroy_sq(const DestroySqCommand& cmd) {
         core_.queues.release_llq_slot(sq.llq_slot);
     core_.registers.store(queue_regs::sq_doorbell(cmd.sq_index), 0);
     sq.clear();
+    core_.queues_changed();
     --core_.live_sqs;
     return AdminStatus::kSuccess;
 }

@@ -37,6 +37,11 @@ public:
     bool post_conf_notification(hw::ConfNotification code);
     // Sends the keep-alives that fell due by now; true when any was due.
     bool run_timers();
+    // When run_timers() has something to do next (kNoDeadline: nothing).
+    std::uint64_t next_timer_ns() const {
+        return enabled(hw::AenqGroup::kKeepAlive) && core_.config.keep_alive_interval_ms != 0 ? next_keep_alive_ns_
+                                                                                               : kNoDeadline;
+    }
     // Notes a head doorbell write (every control pass looks, so none is missed in synchronous mode).
     void observe_head() { driver_head(0); }
 

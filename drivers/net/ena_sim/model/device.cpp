@@ -1,5 +1,7 @@
-// ena::sim::Device: the public face of the simulated device.
+// ena::sim::Device: the public face of the simulated device; the Engine and Timekeeper that
+// run devices on their own threads.
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -74,13 +76,14 @@ DeviceCore::DeviceCore(Device& device, const DeviceConfig& cfg, IovaTranslator i
     : self(device),
       config(checked(cfg)),
       mode(m),
-      clock(m == EngineMode::kThreaded),
+      clock(m == EngineMode::kThreaded || m == EngineMode::kInline),
       memory(iova, cfg.dma_addr_width),
       registers(register_bar_size(2u * cfg.max_io_queues)),
       queues(cfg.max_io_queues),
       rss(cfg.rss_table_log_size),
       link_up(cfg.link_up),
       nitro(cfg.nitro, std::size_t{cfg.max_mtu} + 14 + 8) {
+    tx_sq = std::make_unique<std::atomic<bool>[]>(queues.capacity());
     llq_queue_stride = static_cast<std::uint32_t>(llq_stride(config));
     if (llq_queue_stride != 0) {
         llq_bar_size = std::size_t{llq_queue_stride} * config.max_io_queues;
@@ -209,7 +212,10 @@ std::uint8_t* Device::llq_bar() { return impl_->core.llq_bar.get(); }
 std::size_t Device::llq_bar_size() const { return impl_->core.llq_bar_size; }
 
 void Device::on_register_write(std::uint32_t offset) {
-    switch (impl_->core.mode) {
+    detail::DeviceCore& c = impl_->core;
+    if (!c.host_notifies.load(std::memory_order_relaxed))
+        c.host_notifies.store(true, std::memory_order_relaxed);
+    switch (c.mode) {
         case EngineMode::kSynchronous:
             process();
             break;
@@ -220,6 +226,23 @@ void Device::on_register_write(std::uint32_t offset) {
                 impl_->answer_readless();
             else if (offset < hw::reg::kFixedRegisterEnd)
                 process_control();
+            else
+                c.wake_sleeper(0);  // an IO doorbell: work for the engine if it sleeps
+            break;
+        case EngineMode::kInline:
+            if (offset == hw::reg::kMmioRegRead) {
+                impl_->answer_readless();
+            } else if (offset < hw::reg::kFixedRegisterEnd) {
+                process_control();
+            } else {
+                const std::uint32_t rel = offset - detail::queue_regs::kBase;
+                const std::uint32_t index = rel / detail::queue_regs::kStride;
+                if (rel % detail::queue_regs::kStride != 0)
+                    process_control();  // CQ unmask
+                else if (index < c.queues.capacity() && c.tx_sq[index].load(std::memory_order_acquire))
+                    impl_->serve_tx(static_cast<std::uint16_t>(index));
+                // An Rx doorbell needs nothing now: frames find the buffers when they come.
+            }
             break;
         case EngineMode::kDeferred:
             break;  // the caller runs process()
@@ -229,13 +252,101 @@ void Device::on_register_write(std::uint32_t offset) {
 void Device::process_control() {
     detail::DeviceCore& c = impl_->core;
     IrqBatch irq;
+    bool did;
     {
         std::lock_guard lock(c.process_mutex);
-        impl_->process_control_locked();
+        did = impl_->process_control_locked();
         irq.take(c.irq_process);
     }
     irq.fire(c.interrupts);
+    // A command may have started a timer (keep-alive, faults counted from the first start).
+    if (did)
+        c.wake_sleeper(0);
 }
+
+// Inline mode: the Tx SQ's doorbell was written; the caller's thread does the device's work.
+void Device::Impl::serve_tx(std::uint16_t index) {
+    IrqBatch irq;
+    std::uint64_t shaped = kNoDeadline;
+    {
+        std::lock_guard lock(core.process_mutex);
+        if (in_reset || core.fatal_error.load(std::memory_order_relaxed))
+            return;
+        tx.service_one(index);
+        irq.take(core.irq_process);
+        shaped = core.nitro.egress_queue().front_departure();
+    }
+    irq.fire(core.interrupts);
+    if (shaped != kNoDeadline)
+        core.wake_sleeper(shaped);  // frames held back leave at their time, sent or not
+}
+
+void Device::on_rx_poll() {
+    detail::DeviceCore& c = impl_->core;
+    if (c.mode != EngineMode::kInline)
+        return;
+    if (c.nitro.ingress_applies())
+        impl_->drain_ingress();
+    if (c.wire_polls.load(std::memory_order_relaxed)) {
+        std::shared_ptr<Wire> wire;
+        {
+            std::lock_guard lock(c.process_mutex);
+            wire = c.wire;
+        }
+        if (wire)
+            wire->poll();
+    }
+}
+
+bool Device::Impl::fault_event_waiting() const {
+    const detail::FaultPlan& plan = core.faults;
+    return plan.pending(Fault::kFatalError) != 0 || plan.pending(Fault::kDeviceResetRequest) != 0 ||
+           plan.pending(Fault::kLinkFlap) != 0;
+}
+
+std::uint64_t Device::next_deadline_ns() const {
+    detail::DeviceCore& c = impl_->core;
+    std::uint64_t next;
+    {
+        std::lock_guard lock(c.process_mutex);
+        next = impl_->next_fault_deadline();
+        if (!impl_->in_reset && !c.fatal_error.load()) {
+            next = std::min(next, impl_->aenq.next_timer_ns());
+            next = std::min(next, impl_->next_interrupt_deadline());
+            next = std::min(next, c.nitro.egress_queue().front_departure());
+        }
+        // A fault event armed now waits for a state (IO queues, an enabled group, the link up)
+        // that the driver's commands bring: look again soon.
+        if (impl_->fault_event_waiting())
+            next = std::min(next, c.clock.now_ns() + Impl::kFaultEventPollNs);
+    }
+    std::lock_guard lock(c.rx_mutex);
+    return std::min(next, c.nitro.ingress_queue().front_departure());
+}
+
+bool Device::run_timers() {
+    detail::DeviceCore& c = impl_->core;
+    bool did = false;
+    IrqBatch irq;
+    {
+        std::lock_guard lock(c.process_mutex);
+        if (!impl_->in_reset && !c.fatal_error.load()) {
+            did |= impl_->tx.drain_shaped();
+            did |= impl_->aenq.run_timers();
+            did |= impl_->fire_moderated_interrupts();
+        }
+        did |= impl_->run_faults();
+        irq.take(c.irq_process);
+    }
+    irq.fire(c.interrupts);
+    did |= impl_->drain_ingress();
+    return did;
+}
+
+bool Device::wire_polls() const { return impl_->core.wire_polls.load(std::memory_order_relaxed); }
+bool Device::host_notifies() const { return impl_->core.host_notifies.load(std::memory_order_relaxed); }
+
+void Device::set_sleeper(Sleeper* sleeper) { impl_->core.sleeper.store(sleeper, std::memory_order_release); }
 
 // Frames of the ingress shaping queue whose time has come go to their Rx rings (the Rx side's
 // own lock; its interrupts fire after it is released).
@@ -246,6 +357,7 @@ bool Device::Impl::drain_ingress() {
     IrqBatch irq;
     {
         std::lock_guard lock(core.rx_mutex);
+        rx.begin_pass();
         did = rx.drain_shaped();
         irq.take(core.irq_rx);
     }
@@ -324,6 +436,7 @@ bool Device::attach_wire(std::shared_ptr<Wire> wire, std::string* error) {
     std::shared_ptr<Wire> old;
     {
         std::lock_guard lock(impl_->core.process_mutex);
+        impl_->core.wire_polls.store(wire && wire->polls(), std::memory_order_relaxed);
         old = std::exchange(impl_->core.wire, wire);
     }
     if (old && old != wire)
@@ -339,12 +452,42 @@ Wire* Device::wire() const {
 void Device::receive_frame(std::span<const std::uint8_t> frame, bool via_srd) {
     detail::DeviceCore& c = impl_->core;
     IrqBatch irq;
+    std::uint64_t shaped;
     {
         std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
         impl_->rx.deliver(frame, via_srd);
         irq.take(c.irq_rx);
+        shaped = c.nitro.ingress_queue().front_departure();
     }
     irq.fire(c.interrupts);
+    if (shaped != kNoDeadline)
+        c.wake_sleeper(shaped);
+}
+
+void Device::receive_burst(const FrameBurst& burst) {
+    detail::DeviceCore& c = impl_->core;
+    IrqBatch irq;
+    std::uint64_t shaped;
+    {
+        std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
+        if (burst.tails != nullptr) {
+            for (std::size_t i = 0; i < burst.frames.size(); ++i)
+                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i], burst.tails[i]);
+        } else if (burst.parsed != nullptr) {
+            for (std::size_t i = 0; i < burst.frames.size(); ++i)
+                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i]);
+        } else {
+            for (const std::span<const std::uint8_t>& f : burst.frames)
+                impl_->rx.deliver(f, false);
+        }
+        irq.take(c.irq_rx);
+        shaped = c.nitro.ingress_queue().front_departure();
+    }
+    irq.fire(c.interrupts);
+    if (shaped != kNoDeadline)
+        c.wake_sleeper(shaped);  // held-back frames are delivered at their time
 }
 
 bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
@@ -353,6 +496,7 @@ bool Device::try_receive_frame(std::span<const std::uint8_t> frame) {
     IrqBatch irq;
     {
         std::lock_guard lock(c.rx_mutex);
+        impl_->rx.begin_pass();
         taken = impl_->rx.deliver(frame, false, detail::RxEngine::NoRoom::kRefuse);
         irq.take(c.irq_rx);
     }
@@ -441,6 +585,8 @@ QueueState Device::sq_state(std::uint16_t index) const {
     s.cq_index = q.cq;
     s.head = q.head;
     s.rx = q.rx;
+    s.rx_checksums = q.rx && q.report_checksums;
+    s.rx_hash = q.rx && q.report_hash;
     return s;
 }
 
@@ -505,6 +651,7 @@ std::uint32_t Device::rss_hash(std::span<const std::uint8_t> frame) const {
 void Device::inject_fault(Fault fault, std::uint32_t occurrences) { inject_fault(fault, occurrences, kFaultDefaultParam); }
 void Device::inject_fault(Fault fault, std::uint32_t occurrences, std::uint32_t param) {
     impl_->core.faults.set(fault, occurrences, param);
+    impl_->core.wake_sleeper(0);  // a fault event may be due now
 }
 std::uint32_t Device::pending_fault(Fault fault) const { return impl_->core.faults.pending(fault); }
 std::uint32_t Device::fault_param(Fault fault) const { return impl_->core.faults.param(fault); }
@@ -512,6 +659,7 @@ std::uint32_t Device::fault_param(Fault fault) const { return impl_->core.faults
 void Device::schedule_fault(Fault fault, std::uint64_t delay_ms, std::uint32_t count, std::uint32_t param) {
     constexpr std::uint64_t kMaxDelayMs = std::uint64_t{1} << 40;  // 34 years: no overflow in ns
     impl_->core.faults.schedule(fault, std::min(delay_ms, kMaxDelayMs) * 1'000'000, count, param);
+    impl_->core.wake_sleeper(0);
 }
 std::size_t Device::scheduled_faults() const { return impl_->core.faults.scheduled(); }
 std::optional<std::uint64_t> Device::first_start_ns() const { return impl_->core.faults.started_ns(); }
@@ -529,15 +677,83 @@ void Device::set_interrupt_handler(InterruptHandler handler) {
     c.interrupts.set(std::move(handler));
 }
 
-// --- Engine ----------------------------------------------------------------------------------
+void Device::set_rx_completion_use(RxCompletionUseQuery query) {
+    std::lock_guard lock(impl_->core.process_mutex);
+    impl_->core.rx_completion_use = std::move(query);
+}
+
+// --- Sleeper, Engine, Timekeeper ----------------------------------------------------------
+
+std::uint64_t real_time_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+namespace {
+
+inline void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+// The handshake with a waker: the sleeper announces its deadline, then looks for work once more
+// (work_came); a waker changes the state, then looks at the announcement. With a full fence
+// between each side's store and load, at least one of them sees the other: either the sleeper
+// finds the work, or the waker finds it asleep and wakes it.
+void Sleeper::wake_by(std::uint64_t deadline_ns) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint64_t until = until_.load(std::memory_order_relaxed);
+    if (until == 0 || deadline_ns + slack_ns_ >= until)
+        return;  // awake, or asleep until then anyway
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    cv_.notify_one();
+}
+
+void Sleeper::doze(std::uint64_t deadline_ns, bool (*work_came)(void*), void* ctx) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_)
+            return;
+        woken_ = false;
+    }
+    constexpr std::uint64_t kLongest = 1'000'000'000;  // also keeps the deadline in range
+    deadline_ns = std::clamp<std::uint64_t>(deadline_ns, 1, real_time_ns() + kLongest);
+    until_.store(deadline_ns, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (work_came == nullptr || !work_came(ctx)) {
+        std::unique_lock lock(mutex_);
+        const std::chrono::steady_clock::time_point when{std::chrono::nanoseconds(deadline_ns)};
+        cv_.wait_until(lock, when, [this] { return woken_ || stopping_; });
+    }
+    until_.store(0, std::memory_order_relaxed);
+}
+
+void Sleeper::stop_sleeping() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+}
 
 void Engine::add(Device& device) {
     std::lock_guard lock(mutex_);
     devices_.push_back(&device);
+    device.set_sleeper(this);
 }
 
 void Engine::remove(Device& device) {
     std::lock_guard lock(mutex_);
+    device.set_sleeper(nullptr);
     std::erase(devices_, &device);
 }
 
@@ -556,20 +772,112 @@ bool Engine::run_once() {
     return did;
 }
 
+std::uint64_t Engine::next_deadline() {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t now = real_time_ns();
+    std::uint64_t next = now + kMaxSleepNs;
+    for (Device* d : devices_) {
+        next = std::min(next, d->next_deadline_ns());
+        if (d->wire_polls())
+            next = std::min(next, now + kWirePollNs);
+        if (!d->host_notifies())
+            next = std::min(next, now + kUnnotifiedPollNs);
+    }
+    return next;
+}
+
 void Engine::run() {
-    unsigned idle = 0;
+    std::uint64_t idle_since = 0;
     while (!stop_.load(std::memory_order_acquire)) {
         if (run_once()) {
-            idle = 0;
-        } else if (++idle < 1024) {
-            std::this_thread::yield();
-        } else {
-            // Idle for a while: stop burning the CPU the driver may need.
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            idle_since = 0;
+            continue;
         }
+        // Out of work: the next doorbell usually follows within microseconds, so spin a little
+        // before sleeping; a doorbell wakes a sleeping engine.
+        const std::uint64_t now = real_time_ns();
+        if (idle_since == 0)
+            idle_since = now;
+        if (now - idle_since < kIdleSpinNs) {
+            cpu_pause();
+            continue;
+        }
+        doze(next_deadline(), [](void* engine) { return static_cast<Engine*>(engine)->run_once(); }, this);
+        idle_since = 0;
     }
 }
 
-void Engine::stop() { stop_.store(true, std::memory_order_release); }
+void Engine::stop() {
+    stop_.store(true, std::memory_order_release);
+    stop_sleeping();
+}
+
+void Timekeeper::add(Device& device) {
+    {
+        std::lock_guard lock(mutex_);
+        devices_.push_back(&device);
+        device.set_sleeper(this);
+    }
+    wake_by(0);
+}
+
+void Timekeeper::remove(Device& device) {
+    std::lock_guard lock(mutex_);
+    device.set_sleeper(nullptr);
+    std::erase(devices_, &device);
+}
+
+std::uint64_t Timekeeper::run_once() {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t now = real_time_ns();
+    const bool poll_wires = now >= next_wire_poll_ns_;
+    wires_.clear();
+    for (Device* d : devices_) {
+        d->run_timers();  // cheap when nothing is due; a wake-up may be for a state, not a time
+        Wire* w = poll_wires && d->wire_polls() ? d->wire() : nullptr;
+        if (w != nullptr && std::find(wires_.begin(), wires_.end(), w) == wires_.end())
+            wires_.push_back(w);
+    }
+    for (Wire* w : wires_)
+        w->poll();
+    if (poll_wires)
+        next_wire_poll_ns_ = now + kWirePollNs;
+    return next_deadline();
+}
+
+// mutex_ held.
+std::uint64_t Timekeeper::next_deadline() {
+    const std::uint64_t now = real_time_ns();
+    std::uint64_t next = now + kMaxSleepNs;
+    for (Device* d : devices_) {
+        next = std::min(next, d->next_deadline_ns());
+        if (d->wire_polls())
+            next = std::min(next, next_wire_poll_ns_);
+    }
+    return std::max(next, now + kResolutionNs);
+}
+
+void Timekeeper::run() {
+    struct Wait {
+        Timekeeper* self;
+        std::uint64_t deadline;
+    };
+    while (!stop_.load(std::memory_order_acquire)) {
+        Wait wait{this, run_once()};
+        doze(
+            wait.deadline,
+            [](void* arg) {
+                auto* w = static_cast<Wait*>(arg);
+                std::lock_guard lock(w->self->mutex_);
+                return w->self->next_deadline() < w->deadline;
+            },
+            &wait);
+    }
+}
+
+void Timekeeper::stop() {
+    stop_.store(true, std::memory_order_release);
+    stop_sleeping();
+}
 
 }  // namespace ena::sim

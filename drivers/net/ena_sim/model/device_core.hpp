@@ -38,22 +38,17 @@
 namespace ena::sim::detail {
 
 // Device time: a virtual clock in synchronous/deferred mode (moved by advance_time only),
-// the steady clock in threaded mode.
+// real_time_ns() in threaded and inline mode (one time base for every device, so that
+// deadlines of several devices compare).
 class DeviceClock {
 public:
-    explicit DeviceClock(bool real) : real_(real), start_(std::chrono::steady_clock::now()) {}
-    std::uint64_t now_ns() const {
-        if (!real_)
-            return virtual_ns_.load(std::memory_order_acquire);
-        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::steady_clock::now() - start_)
-                                              .count());
-    }
+    explicit DeviceClock(bool real) : real_(real) {}
+    bool real() const { return real_; }
+    std::uint64_t now_ns() const { return real_ ? real_time_ns() : virtual_ns_.load(std::memory_order_acquire); }
     void advance(std::uint64_t ns) { virtual_ns_.fetch_add(ns, std::memory_order_acq_rel); }
 
 private:
     bool real_;
-    std::chrono::steady_clock::time_point start_;
     std::atomic<std::uint64_t> virtual_ns_{0};
 };
 
@@ -224,10 +219,21 @@ struct DeviceCore {
     std::mutex rx_mutex;
 
     QueueTable queues;
+    int first_rx_sq = -1;  // lowest-index Rx SQ (-1: none), where frames go before an RSS table is set
+    // By SQ index: a Tx SQ is there, so its doorbell is served at once in inline mode (read
+    // without a lock by on_register_write; set by queues_changed()).
+    std::unique_ptr<std::atomic<bool>[]> tx_sq;
+    RxCompletionUseQuery rx_completion_use;  // process_mutex; asked at every Rx CREATE_SQ
     std::uint32_t live_sqs = 0;  // IO SQs that exist (process_mutex): the driver started the device
     RssState rss;
     FaultPlan faults;
     std::shared_ptr<Wire> wire;
+    std::atomic<bool> wire_polls{false};  // wire->polls(), for a look without process_mutex
+    // The Engine or Timekeeper running the device (Device::set_sleeper).
+    std::atomic<Sleeper*> sleeper{nullptr};
+    // The host calls on_register_write (so an IO doorbell can wake a sleeping engine); a host
+    // that never does (PCI-style polling) is polled by the engine as hardware would.
+    std::atomic<bool> host_notifies{false};
 
     // Negotiated configuration (power-on values restored by a device reset).
     std::optional<hw::LlqLayout> llq_layout;
@@ -259,6 +265,26 @@ struct DeviceCore {
     PendingInterrupts irq_process;  // raised under process_mutex
     PendingInterrupts irq_rx;       // raised under rx_mutex
 
+    // After an SQ came or went (both locks held).
+    void queues_changed() {
+        first_rx_sq = -1;
+        std::uint32_t tx_rank = 0;
+        for (std::uint16_t i = 0; i < queues.capacity(); ++i) {
+            SubmissionQueue& sq = queues.sq(i);
+            const bool tx = sq.exists && !sq.rx;
+            if (sq.exists && sq.rx && first_rx_sq < 0)
+                first_rx_sq = i;
+            if (tx)
+                sq.tx_rank = tx_rank++;
+            tx_sq[i].store(tx, std::memory_order_release);
+        }
+    }
+    // Tells the Engine or Timekeeper running the device to be awake by `deadline_ns` (0: now).
+    void wake_sleeper(std::uint64_t deadline_ns) const {
+        if (Sleeper* s = sleeper.load(std::memory_order_acquire))
+            s->wake_by(deadline_ns);
+    }
+
     // Largest frame the MTU allows, L2 header (with `vlans` tags) included.
     std::uint32_t max_frame(unsigned vlans) const {
         return (mtu != 0 ? mtu : config.max_mtu) + 14 + 4 * vlans;
@@ -269,9 +295,11 @@ struct DeviceCore {
     bool admin_interrupts_unmasked() const { return (registers.load(hw::reg::kIntrMask) & hw::kAdminIntrMask) == 0; }
     // A completion was written: the CQ fires its vector if it is in interrupt mode and armed
     // (and disarms) -- at once, or with a moderation delay once the delay from this first
-    // completion has passed (fire_moderated_interrupts).
+    // completion has passed (fire_moderated_interrupts). Armed is looked at before any locked
+    // instruction: drivers create every CQ in interrupt mode and most never arm it, and a locked
+    // exchange per completion would wait for every store before it (the frame's bytes).
     void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
-        if (!cq.interrupt_mode || !cq.armed.load(std::memory_order_acquire))
+        if (!cq.interrupt_mode || !cq.armed.load(std::memory_order_relaxed))
             return;
         const std::uint64_t delay = cq.delay_ns.load(std::memory_order_relaxed);
         if (delay == 0) {
@@ -280,8 +308,11 @@ struct DeviceCore {
             return;
         }
         std::uint64_t none = 0;
-        if (cq.fire_at_ns.compare_exchange_strong(none, clock.now_ns() + delay, std::memory_order_acq_rel))
+        const std::uint64_t fire_at = clock.now_ns() + delay;
+        if (cq.fire_at_ns.compare_exchange_strong(none, fire_at, std::memory_order_acq_rel)) {
             moderated_pending.store(true, std::memory_order_release);
+            wake_sleeper(fire_at);  // an Engine or Timekeeper asleep past it fires it in time
+        }
     }
     // Some CQ may have a delayed interrupt due (set after its deadline; cleared by the pass that
     // finds none), so that passes without moderation skip the scan.

@@ -49,6 +49,13 @@ struct Device::Impl {
     void fail_locked();
     void set_link_locked(bool up);
 
+    // Inline mode: serves the Tx SQ whose doorbell was written (device.cpp).
+    void serve_tx(std::uint16_t index);
+    // Fault events armed and waiting for the device's state (kFatalError, kDeviceResetRequest,
+    // kLinkFlap): next_deadline_ns() looks again every kFaultEventPollNs while they wait.
+    bool fault_event_waiting() const;
+    static constexpr std::uint64_t kFaultEventPollNs = 1'000'000;
+
     // The Nitro stage (device.cpp).
     bool drain_ingress();  // takes rx_mutex
     void nitro_stats(DeviceStats& s);  // process_mutex and rx_mutex held

@@ -14,7 +14,16 @@
 //                 benchmarks that time the driver's work and the device's work apart.
 //                 Virtual clock as in kSynchronous.
 //   kThreaded     an Engine thread calls process() on its devices in a loop and polls the BARs
-//                 like hardware; on_register_write() is not needed. Real (steady) clock.
+//                 like hardware; control registers are answered in on_register_write(), and an
+//                 IO doorbell there wakes the Engine when it sleeps (it sleeps only when it has
+//                 nothing to do). Real (steady) clock.
+//   kInline       the device works in the threads that use it, with the real clock: a Tx
+//                 doorbell (on_register_write) serves that queue at once, an Rx poll
+//                 (on_rx_poll) delivers what waits for the host (frames held by ingress shaping,
+//                 frames from a wire that polls), control registers are answered at once as in
+//                 kThreaded. What time alone makes due -- keep-alive events, shaping queues,
+//                 scheduled faults, link flaps, moderated interrupts -- runs in run_timers(), which a Timekeeper
+//                 thread calls at next_deadline_ns() and sleeps in between.
 //
 // A guest address that the translation cannot map is a device error (like an IOMMU fault):
 // the operation fails, the device counts it (DeviceStats::dma_errors), and nothing crashes.
@@ -22,6 +31,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,7 +47,41 @@
 
 namespace ena::sim {
 
-enum class EngineMode { kSynchronous, kDeferred, kThreaded };
+enum class EngineMode { kSynchronous, kDeferred, kThreaded, kInline };
+
+// The real clock of kThreaded and kInline devices (and of Engine and Timekeeper deadlines):
+// nanoseconds of the steady clock, the same for every device of the process.
+[[gnu::visibility("default")]] std::uint64_t real_time_ns();
+inline constexpr std::uint64_t kNoDeadline = ~std::uint64_t{0};
+
+// A thread that runs devices' work and sleeps while it has none (Engine, Timekeeper). A device
+// wakes it when work, or a deadline earlier than the one it sleeps to, comes up.
+class [[gnu::visibility("default")]] Sleeper {
+public:
+    // From any thread: be awake by `deadline_ns` (real_time_ns(); 0: now). Costs a fence and a
+    // load unless the sleeper sleeps past that time.
+    void wake_by(std::uint64_t deadline_ns);
+
+protected:
+    // A wake_by() for a deadline less than `slack_ns` before the one the sleeper sleeps to does
+    // not wake it (a Timekeeper's resolution; 0 for an Engine, which doorbells wake at once).
+    explicit Sleeper(std::uint64_t slack_ns) : slack_ns_(slack_ns) {}
+    ~Sleeper() = default;
+    // The sleeper's own thread: sleeps until `deadline_ns`, wake_by() or stop_sleeping(), unless
+    // `work_came(ctx)` -- asked once the sleep is announced, so that work that came before
+    // any waker could see the announcement is not slept over -- says otherwise.
+    void doze(std::uint64_t deadline_ns, bool (*work_came)(void* ctx), void* ctx);
+    // Ends every doze from now on (stop()).
+    void stop_sleeping();
+
+private:
+    const std::uint64_t slack_ns_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool woken_ = false;     // mutex_
+    bool stopping_ = false;  // mutex_
+    std::atomic<std::uint64_t> until_{0};  // while dozing: its deadline; 0 while awake
+};
 
 // What Tx placement the device offers through the LLQ feature.
 enum class LlqOffer {
@@ -130,11 +174,24 @@ struct DeviceConfig {
 // std::invalid_argument with this text; callers that must not throw check first.
 [[gnu::visibility("default")]] std::string validate_config(const DeviceConfig& config);
 
+// A stretch of host memory that translates linearly: [iova, end) is at va, for as long as the
+// translator's generation counter still reads `generation`.
+struct IovaRun {
+    std::uint64_t iova = 0, end = 0;
+    std::uintptr_t va = 0;
+    std::uint64_t generation = 0;
+};
+
 // Host memory access: map [iova, iova + len) to a pointer, or return nullptr when any part of
-// it is not mapped. Called on the device's hot path; keep it cheap.
+// it is not mapped. Called on the device's hot path; keep it cheap. A translator may also say
+// which run an address lies in (lookup_run, false: none or not to be remembered) and count its
+// changes (generation): the device then remembers the last run of each datapath and maps
+// addresses in it without a call.
 struct IovaTranslator {
     void* (*translate)(void* ctx, std::uint64_t iova, std::size_t len) = nullptr;
     void* ctx = nullptr;
+    bool (*lookup_run)(void* ctx, std::uint64_t iova, IovaRun* run) = nullptr;
+    const std::atomic<std::uint64_t>* generation = nullptr;
 };
 
 // Counters the device keeps; the admin GET_STATS command and keep-alive events report them.
@@ -153,7 +210,7 @@ struct DeviceStats {
     std::uint64_t rx_oversize_drops = 0;    // Rx frames longer than MTU + L2 header (also in rx_drops)
     std::uint64_t aenq_events_dropped = 0;  // events that found the AENQ full or not set up
     std::uint64_t conf_notifications_sent = 0;
-    std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous mode)
+    std::uint64_t llq_burst_exceeded = 0;   // doorbells after more LLQ bytes than the burst limit (synchronous and inline mode)
     std::uint64_t admin_commands_unanswered = 0;  // fault injection: commands never completed
 
     // ENI allowance counters (the Nitro shaping stage increments them) and ENA Express.
@@ -263,6 +320,8 @@ struct QueueState {
     bool rx = false;               // SQ direction
     std::uint8_t entry_size = 0;   // CQ entry bytes
     bool interrupt_mode = false;   // CQ
+    bool rx_checksums = false;     // Rx SQ: completions carry checksum results (RxCompletionUse)
+    bool rx_hash = false;          // Rx SQ: completions carry the RSS hash
 };
 
 // ENA Express: what a sending device with ENA Express on decides, per frame, once a wire has
@@ -278,6 +337,24 @@ protected:
     ~SrdOffer() = default;
 };
 
+namespace detail {
+struct PacketInfo;
+}
+
+// Frames sent together, in order (a Tx doorbell's worth), with what the sender's parse found in
+// each: a receiver in this process uses it instead of parsing the same bytes again. For a wire
+// that accepts split frames (Wire::accepts_split_frames) a frame may come in two pieces, its
+// headers in frames[i] and the rest in tails[i] -- the sender's own buffer, read straight into
+// the receiver's, valid for the length of the call.
+struct FrameBurst {
+    std::span<const std::span<const std::uint8_t>> frames;
+    const detail::PacketInfo* parsed = nullptr;              // one per frame, or none
+    const std::span<const std::uint8_t>* tails = nullptr;    // one per frame (may be empty), or none
+
+    // Frames [at, at + count).
+    [[gnu::visibility("default")]] FrameBurst part(std::size_t at, std::size_t count) const;
+};
+
 // Where frames go after the device. A Wire is shared by the devices attached to it.
 class [[gnu::visibility("default")]] Device;
 class [[gnu::visibility("default")]] Wire {
@@ -291,15 +368,39 @@ public:
     virtual void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& /*srd*/) {
         transmit(from, frame);
     }
+    // Several frames at once (without ENA Express). A wire that delivers to devices of this
+    // process hands a receiver its frames with one Device::receive_burst; by default, one
+    // transmit() each.
+    virtual void transmit_burst(Device& from, const FrameBurst& burst) {
+        for (const std::span<const std::uint8_t>& f : burst.frames)
+            transmit(from, f);
+    }
+    // Whether transmit_burst takes split frames (FrameBurst::tails) and hands them to
+    // Device::receive_burst as they are; a wire that needs each frame whole says false.
+    virtual bool accepts_split_frames() const { return false; }
     // Pull frames from outside (TAP, capture file) and deliver them with Device::receive_frame
     // (or try_receive_frame). Returns the number of frames delivered. Called by the Engine in
-    // threaded mode and by the device itself in synchronous/deferred mode (Device::process,
-    // advance_time), possibly from several threads: a wire that polls keeps its own state safe.
+    // threaded mode, at Rx polls and by the Timekeeper in inline mode, and by the device itself
+    // in synchronous/deferred mode (Device::process, advance_time), possibly from several
+    // threads: a wire that polls keeps its own state safe.
     virtual std::size_t poll() { return 0; }
+    // Whether poll() brings frames from outside (TAP, capture): who runs the device polls it.
+    virtual bool polls() const { return false; }
     // A device joins the wire. False (with the reason in *error) when the wire cannot take it.
     virtual bool attach(Device&, std::string* /*error*/) { return true; }
     virtual void detach(Device&) {}
 };
+
+// What the host reads of the Rx completions. An ENA writes the checksum results and the RSS
+// hash into every Rx completion, computed in hardware at no cost; the simulated device pays per
+// byte for them, so a host that never reads them can say so and the device leaves them out
+// (checksums "not checked", hash 0; RSS steering across several queues still hashes). Asked
+// whenever the driver creates an Rx queue; without a query the device computes both.
+struct RxCompletionUse {
+    bool checksums = true;  // L3 and L4 checksum results
+    bool hash = true;       // the RSS hash
+};
+using RxCompletionUseQuery = std::function<RxCompletionUse()>;
 
 class [[gnu::visibility("default")]] Device {
 public:
@@ -319,19 +420,36 @@ public:
 
     // The driver wrote the register at `offset`. Synchronous mode: runs the device now.
     // Threaded mode: answers a control register (readless read, DEV_CTL, admin doorbell, AENQ
-    // head, ...) now, in the caller's thread; IO doorbells are left to the engine. Deferred
-    // mode: nothing (the caller runs process()). A driver that never calls this still works in
-    // threaded mode, at the engine thread's pace.
+    // head, ...) now, in the caller's thread; IO doorbells are left to the engine (and wake it).
+    // Inline mode: control registers as in threaded mode; a Tx doorbell serves its queue now.
+    // Deferred mode: nothing (the caller runs process()). A driver that never calls this still
+    // works in threaded mode, at the engine thread's pace.
     void on_register_write(std::uint32_t offset);
     // Run all work that is pending now; returns true when anything was done. In synchronous and
     // deferred mode this includes one poll of the device's own wire (after the device's work,
     // outside its locks), so frames from a TAP or a capture come in without an Engine: in
     // synchronous mode with every register write (an Rx refill pulls the next frames into the
     // buffers it posted) and whenever the caller runs process() or advance_time(). In threaded
-    // mode the Engine polls the wire instead.
+    // mode the Engine polls the wire instead; in inline mode on_rx_poll() and the Timekeeper.
     bool process();
     // The control registers alone (see on_register_write).
     void process_control();
+    // The host polls an Rx queue (kInline: frames waiting for the host are delivered now --
+    // those ingress shaping held back whose time has come, and those of a wire that polls).
+    // Nothing in the other modes.
+    void on_rx_poll();
+    // kInline and kThreaded: the earliest time something falls due that only time brings
+    // (real_time_ns(); kNoDeadline: nothing planned), and the work due by now.
+    std::uint64_t next_deadline_ns() const;
+    bool run_timers();
+    // Whether the device's wire must be polled for frames from outside (TAP, capture).
+    bool wire_polls() const;
+    // Whether the host has called on_register_write: a host that does not (a driver that only
+    // writes the BARs, as on PCI) is polled by the Engine every Engine::kUnnotifiedPollNs.
+    bool host_notifies() const;
+    // The Engine or Timekeeper that runs the device (they set it), woken by the device when
+    // work or an earlier deadline comes up; nullptr: none.
+    void set_sleeper(Sleeper* sleeper);
 
     // Time. Virtual in synchronous/deferred mode: advance_time() moves it, runs the work it
     // makes due (keep-alive events) and polls the wire as process() does.
@@ -345,6 +463,8 @@ public:
     // is dropped and counted as an Rx drop. Safe to call from another device's processing.
     // via_srd: it came through ENA Express (counted in ena_srd_rx_pkts).
     void receive_frame(std::span<const std::uint8_t> frame, bool via_srd = false);
+    // Frames arriving together, in order: as receive_frame() each, under one lock.
+    void receive_burst(const FrameBurst& burst);
     // The same for a source that can wait (a capture being replayed): a frame that cannot be
     // placed now -- its Rx queue does not exist or has fewer buffers posted than the frame
     // needs, or the link is down or the device failed -- is left with the caller (false) and counts nothing. True
@@ -385,9 +505,9 @@ public:
     std::uint32_t fault_param(Fault fault) const;  // the parameter it was armed with
     // Arms the fault (as inject_fault(fault, count, param) would) `delay_ms` after the driver
     // first started the device: its first CREATE_SQ since the device was made. Device time:
-    // real time in threaded mode (the engine thread arms it), the virtual clock in synchronous
-    // and deferred mode (process() and advance_time() arm what is due). Scheduled after that
-    // time, it is armed at the device's next pass. Thread-safe.
+    // real time in threaded and inline mode (the engine or the time thread arms it), the
+    // virtual clock in synchronous and deferred mode (process() and advance_time() arm what is
+    // due). Scheduled after that time, it is armed at the device's next pass. Thread-safe.
     void schedule_fault(Fault fault, std::uint64_t delay_ms, std::uint32_t count = 1,
                         std::uint32_t param = kFaultDefaultParam);
     std::size_t scheduled_faults() const;  // scheduled and not armed yet
@@ -395,6 +515,8 @@ public:
     std::optional<std::uint64_t> first_start_ns() const;
 
     void set_interrupt_handler(InterruptHandler handler);
+    // See RxCompletionUse. Takes effect for Rx queues created from now on.
+    void set_rx_completion_use(RxCompletionUseQuery query);
 
     struct [[gnu::visibility("hidden")]] Impl;
 
@@ -404,10 +526,19 @@ private:
 
 // One engine serves every threaded device of the process, as one Nitro card serves several
 // ENIs. It does not create threads itself (the caller decides where the loop runs: a DPDK
-// control thread, or std::thread in tests); run() loops until stop() is called.
-class [[gnu::visibility("default")]] Engine {
+// control thread, or std::thread in tests); run() loops until stop() is called. It never
+// sleeps while a device has work: after a short idle spin it sleeps until the next deadline of
+// its devices (or, with a wire that polls, kWirePollNs; with a host that never notifies its
+// register writes, kUnnotifiedPollNs), and an IO doorbell wakes it.
+class [[gnu::visibility("default")]] Engine final : public Sleeper {
 public:
-    // A device must be removed before it is destroyed.
+    static constexpr std::uint64_t kIdleSpinNs = 50'000;   // idle this long before sleeping
+    static constexpr std::uint64_t kWirePollNs = 100'000;  // polling wires: at least this often
+    static constexpr std::uint64_t kUnnotifiedPollNs = 20'000;  // hosts that never notify
+    static constexpr std::uint64_t kMaxSleepNs = 100'000'000;
+
+    Engine() : Sleeper(0) {}
+    // A device must be removed before it is destroyed; the Engine outlives its devices' calls.
     void add(Device& device);
     void remove(Device& device);
     // One pass over every device and wire; returns true when anything was done.
@@ -416,9 +547,43 @@ public:
     void stop();
 
 private:
+    std::uint64_t next_deadline();
+
     std::mutex mutex_;
     std::vector<Device*> devices_;
     std::vector<Wire*> wires_;  // scratch: the distinct wires of devices_, polled once per pass
+    std::atomic<bool> stop_{false};
+};
+
+// The time thread of inline devices (EngineMode::kInline): runs each device's run_timers()
+// when its next_deadline_ns() comes and sleeps in between; a device wakes it when a deadline
+// comes up earlier. Wires that poll are polled every kWirePollNs as well (a capture written
+// while the application never polls Rx is flushed). As with Engine, the caller owns the thread.
+class [[gnu::visibility("default")]] Timekeeper final : public Sleeper {
+public:
+    static constexpr std::uint64_t kWirePollNs = 10'000'000;
+    static constexpr std::uint64_t kMaxSleepNs = 100'000'000;
+    // How late time-driven work may run: deadlines closer together than this are served in
+    // one wake-up (a shaping queue draining at a high rate does not wake the thread per frame;
+    // the device's own datapath drains it exactly meanwhile).
+    static constexpr std::uint64_t kResolutionNs = 50'000;
+
+    Timekeeper() : Sleeper(kResolutionNs) {}
+    // As Engine::add: the Timekeeper outlives its devices' calls.
+    void add(Device& device);
+    void remove(Device& device);
+    // Runs what is due on every device; returns the next deadline.
+    std::uint64_t run_once();
+    void run();
+    void stop();
+
+private:
+    std::uint64_t next_deadline();
+
+    std::mutex mutex_;
+    std::vector<Device*> devices_;
+    std::vector<Wire*> wires_;  // scratch, as Engine's
+    std::uint64_t next_wire_poll_ns_ = 0;
     std::atomic<bool> stop_{false};
 };
 
@@ -428,6 +593,8 @@ private:
 class [[gnu::visibility("default")]] LoopbackWire final : public Wire {
 public:
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
+    void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
 };
 
 // One virtual L2 segment shared by every device attached to the same name in this process
@@ -444,6 +611,8 @@ public:
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     void transmit_srd(Device& from, std::span<const std::uint8_t> frame, SrdOffer& srd) override;
+    void transmit_burst(Device& from, const FrameBurst& burst) override;
+    bool accepts_split_frames() const override { return true; }
     // Refuses a device whose MAC another port of the segment has: a VPC addresses interfaces by it.
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;

@@ -4,6 +4,7 @@
 // holds a phase bit with release after the rest of the entry.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,16 @@ public:
         return static_cast<std::uint8_t*>(translator_.translate(translator_.ctx, iova, len));
     }
 
+    // The run around `iova` the translator vouches for (cut at the DMA width), or false.
+    bool lookup_run(std::uint64_t iova, IovaRun& run) const {
+        if (translator_.lookup_run == nullptr || translator_.generation == nullptr ||
+            !translator_.lookup_run(translator_.ctx, iova, &run) || run.iova > limit_)
+            return false;
+        run.end = std::min(run.end, limit_ + 1 == 0 ? run.end : limit_ + 1);
+        return run.end > iova;
+    }
+    std::uint64_t generation() const { return translator_.generation->load(std::memory_order_acquire); }
+
     bool read(std::uint64_t iova, void* dst, std::size_t len) const {
         const std::uint8_t* src = map(iova, len);
         if (src == nullptr)
@@ -55,6 +66,30 @@ public:
 private:
     IovaTranslator translator_;
     std::uint64_t limit_;  // highest address the device's DMA width reaches
+};
+
+// The last run one datapath mapped in (GuestMemory::lookup_run): the buffers of a burst nearly
+// always lie in one mempool, so most maps are a compare and an add. One per user (Tx under
+// process_mutex, Rx under rx_mutex): not shared between threads.
+class IovaCache {
+public:
+    [[gnu::always_inline]] std::uint8_t* map(const GuestMemory& memory, std::uint64_t iova, std::size_t len) {
+        if (valid_ && iova >= run_.iova && iova < run_.end && len != 0 && len <= run_.end - iova &&
+            memory.generation() == run_.generation)
+            return reinterpret_cast<std::uint8_t*>(run_.va + (iova - run_.iova));
+        return miss(memory, iova, len);
+    }
+
+private:
+    [[gnu::noinline]] std::uint8_t* miss(const GuestMemory& memory, std::uint64_t iova, std::size_t len) {
+        std::uint8_t* p = memory.map(iova, len);
+        valid_ = p != nullptr && memory.lookup_run(iova, run_) && iova + len <= run_.end &&
+                 reinterpret_cast<std::uint8_t*>(run_.va + (iova - run_.iova)) == p;
+        return p;
+    }
+
+    IovaRun run_;
+    bool valid_ = false;
 };
 
 }  // namespace ena::sim::detail

@@ -1,5 +1,9 @@
 #include "packet.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 namespace ena::sim::detail {
 
 namespace {
@@ -130,18 +134,74 @@ PacketInfo parse_packet(std::span<const std::uint8_t> f) {
     return info;
 }
 
+// The parse reads no further than the headers it finds plus what their length fields bound:
+// with kParseSlack bytes past the headers in the head, nothing it decides depends on where the
+// head ends except the IP packet's end, which is recomputed for the whole frame. IPv6
+// extension headers may run long: those frames need the whole frame.
+bool parse_head(std::span<const std::uint8_t> head, std::size_t frame_len, PacketInfo& info) {
+    info = parse_packet(head);
+    if (head.size() >= frame_len)
+        return true;
+    if ((info.l3 == L3Kind::kIpv6 && info.ipv6_extensions) || info.header_length() + kParseSlack > head.size())
+        return false;
+    std::size_t ip_end;
+    if (info.l3 == L3Kind::kIpv4)
+        ip_end = info.l3_offset + std::size_t{load_be16(&head[info.l3_offset + 2])};
+    else if (info.l3 == L3Kind::kIpv6)
+        ip_end = info.l3_offset + 40 + std::size_t{load_be16(&head[info.l3_offset + 4])};
+    else
+        return true;
+    info.l3_truncated = ip_end > frame_len;
+    info.l3_end = static_cast<std::uint16_t>(std::min(ip_end, frame_len));
+    return true;
+}
+
+// The one's-complement sum is the same whatever order the 16-bit words are added in and
+// whichever byte order they are read in, up to one byte swap of the folded result (RFC 1071,
+// section 2): so the bytes are read as native 32-bit words, four chains at a time, into 64-bit
+// sums that cannot overflow (a frame is far shorter than 2^32 words), and the folded sum is
+// swapped to big-endian order once at the end.
 std::uint64_t checksum_add(std::uint64_t sum, const std::uint8_t* data, std::size_t len) {
-    std::size_t i = 0;
-    for (; i + 1 < len; i += 2)
-        sum += static_cast<std::uint32_t>(data[i] << 8 | data[i + 1]);
-    if (i < len)
-        sum += static_cast<std::uint32_t>(data[i] << 8);
-    return sum;
+    std::uint64_t a = 0, b = 0, c = 0, d = 0;
+    auto word = [](const std::uint8_t* p) {
+        std::uint32_t w;
+        std::memcpy(&w, p, sizeof(w));
+        return std::uint64_t{w};
+    };
+    for (; len >= 16; data += 16, len -= 16) {
+        a += word(data);
+        b += word(data + 4);
+        c += word(data + 8);
+        d += word(data + 12);
+    }
+    for (; len >= 4; data += 4, len -= 4)
+        a += word(data);
+    std::uint64_t native = a + b + c + d;  // each below 2^48: no carry lost
+    if (len >= 2) {
+        std::uint16_t h;
+        std::memcpy(&h, data, sizeof(h));
+        native += h;
+        data += 2;
+        len -= 2;
+    }
+    if (len != 0) {
+        // An odd last byte is the high byte of a big-endian word padded with zero.
+        if constexpr (std::endian::native == std::endian::little)
+            native += data[0];
+        else
+            native += std::uint64_t{data[0]} << 8;
+    }
+    std::uint16_t folded = checksum_fold(native);
+    if constexpr (std::endian::native == std::endian::little)
+        folded = static_cast<std::uint16_t>(folded << 8 | folded >> 8);
+    return sum + folded;
 }
 
 std::uint16_t checksum_fold(std::uint64_t sum) {
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
+    sum = (sum & 0xFFFFFFFF) + (sum >> 32);  // at most 33 bits
+    sum = (sum & 0xFFFF) + (sum >> 16);      // at most 18 bits
+    sum = (sum & 0xFFFF) + (sum >> 16);      // at most 17 bits
+    sum = (sum & 0xFFFF) + (sum >> 16);
     return static_cast<std::uint16_t>(sum);
 }
 

@@ -48,6 +48,15 @@ struct PacketInfo {
 // TCP with options or UDP. Never reads past the frame.
 PacketInfo parse_packet(std::span<const std::uint8_t> frame);
 
+// The parse of a frame of `frame_len` bytes from its first head.size() bytes: true, with `info`
+// as parse_packet() of the whole frame would give, when the head holds the frame's headers with
+// room to spare (IPv4 or IPv6 without extension headers, or no IP); false when only the whole
+// frame can tell.
+bool parse_head(std::span<const std::uint8_t> head, std::size_t frame_len, PacketInfo& info);
+// Bytes past a parsed header end that parse_head() wants in the head: an IPv4 header with
+// options and a TCP header with options fit in it.
+inline constexpr std::size_t kParseSlack = 128;
+
 inline std::uint16_t load_be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 inline std::uint32_t load_be32(const std::uint8_t* p) {
     return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];

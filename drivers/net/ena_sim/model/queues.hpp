@@ -80,6 +80,10 @@ struct SubmissionQueue {
     std::uint16_t head = 0;       // descriptors (host) or entries (LLQ) consumed, free-running
     std::uint16_t last_doorbell = 0;
     TxOffloadContext cached_meta;
+    // Rx: what the host reads of this queue's completions (RxCompletionUse).
+    bool report_checksums = true;
+    bool report_hash = true;
+    std::uint32_t tx_rank = 0;  // Tx: its number among the Tx SQs, in index order (queues_changed)
     // Tx queue stall (Fault::kTxQueueStall): the doorbell the device last ignored.
     bool stalled = false;
     std::uint16_t ignored_doorbell = 0;

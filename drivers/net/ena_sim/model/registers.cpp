@@ -101,6 +101,7 @@ void Device::Impl::complete_reset() {
     {
         std::lock_guard rx_lock(core.rx_mutex);
         core.queues.clear();
+        core.queues_changed();
         core.rss.reset();
         core.mtu = 0;
     }

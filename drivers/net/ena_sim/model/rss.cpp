@@ -1,5 +1,6 @@
 #include "rss.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace ena::sim::detail {
@@ -10,24 +11,23 @@ void ToeplitzHasher::set_key(const std::array<std::uint8_t, kKeySize>& key) {
         b %= kKeySize * 8;
         return (key[b / 8] >> (7 - b % 8)) & 1u;
     };
-    // The 32-bit key window that starts at bit `b`.
-    auto window = [&](std::size_t b) {
-        std::uint32_t w = 0;
-        for (std::size_t i = 0; i < 32; ++i)
-            w = (w << 1) | key_bit(b + i);
-        return w;
-    };
+    // The 32-bit key window that starts at input bit b, slid one bit at a time.
+    std::uint32_t window = 0;
+    for (std::size_t i = 0; i < 32; ++i)
+        window = (window << 1) | key_bit(i);
+    std::size_t next_bit = 32;
     for (std::size_t pos = 0; pos < kMaxInput; ++pos) {
         std::array<std::uint32_t, 8> bit_windows;
-        for (std::size_t bit = 0; bit < 8; ++bit)
-            bit_windows[bit] = window(pos * 8 + bit);
-        for (std::size_t value = 0; value < 256; ++value) {
-            std::uint32_t h = 0;
-            for (std::size_t bit = 0; bit < 8; ++bit)
-                if (value & (0x80u >> bit))
-                    h ^= bit_windows[bit];
-            table_[pos][value] = h;
+        for (std::size_t bit = 0; bit < 8; ++bit) {
+            bit_windows[bit] = window;
+            window = (window << 1) | key_bit(next_bit++);
         }
+        // The hash is linear in the input bits: a byte's entry is the entry of the byte without
+        // its lowest set bit, XOR that bit's window (bit k from the LSB is input bit 7 - k).
+        std::array<std::uint32_t, 256>& row = table_[pos];
+        row[0] = 0;
+        for (unsigned value = 1; value < 256; ++value)
+            row[value] = row[value & (value - 1)] ^ bit_windows[7 - std::countr_zero(value)];
     }
 }
 
@@ -44,7 +44,8 @@ RssState::RssState(std::uint8_t max_table_log)
 }
 
 void RssState::reset() {
-    set_key(kDefaultRssKey);
+    if (key_ != kDefaultRssKey)  // the tables of a key depend on the key only
+        set_key(kDefaultRssKey);
     selected_function_ = kSupportedFunctions;
     init_value_ = 0;
     using namespace hw::rss_field;
@@ -64,6 +65,7 @@ void RssState::reset() {
     sort_ = 0;
     table_log_ = max_table_log_;
     table_configured_ = false;
+    differing_ = 0;
     std::fill(table_.begin(), table_.end(), std::uint16_t{0});
 }
 

@@ -1,6 +1,7 @@
 // Receive-side scaling: which Rx queue a frame goes to, and the hash the device reports.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -69,11 +70,23 @@ public:
     void set_table_size(std::uint8_t log) {
         table_log_ = log;
         table_configured_ = true;
+        count_differing();
     }
     void set_table_entry(std::uint32_t i, std::uint16_t cq) {
-        table_[i] = cq;
         table_configured_ = true;
+        if (i == 0) {
+            table_[0] = cq;
+            count_differing();
+            return;
+        }
+        differing_ -= table_[i] != table_[0];
+        table_[i] = cq;
+        differing_ += table_[i] != table_[0];
     }
+    // Whether the hash decides the queue: a table whose entries do not all name one CQ. When it
+    // does not, the frame's queue is steady_cq() (-1: no table, the first Rx queue).
+    bool steers() const { return differing_ != 0; }
+    int steady_cq() const { return table_configured_ ? table_[0] : -1; }
 
     // Protocol class (hw::RssProto) of a parsed frame.
     static hw::RssProto classify(const PacketInfo& info);
@@ -96,7 +109,14 @@ private:
     std::uint16_t sort_ = 0;
     std::uint8_t table_log_ = 0;
     bool table_configured_ = false;
+    std::uint32_t differing_ = 0;  // entries of the table in use that name another CQ than entry 0
     std::vector<std::uint16_t> table_;
+
+    void count_differing() {
+        const std::size_t n = std::size_t{1} << table_log_;
+        differing_ = static_cast<std::uint32_t>(std::count_if(
+            table_.begin(), table_.begin() + static_cast<std::ptrdiff_t>(n), [&](std::uint16_t cq) { return cq != table_[0]; }));
+    }
 };
 
 }  // namespace ena::sim::detail

@@ -1,6 +1,8 @@
 #include "rx_engine.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 
@@ -8,18 +10,31 @@ namespace ena::sim::detail {
 
 using namespace hw;
 
-RxEngine::RxEngine(DeviceCore& core) : core_(core) { buffers_.reserve(core.config.max_rx_descs_per_packet + 1u); }
+RxEngine::RxEngine(DeviceCore& core) : core_(core), joined_(std::size_t{core.config.max_mtu} + 14 + 8) {
+    buffers_.reserve(core.config.max_rx_descs_per_packet + 1u);
+}
 
-int RxEngine::pick_queue(std::uint32_t hash) const {
+int RxEngine::steer(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t& hash) const {
+    const RssState& rss = core_.rss;
     const QueueTable& q = core_.queues;
-    const int cq = core_.rss.select_cq(hash);
-    if (cq >= 0)
-        return q.sq(static_cast<std::uint16_t>(cq)).exists && q.sq(static_cast<std::uint16_t>(cq)).rx ? cq : -1;
-    // No indirection table yet: everything goes to the first Rx queue.
-    for (std::uint16_t i = 0; i < q.capacity(); ++i)
-        if (q.sq(i).exists && q.sq(i).rx)
-            return i;
-    return -1;
+    int cq;
+    bool hashed = false;
+    if (rss.steers()) {
+        hash = rss.hash(frame, info);
+        hashed = true;
+        cq = rss.select_cq(hash);
+    } else {
+        // One queue takes everything: the table's only entry, or before a table the first Rx queue.
+        cq = rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
+    }
+    if (cq < 0)
+        return -1;
+    const SubmissionQueue& sq = q.sq(static_cast<std::uint16_t>(cq));
+    if (!sq.exists || !sq.rx)
+        return -1;
+    if (!hashed)
+        hash = sq.report_hash ? rss.hash(frame, info) : 0;
+    return cq;
 }
 
 // Inlined into deliver(): the default path costs no more calls than it did before the Nitro stage.
@@ -49,7 +64,7 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
         name_a_stale_buffer(index, sq);
     bool dma_fault = false;
     for (Buffer& b : buffers_) {
-        b.data = core_.memory.map(b.address, b.length);
+        b.data = iova_.map(core_.memory, b.address, b.length);
         dma_fault |= b.data == nullptr;
     }
     const std::uint32_t count = static_cast<std::uint32_t>(buffers_.size());
@@ -58,19 +73,18 @@ int RxEngine::pick_queue(std::uint32_t hash) const {
         ++n.dma_errors;
         ++n.drops;
         for (std::uint32_t i = 0; i < count; ++i) {
-            Buffer b = buffers_[i];
-            b.length = 0;
-            write_completion(cq, b,
+            const Buffer& b = buffers_[i];
+            write_completion(cq, b.address, 0, b.req_id,
                              rx_completion::First::make(i == 0) | rx_completion::Last::make(i + 1 == count), 0);
         }
     } else {
-        const std::uint32_t status = frame_status(info, frame);
+        const std::uint32_t status = frame_status(info, frame, sq.report_checksums);
         std::size_t off = 0;
         for (std::uint32_t i = 0; i < count; ++i) {
             const Buffer& b = buffers_[i];
             std::memcpy(b.data, frame.data() + off, b.length);
             off += b.length;
-            write_completion(cq, b,
+            write_completion(cq, b.address, b.length, b.req_id,
                              status | rx_completion::First::make(i == 0) | rx_completion::Last::make(i + 1 == count),
                              hash);
         }
@@ -105,7 +119,7 @@ void RxEngine::name_a_stale_buffer(int index, const SubmissionQueue& sq) {
     }
 }
 
-bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom no_room) {
+bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom no_room, const PacketInfo* parsed) {
     RxCounters& n = core_.rx_counters;
     Nitro& nitro = core_.nitro;
     // No room now: a frame that can wait is handed back uncounted.
@@ -121,7 +135,7 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
         drain_shaped();  // frames that waited go first
     if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed))
         return no_room_now();
-    const PacketInfo info = parse_packet(frame);
+    const PacketInfo info = parsed != nullptr ? *parsed : parse_packet(frame);
     if (frame.size() > core_.max_frame(info.vlan_count)) {
         ++n.oversize_drops;
         ++n.drops;  // reported with the other Rx drops (GET_STATS, keep-alive): the driver's imissed
@@ -129,8 +143,8 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
     }
     if (via_srd)
         ++nitro.ingress_counters.srd_rx;
-    const std::uint32_t hash = core_.rss.hash(frame, info);
-    const int index = pick_queue(hash);
+    std::uint32_t hash = 0;
+    const int index = steer(frame, info, hash);
     if (index < 0)
         return no_room_now();
     if (!nitro.ingress_applies())
@@ -149,7 +163,7 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
                 return true;
         }
     }
-    if (nitro.ingress(frame, info, via_srd, core_.clock.now_ns()) != Nitro::Verdict::kPass)
+    if (nitro.ingress(frame, info, via_srd, now_) != Nitro::Verdict::kPass)
         return true;  // waiting in the shaping queue, or dropped and counted
     if (no_room == NoRoom::kRefuse) {
         write(index, frame, info, hash);
@@ -158,20 +172,96 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
     return place(index, frame, info, hash, no_room);
 }
 
+void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                              std::span<const std::uint8_t> tail) {
+    const RssState& rss = core_.rss;
+    const std::size_t length = frame.size() + tail.size();
+    const int index = rss.steers() ? -1 : rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
+    auto general = [&] {
+        if (tail.empty()) {
+            deliver(frame, false, NoRoom::kDrop, &info);
+            return;
+        }
+        if (length > joined_.size()) {  // longer than the MTU allows: dropped, as deliver() would
+            ++core_.rx_counters.oversize_drops;
+            ++core_.rx_counters.drops;
+            return;
+        }
+        std::memcpy(joined_.data(), frame.data(), frame.size());
+        std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+        deliver(std::span<const std::uint8_t>(joined_.data(), length), false, NoRoom::kDrop, &info);
+    };
+    if (index < 0 || !core_.link_up.load(std::memory_order_relaxed) ||
+        core_.fatal_error.load(std::memory_order_relaxed) || frame.empty() ||
+        length > core_.max_frame(info.vlan_count) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
+        core_.faults.pending(Fault::kTooManyRxDescs) != 0 || (!tail.empty() && core_.nitro.ingress_applies())) {
+        general();
+        return;
+    }
+    const auto q = static_cast<std::uint16_t>(index);
+    SubmissionQueue& sq = core_.queues.sq(q);
+    if (!sq.exists || !sq.rx) {
+        general();
+        return;
+    }
+    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;  // headers only: the head has them
+    Nitro& nitro = core_.nitro;
+    if (nitro.ingress_applies()) {
+        // As deliver() does: frames that waited go first, then this one pays the buckets.
+        drain_shaped();
+        if (nitro.ingress(frame, info, false, now_) != Nitro::Verdict::kPass)
+            return;  // waiting in the shaping queue, or dropped and counted
+    }
+    // Acquire: the descriptor the doorbell covers is visible after this load.
+    const auto doorbell = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
+    const auto posted = static_cast<std::uint16_t>(doorbell - sq.head);
+    RxDesc d;
+    std::memcpy(&d, sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * kRxDescSize, sizeof(d));
+    const std::size_t capacity = d.length == 0 ? 65536 : d.length;
+    const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
+    std::uint8_t* data = nullptr;
+    if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
+        capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
+        // More buffers, or something to count: the general placement (no ingress stage again).
+        if (tail.empty()) {
+            place(index, frame, info, hash, NoRoom::kDrop);
+        } else {
+            std::memcpy(joined_.data(), frame.data(), frame.size());
+            std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+            place(index, std::span<const std::uint8_t>(joined_.data(), length), info, hash, NoRoom::kDrop);
+        }
+        return;
+    }
+    std::memcpy(data, frame.data(), frame.size());
+    if (!tail.empty())
+        std::memcpy(data + frame.size(), tail.data(), tail.size());
+    CompletionQueue& cq = core_.queues.cq(sq.cq);
+    // Checksums, when verified, are read from the frame where it landed (it is whole there).
+    write_completion(cq, address, static_cast<std::uint32_t>(length), d.req_id,
+                     frame_status(info, std::span<const std::uint8_t>(data, length), sq.report_checksums) |
+                         rx_completion::First::make(1) | rx_completion::Last::make(1),
+                     hash);
+    RxCounters& n = core_.rx_counters;
+    ++n.packets;
+    n.bytes += length;
+    sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = d.req_id;
+    sq.head = static_cast<std::uint16_t>(sq.head + 1);
+    core_.signal_cq(cq, core_.irq_rx);
+}
+
 bool RxEngine::drain_shaped() {
     ShapingQueue& queue = core_.nitro.ingress_queue();
     if (queue.empty())
         return false;
-    const std::uint64_t now = core_.clock.now_ns();
     bool did = false;
     ShapingQueue::Front front;
-    while (queue.due(now, front)) {
+    while (queue.due(now_, front)) {
         if (!core_.link_up.load(std::memory_order_relaxed) || core_.fatal_error.load(std::memory_order_relaxed)) {
             ++core_.rx_counters.drops;
         } else {
             const PacketInfo info = parse_packet(front.frame);
-            const std::uint32_t hash = core_.rss.hash(front.frame, info);
-            const int index = pick_queue(hash);
+            std::uint32_t hash = 0;
+            const int index = steer(front.frame, info, hash);
             if (index < 0)
                 ++core_.rx_counters.drops;
             else
@@ -235,12 +325,12 @@ RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue
     return Take::kTaken;
 }
 
-std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame) {
+std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame, bool verify) {
     using namespace rx_completion;
     std::uint32_t s = SrcVlanCount::make(info.vlan_count);
     if (info.l3 == L3Kind::kIpv4) {
         s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv4));
-        s |= L3CsumError::make(!ipv4_header_checksum_ok(frame.data(), info));
+        s |= L3CsumError::make(verify && !ipv4_header_checksum_ok(frame.data(), info));
         s |= Ipv4Fragment::make(info.fragment);
     } else if (info.l3 == L3Kind::kIpv6) {
         s |= L3ProtoIdx::make(static_cast<std::uint32_t>(L3Proto::kIpv6));
@@ -248,7 +338,7 @@ std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std
     if (info.l4_parsed && !(info.fragment && !info.first_fragment)) {
         s |= L4ProtoIdx::make(static_cast<std::uint32_t>(info.is_tcp() ? L4Proto::kTcp : L4Proto::kUdp));
         // A checksum can only be verified over a whole, untruncated datagram.
-        if (!info.fragment && !info.l3_truncated) {
+        if (verify && !info.fragment && !info.l3_truncated) {
             s |= L4CsumChecked::make(1);
             s |= L4CsumError::make(!l4_checksum_ok(frame.data(), info));
         }
@@ -256,21 +346,25 @@ std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std
     return s;
 }
 
-void RxEngine::write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash) {
-    RxCompletionExt c{};
-    c.base.length = static_cast<std::uint16_t>(buf.length);
-    c.base.req_id = buf.req_id;
-    c.base.hash = hash;
-    c.buff_addr_low = static_cast<std::uint32_t>(buf.address);
-    c.buff_addr_high = static_cast<std::uint16_t>(buf.address >> 32);
-    const std::uint64_t now = core_.clock.now_ns();
-    c.timestamp_low = static_cast<std::uint32_t>(now);
-    c.timestamp_high = static_cast<std::uint32_t>(now >> 32);
-    std::uint8_t* dst = cq.next_entry();
-    const auto* src = reinterpret_cast<const std::uint8_t*>(&c);
-    // Everything after the status word first; the status word (phase) last, with release.
-    std::memcpy(dst + sizeof(std::uint32_t), src + sizeof(std::uint32_t), cq.entry_size - sizeof(std::uint32_t));
-    store_release(reinterpret_cast<std::uint32_t*>(dst), status | rx_completion::Phase::make(cq.phase()));
+// The entry is put together in registers and written as 8-byte words, the first word (status
+// and phase, length, request id) last with release: building it in a struct on the stack and
+// copying that made every completion wait for a failed store-to-load forward.
+[[gnu::always_inline]] inline void RxEngine::write_completion(CompletionQueue& cq, std::uint64_t address,
+                                                            std::uint32_t length, std::uint16_t req_id,
+                                                            std::uint32_t status, std::uint32_t hash) {
+    static_assert(std::endian::native == std::endian::little, "completion words are composed little-endian");
+    static_assert(offsetof(RxCompletion, length) == 4 && offsetof(RxCompletion, req_id) == 6 &&
+                  offsetof(RxCompletion, hash) == 8 && offsetof(RxCompletion, sub_qid) == 12);
+    static_assert(offsetof(RxCompletionExt, buff_addr_low) == 16 && offsetof(RxCompletionExt, timestamp_low) == 24);
+    auto* words = reinterpret_cast<std::uint64_t*>(cq.next_entry());
+    words[1] = hash;  // sub_qid, offset: 0
+    if (cq.entry_size == sizeof(RxCompletionExt)) {
+        words[2] = (address & 0xFFFFFFFFFFFFull);  // buff_addr_low, buff_addr_high; reserved 0
+        words[3] = now_;                            // timestamp_low, timestamp_high
+    }
+    const std::uint64_t first = (status | rx_completion::Phase::make(cq.phase())) |
+                                std::uint64_t{static_cast<std::uint16_t>(length)} << 32 | std::uint64_t{req_id} << 48;
+    store_release(&words[0], first);
     ++cq.produced;
 }
 

@@ -1,6 +1,8 @@
 // The Rx half of the IO engine: a frame from the wire is steered by RSS to an Rx queue,
 // written across the buffers the driver posted (up to the Rx SQ doorbell) and announced with
-// one Rx completion per buffer, checksums verified. Runs under the device's rx_mutex only.
+// one Rx completion per buffer, checksums verified when the host reads them. Runs under the
+// device's rx_mutex only; each locked stretch starts with begin_pass(), which reads the clock
+// once for the frames it delivers.
 #pragma once
 
 #include <vector>
@@ -13,12 +15,25 @@ class RxEngine {
 public:
     explicit RxEngine(DeviceCore& core);
 
+    // rx_mutex was taken: the time for what follows.
+    void begin_pass() { now_ = core_.clock.now_ns(); }
+
     // What to do with a frame that finds no room (no Rx queue for it, too few buffers posted,
     // link down or fatal error): drop and count it, or leave it with the caller.
     enum class NoRoom { kDrop, kRefuse };
     // False only when `no_room` is kRefuse and the frame was refused (nothing counted).
-    // via_srd: the frame came through ENA Express.
-    bool deliver(std::span<const std::uint8_t> frame, bool via_srd = false, NoRoom no_room = NoRoom::kDrop);
+    // via_srd: the frame came through ENA Express. `parsed`: the frame's parse, when the sender
+    // made one.
+    bool deliver(std::span<const std::uint8_t> frame, bool via_srd = false, NoRoom no_room = NoRoom::kDrop,
+                 const PacketInfo* parsed = nullptr);
+    // deliver() for a frame of a burst from this process (kDrop, not via SRD), which the sender
+    // parsed: a frame for a queue chosen without a table walk, with no fault armed, passes the
+    // ingress stage (when a limiter is on) and, when it fits the next posted buffer, is placed
+    // in one go; anything else takes the general path.
+    // `tail`: the rest of a split frame (FrameBurst::tails), copied straight from the sender's
+    // buffer; what the fast path cannot place is joined in scratch first.
+    void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                        std::span<const std::uint8_t> tail = {});
     // Places the frames of the ingress shaping queue whose time has come; true when any left it.
     bool drain_shaped();
 
@@ -30,8 +45,9 @@ private:
         std::uint16_t req_id;
     };
 
-    // Rx SQ index for a frame, or -1 when its queue does not exist.
-    int pick_queue(std::uint32_t hash) const;
+    // Rx SQ index for a frame, or -1 when its queue does not exist; `hash` is its RSS hash when
+    // steering needs it or the queue reports it, else 0.
+    int steer(std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t& hash) const;
     // The frame goes into Rx queue `index` (taking its buffers); false when refused.
     bool place(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
                NoRoom no_room);
@@ -42,11 +58,16 @@ private:
     // (counted here); kTooFewPosted: the ring holds fewer buffers than it needs (not counted).
     Take take_buffers(std::uint16_t index, const SubmissionQueue& sq, std::size_t frame_len);
     void name_a_stale_buffer(int index, const SubmissionQueue& sq);
-    void write_completion(CompletionQueue& cq, const Buffer& buf, std::uint32_t status, std::uint32_t hash);
-    static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame);
+    void write_completion(CompletionQueue& cq, std::uint64_t address, std::uint32_t length, std::uint16_t req_id,
+                          std::uint32_t status, std::uint32_t hash);
+    // Completion status bits; checksums verified only when `verify`.
+    static std::uint32_t frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame, bool verify);
 
     DeviceCore& core_;
     std::vector<Buffer> buffers_;
+    IovaCache iova_;  // where the last Rx buffer was
+    std::vector<std::uint8_t> joined_;  // a split frame made whole for the general path
+    std::uint64_t now_ = 0;
 };
 
 }  // namespace ena::sim::detail

@@ -51,6 +51,8 @@ void ShapingQueue::push(std::uint64_t departure, std::span<const std::uint8_t> f
     last_departure_ = departure;
 }
 
+std::uint64_t ShapingQueue::front_departure() const { return count_ == 0 ? ~std::uint64_t{0} : slots_[head_].departure; }
+
 bool ShapingQueue::due(std::uint64_t now, Front& out) const {
     if (count_ == 0)
         return false;

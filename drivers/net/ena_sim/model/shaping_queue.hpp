@@ -30,6 +30,8 @@ public:
         std::span<const std::uint8_t> frame;
         std::uint8_t flags;
     };
+    // When the oldest frame may leave (~0 when empty).
+    std::uint64_t front_departure() const;
     // The oldest frame if it may leave by `now`.
     bool due(std::uint64_t now, Front& out) const;
     void pop();

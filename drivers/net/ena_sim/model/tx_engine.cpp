@@ -1,5 +1,8 @@
 #include "tx_engine.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstring>
 
 namespace ena::sim::detail {
@@ -36,34 +39,56 @@ bool context_matches(const TxOffloadContext& ctx, const PacketInfo& info) {
 }  // namespace
 
 TxEngine::TxEngine(DeviceCore& core, Aenq& aenq)
-    : core_(core), aenq_(aenq), frame_(kMaxGather), segment_(std::size_t{core.config.max_mtu} + 512) {
+    : core_(core),
+      aenq_(aenq),
+      frame_(kMaxGather),
+      segment_(std::size_t{core.config.max_mtu} + 512),
+      batch_bytes_(new std::uint8_t[kBatchBytes]) {
     descs_.reserve(core.config.max_tx_descs_per_packet + 1u);
+}
+
+std::uint8_t* TxEngine::reserve(std::size_t len) {
+    if (batch_count_ == kBatchFrames || batch_used_ + len > kBatchBytes)
+        flush();
+    return len <= kBatchBytes ? batch_bytes_.get() + batch_used_ : nullptr;
+}
+
+void TxEngine::flush() {
+    if (batch_count_ != 0 && core_.wire)
+        core_.wire->transmit_burst(core_.self, FrameBurst{std::span(batch_.data(), batch_count_), batch_info_.data(),
+                                                          batch_split_ ? batch_tail_.data() : nullptr});
+    batch_count_ = 0;
+    batch_used_ = 0;
+    batch_split_ = false;
+    for (std::size_t i = 0; i < pending_count_; ++i)
+        write_completion(*pending_[i].sq, pending_[i].req_id, pending_[i].head);
+    pending_count_ = 0;
 }
 
 bool TxEngine::service() {
     bool did = false;
-    QueueTable& q = core_.queues;
-    std::uint32_t tx_rank = 0;  // the queue's number among the Tx SQs, in index order
-    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
-        SubmissionQueue& sq = q.sq(i);
-        if (!sq.exists || sq.rx)
-            continue;
-        const std::uint32_t rank = tx_rank++;
-        // Acquire: the descriptors the doorbell covers are visible after this load.
-        const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(i)));
-        if (tail == sq.head || stalled(sq, rank, tail))
-            continue;
-        did |= service_queue(i, sq, tail);
-    }
+    for (std::uint16_t i = 0; i < core_.queues.capacity(); ++i)
+        did |= service_one(i);
     return did;
+}
+
+bool TxEngine::service_one(std::uint16_t index) {
+    SubmissionQueue& sq = core_.queues.sq(index);
+    if (!sq.exists || sq.rx)
+        return false;
+    // Acquire: the descriptors the doorbell covers are visible after this load.
+    const auto tail = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(index)));
+    if (tail == sq.head || stalled(sq, tail))
+        return false;
+    return service_queue(index, sq, tail);
 }
 
 // Fault::kTxQueueStall: a doorbell of the stalled queue is ignored (one occurrence each); the
 // queue stays still until a doorbell after the stall ends.
-bool TxEngine::stalled(SubmissionQueue& sq, std::uint32_t rank, std::uint16_t tail) {
+bool TxEngine::stalled(SubmissionQueue& sq, std::uint16_t tail) {
     if (sq.stalled && tail == sq.ignored_doorbell)
         return true;
-    if (core_.faults.pending(Fault::kTxQueueStall) == 0 || core_.faults.param(Fault::kTxQueueStall) != rank ||
+    if (core_.faults.pending(Fault::kTxQueueStall) == 0 || core_.faults.param(Fault::kTxQueueStall) != sq.tx_rank ||
         !core_.faults.fire(Fault::kTxQueueStall)) {
         sq.stalled = false;
         return false;
@@ -83,15 +108,21 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
         return false;
     }
     // The LLQ burst limit can only be checked where every doorbell write is seen.
-    if (sq.llq && core_.mode == EngineMode::kSynchronous &&
+    if (sq.llq && (core_.mode == EngineMode::kSynchronous || core_.mode == EngineMode::kInline) &&
         (core_.llq_accel_flags & (1u << static_cast<unsigned>(LlqAccelFlag::kLimitTxBurst))) &&
         std::uint32_t(static_cast<std::uint16_t>(tail - sq.last_doorbell)) * core_.llq_layout->entry_size >
             core_.config.llq_max_tx_burst_bytes)
         ++core_.stats.llq_burst_exceeded;
     sq.last_doorbell = tail;
 
+    now_ = core_.clock.now_ns();
+    in_pass_ = true;
     bool did = false;
     while (sq.head != tail) {
+        if (sq.llq && run_simple_llq(sq)) {
+            did = true;
+            continue;
+        }
         Packet pkt;
         const bool complete = sq.llq ? read_llq(sq, tail, pkt) : read_host(sq, tail, pkt);
         if (!complete)
@@ -100,7 +131,95 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
         run_packet(sq, pkt);
         did = true;
     }
+    flush();
+    in_pass_ = false;
     return did;
+}
+
+bool TxEngine::run_simple_llq(SubmissionQueue& sq) {
+    const LlqLayout& layout = *core_.llq_layout;
+    if (layout.descs_before_header < 2)
+        return false;
+    const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * layout.entry_size;
+    TxDesc meta, buf;
+    std::memcpy(&meta, entry, sizeof(meta));
+    std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
+    const std::uint32_t phase = ring_phase(sq.head, sq.depth);
+    if (!is_meta(meta) || !tx_desc::First::get(meta.len_ctrl) || tx_desc::Phase::get(meta.len_ctrl) != phase ||
+        is_meta(buf) || !tx_desc::Last::get(buf.len_ctrl) || tx_desc::Phase::get(buf.len_ctrl) != phase)
+        return false;
+    TxMetaDesc m;
+    std::memcpy(&m, &meta, sizeof(m));
+    if (tx_meta::MetaStore::get(m.len_ctrl) && !core_.llq_meta_required())
+        return false;  // the queue caches this context: the general path keeps it
+    if (tx_desc::L3CsumEnable::get(buf.meta_ctrl) || tx_desc::L4CsumEnable::get(buf.meta_ctrl) ||
+        tx_desc::TsoEnable::get(buf.meta_ctrl))
+        return false;
+    const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
+    const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
+    const std::size_t len = std::size_t{header_len} + blen;
+    if (header_len > layout.header_room() || len == 0 || len > kMaxGather)
+        return false;
+
+    sq.head = static_cast<std::uint16_t>(sq.head + 1);
+    // Frames the shaper held back and whose time has come leave first (send() would send
+    // them into the batch where this one is gathered).
+    if (!core_.nitro.egress_queue().empty())
+        drain_shaped();
+    // The entry's whole header room is copied (a fixed size: a few wide stores), the buffer's
+    // bytes then land after the pushed header.
+    const std::uint16_t room = layout.header_room();
+    std::uint8_t* dst = reserve(std::max<std::size_t>(len, room));
+    const std::uint8_t* pushed = entry + layout.header_offset();
+    if (room == kLlqNormal.header_room())
+        std::memcpy(dst, pushed, kLlqNormal.header_room());
+    else if (room == kLlqWide.header_room())
+        std::memcpy(dst, pushed, kLlqWide.header_room());
+    else
+        std::memcpy(dst, pushed, header_len);
+    const std::uint8_t* src = nullptr;
+    if (blen != 0) {
+        const std::uint64_t addr =
+            buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
+        src = buffers_.map(core_.memory, addr, blen);
+        if (src == nullptr) {
+            ++core_.stats.dma_errors;
+            ++core_.stats.tx_drops;
+        }
+    }
+    if (blen == 0 || src != nullptr) {
+        // A large buffer on a wire that takes split frames stays where it is: the head holds
+        // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
+        const bool may_split = blen >= kSplitHead + kSplitMin && len <= 0xFFFF && core_.wire &&
+                               core_.wire->accepts_split_frames() && !core_.nitro.srd_enabled();
+        const std::size_t copied = may_split ? kSplitHead : blen;
+        if (copied != 0)
+            std::memcpy(dst + header_len, src, copied);
+        PacketInfo info;
+        std::span<const std::uint8_t> frame(dst, header_len + copied);
+        std::span<const std::uint8_t> tail;
+        if (may_split && parse_head(frame, len, info) && !core_.nitro.egress_applies(frame, info)) {
+            tail = std::span<const std::uint8_t>(src + copied, blen - copied);
+        } else {
+            if (copied != blen)
+                std::memcpy(dst + header_len + copied, src + copied, blen - copied);
+            frame = std::span<const std::uint8_t>(dst, len);
+            info = parse_packet(frame);
+        }
+        if (info.header_length() > header_len) {
+            // EC2 drops a packet whose headers do not fit in what the driver pushed.
+            ++core_.stats.llq_header_overflow_drops;
+            ++core_.stats.tx_drops;
+            if (layout.entry_size == 128)
+                aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
+        } else {
+            send(frame, info, tail);
+        }
+    }
+    if (tx_desc::CompReq::get(buf.len_ctrl))
+        complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(buf.meta_ctrl) |
+                                                (tx_desc::ReqIdHigh::get(buf.len_ctrl) << 10)));
+    return true;
 }
 
 // Keeps a descriptor of the current packet; false when the packet ends with it.
@@ -224,7 +343,7 @@ bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint
             return false;
         }
         const std::uint64_t addr = d.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(d.buff_addr_high_hdr_len)} << 32);
-        const std::uint8_t* src = core_.memory.map(addr, blen);
+        const std::uint8_t* src = buffers_.map(core_.memory, addr, blen);
         if (src == nullptr) {
             ++core_.stats.dma_errors;
             ++core_.stats.tx_drops;
@@ -271,14 +390,12 @@ bool TxEngine::transmit_packet(SubmissionQueue& sq, const Packet& pkt, std::uint
         }
     }
 
-    // Each frame that leaves (every TSO segment) goes through the Nitro stage in send(). A
-    // segment has the frame's headers at the same offsets; only ENA Express (its size limit)
-    // needs the segment's own lengths.
+    // Each frame that leaves (every TSO segment) goes through the Nitro stage in send(), with
+    // its own parse (ENA Express and the receiver need the segment's lengths).
     if (req.tso) {
         TsoSegmenter segmenter(segment_);
-        const bool srd = core_.nitro.srd_enabled();
         const bool segmented = segmenter.run(frame, info, req.mss, [&](std::span<const std::uint8_t> seg) {
-            send(seg, srd ? parse_packet(seg) : info);
+            send(seg, parse_packet(seg));  // its own lengths, for ENA Express and the receiver
         });
         if (!segmented) {
             drop_malformed();
@@ -312,21 +429,37 @@ private:
 
 }  // namespace
 
-[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info) {
+[[gnu::always_inline]] inline void TxEngine::emit(std::span<const std::uint8_t> frame, const PacketInfo& info,
+                                                  std::span<const std::uint8_t> tail) {
     ++core_.stats.tx_packets;
-    core_.stats.tx_bytes += frame.size();
+    core_.stats.tx_bytes += frame.size() + tail.size();
     if (!core_.wire)
         return;
     if (core_.nitro.srd_enabled()) {
-        SrdChoice choice(core_.nitro, frame, info, core_.clock.now_ns());
+        // ENA Express decides per frame once the wire knows the receiver: one at a time.
+        flush();
+        SrdChoice choice(core_.nitro, frame, info, now_);
         core_.wire->transmit_srd(core_.self, frame, choice);
-    } else {
-        core_.wire->transmit(core_.self, frame);
+        return;
     }
+    // Gathered in place at the batch's end (run_simple_llq), or copied there.
+    std::uint8_t* at = batch_bytes_.get() + batch_used_;
+    if (frame.data() != at) {
+        at = reserve(frame.size());
+        if (at == nullptr)
+            return;  // larger than a batch: cannot be (kMaxGather < kBatchBytes)
+        std::memcpy(at, frame.data(), frame.size());
+    }
+    batch_[batch_count_] = std::span<const std::uint8_t>(at, frame.size());
+    batch_info_[batch_count_] = info;
+    batch_tail_[batch_count_] = tail;
+    batch_split_ |= !tail.empty();
+    ++batch_count_;
+    batch_used_ = std::min(kBatchBytes, batch_used_ + ((frame.size() + 63) & ~std::size_t{63}));
 }
 
-void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info) {
-    if (frame.size() > core_.max_frame(info.vlan_count)) {
+void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info, std::span<const std::uint8_t> tail) {
+    if (frame.size() + tail.size() > core_.max_frame(info.vlan_count)) {
         ++core_.stats.tx_oversize_drops;
         ++core_.stats.tx_drops;
         return;
@@ -341,16 +474,20 @@ void TxEngine::send(std::span<const std::uint8_t> frame, const PacketInfo& info)
     if (!nitro.egress_queue().empty())
         drain_shaped();
     if (nitro.egress_applies(frame, info) &&
-        nitro.egress(frame, info, core_.frag_bypass, core_.clock.now_ns()) != Nitro::Verdict::kPass)
-        return;  // waiting in the shaping queue, or dropped and counted
-    emit(frame, info);
+        nitro.egress(frame, info, core_.frag_bypass, now_) != Nitro::Verdict::kPass)
+        return;  // waiting in the shaping queue, or dropped and counted (never a split frame)
+    emit(frame, info, tail);
 }
 
 bool TxEngine::drain_shaped() {
     ShapingQueue& queue = core_.nitro.egress_queue();
     if (queue.empty())
         return false;
-    const std::uint64_t now = core_.clock.now_ns();
+    // Within a pass (from send(); the batch goes at the pass's end), or on its own.
+    const bool in_pass = in_pass_;
+    if (!in_pass)
+        now_ = core_.clock.now_ns();
+    const std::uint64_t now = now_;
     bool did = false;
     ShapingQueue::Front front;
     while (queue.due(now, front)) {
@@ -361,27 +498,36 @@ bool TxEngine::drain_shaped() {
         queue.pop();
         did = true;
     }
+    if (!in_pass)
+        flush();
     return did;
 }
 
 void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
+    if (pending_count_ == kPendingCompletions)
+        flush();
+    pending_[pending_count_++] = Pending{&sq, req_id, sq.head};
+}
+
+void TxEngine::write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t sq_head) {
     if (core_.faults.fire(Fault::kMissingTxCompletion))
         return;
     if (core_.faults.fire(Fault::kBadTxReqId))
         req_id = sq.depth;  // first id outside the ring
     CompletionQueue& cq = core_.queues.cq(sq.cq);
-    TxCompletionExt c{};
-    c.base.req_id = req_id;
-    c.base.sq_head_index = static_cast<std::uint16_t>(ring_slot(static_cast<std::uint16_t>(sq.head), sq.depth));
-    const std::uint64_t now = core_.clock.now_ns();
-    c.timestamp_low = static_cast<std::uint32_t>(now);
-    c.timestamp_high = static_cast<std::uint32_t>(now >> 32);
-    std::uint8_t* dst = cq.next_entry();
-    constexpr std::size_t kFlags = offsetof(TxCompletion, flags);
-    const auto* src = reinterpret_cast<const std::uint8_t*>(&c);
-    std::memcpy(dst, src, kFlags);
-    std::memcpy(dst + kFlags + 1, src + kFlags + 1, cq.entry_size - kFlags - 1);
-    store_release(dst + kFlags, static_cast<std::uint8_t>(tx_completion::Phase::make(cq.phase())));
+    // Composed in registers; the timestamp word first, then the entry's first 8 bytes (the
+    // phase among them) in one store with release (as in RxEngine::write_completion).
+    static_assert(std::endian::native == std::endian::little, "completion words are composed little-endian");
+    static_assert(offsetof(TxCompletion, flags) == 3 && offsetof(TxCompletion, sq_head_index) == 6 &&
+                  offsetof(TxCompletionExt, timestamp_low) == 8);
+    auto* words = reinterpret_cast<std::uint64_t*>(cq.next_entry());
+    if (cq.entry_size == sizeof(TxCompletionExt))
+        words[1] = now_;
+    const auto head = static_cast<std::uint16_t>(ring_slot(sq_head, sq.depth));
+    const std::uint64_t first = std::uint64_t{req_id} |
+                                std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(cq.phase()))} << 24 |
+                                std::uint64_t{head} << 48;
+    store_release(&words[0], first);
     ++cq.produced;
     core_.signal_cq(cq, core_.irq_process);
 }

@@ -4,8 +4,14 @@
 #include <map>
 
 #include "ena_sim_device.hpp"
+#include "packet.hpp"
 
 namespace ena::sim {
+
+FrameBurst FrameBurst::part(std::size_t at, std::size_t count) const {
+    return FrameBurst{frames.subspan(at, count), parsed != nullptr ? parsed + at : nullptr,
+                      tails != nullptr ? tails + at : nullptr};
+}
 
 namespace {
 
@@ -60,6 +66,7 @@ WireTypes& wire_types() {
 }  // namespace
 
 void LoopbackWire::transmit(Device& from, std::span<const std::uint8_t> frame) { from.receive_frame(frame); }
+void LoopbackWire::transmit_burst(Device& from, const FrameBurst& burst) { from.receive_burst(burst); }
 
 std::shared_ptr<VpcWire> VpcWire::join(std::string_view name) {
     VpcRegistry& r = vpc_registry();
@@ -140,6 +147,50 @@ void VpcWire::transmit(Device& from, std::span<const std::uint8_t> frame) {
     // an address nobody has (or for the sender itself) goes nowhere.
     if (Device* port = owner_of(frame, from))
         port->receive_frame(frame);
+}
+
+// Runs of frames for one port go to it together; a group frame reaches every other port.
+void VpcWire::transmit_burst(Device& from, const FrameBurst& burst) {
+    const std::span<const std::span<const std::uint8_t>> frames = burst.frames;
+    std::lock_guard lock(mutex_);
+    std::size_t run_start = 0;
+    Device* run_port = nullptr;
+    auto deliver_run = [&](std::size_t end) {
+        if (run_port != nullptr && end > run_start)
+            run_port->receive_burst(burst.part(run_start, end - run_start));
+        run_port = nullptr;
+        run_start = end;
+    };
+    std::uint64_t last_dst = ~std::uint64_t{0};
+    Device* last_owner = nullptr;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const std::span<const std::uint8_t> f = frames[i];
+        if (f.size() < 14) {
+            deliver_run(i);
+            run_start = i + 1;
+            continue;
+        }
+        const std::uint64_t dst = mac_at(f.data());
+        if (is_group_address(dst)) {
+            deliver_run(i);
+            for (Device* port : ports_)
+                if (port != &from)
+                    port->receive_burst(burst.part(i, 1));
+            run_start = i + 1;
+            continue;
+        }
+        if (dst != last_dst) {
+            last_dst = dst;
+            last_owner = owner_of(f, from);
+        }
+        if (last_owner != run_port) {
+            deliver_run(i);
+            run_port = last_owner;
+            if (run_port == nullptr)
+                run_start = i + 1;  // nobody has the address: the frame is gone
+        }
+    }
+    deliver_run(frames.size());
 }
 
 // ENA Express runs between two interfaces: only unicast to a known port can go via SRD. The

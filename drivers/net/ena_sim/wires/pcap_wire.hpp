@@ -40,6 +40,7 @@ public:
 
     void transmit(Device& from, std::span<const std::uint8_t> frame) override;
     std::size_t poll() override;
+    bool polls() const override { return true; }
     bool attach(Device& device, std::string* error) override;
     void detach(Device& device) override;
 
