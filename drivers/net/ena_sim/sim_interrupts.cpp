@@ -52,6 +52,7 @@ std::unique_ptr<SimInterrupts> SimInterrupts::create(const char* name, unsigned 
     }
     // EAL does not read a VDEV handle's fd: this callback does, before the driver's (registered
     // later on the same fd) looks at the device, so an interrupt raised meanwhile is kept.
+    self->vector0_fd_.store(self->fds_[0], std::memory_order_release);
     if (const int rc = rte_intr_callback_register(h, &SimInterrupts::consume_vector0, self.get()); rc != 0) {
         sim_log(RTE_LOG_ERR, "%s: cannot register vector 0 with EAL's interrupt thread: %d", name, rc);
         return nullptr;
@@ -72,7 +73,9 @@ SimInterrupts::~SimInterrupts() {
         close(fd);
 }
 
-void SimInterrupts::consume_vector0(void* arg) { drain(static_cast<SimInterrupts*>(arg)->fds_[0]); }
+void SimInterrupts::consume_vector0(void* arg) {
+    drain(static_cast<SimInterrupts*>(arg)->vector0_fd_.load(std::memory_order_acquire));
+}
 
 void SimInterrupts::raise(std::uint32_t vector) {
     if (vector >= fds_.size()) {

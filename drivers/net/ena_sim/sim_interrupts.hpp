@@ -43,6 +43,9 @@ private:
     const char* name_ = "";
     rte_intr_handle* handle_ = nullptr;
     std::vector<int> fds_;  // by vector
+    // Vector 0's fd for consume_vector0 on EAL's interrupt thread, published before the callback
+    // is registered: EAL's hand-off to that thread is not visible to ThreadSanitizer.
+    std::atomic<int> vector0_fd_{-1};
     std::unique_ptr<std::atomic<std::uint64_t>[]> raised_;
     std::atomic<std::uint64_t> unrouted_{0};  // vectors the device raised that no fd stands for
     bool callback_registered_ = false;
