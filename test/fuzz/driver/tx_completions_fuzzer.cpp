@@ -12,6 +12,7 @@
 // the packets it accepted and not completed (no mbuf lost or freed twice), and after the queue
 // stops every mbuf is back in the pool; a restarted queue is not halted. The queue may halt and
 // ask for a reset.
+#include <algorithm>
 #include <vector>
 
 #include "datapath/datapath.hpp"
@@ -32,10 +33,12 @@ void write_completion(ng::TxQueue& q, std::uint16_t slot, const hw::TxCompletion
 unsigned held_segments(const ng::TxQueue& q) {
     unsigned n = 0;
     for (unsigned i = 0; i < q.config.depth; ++i)
-        if (q.mbufs[i] != nullptr)
-            n += q.mbufs[i]->nb_segs;
+        if (q.requests[i].mbuf != nullptr)
+            n += q.requests[i].mbuf->nb_segs;
     return n;
 }
+
+bool holds(const ng::TxQueue& q, std::uint16_t id) { return q.requests[id].mbuf != nullptr; }
 
 // A packet of `segments` mbufs holding `length` bytes in all (at least 14 per segment).
 rte_mbuf* make_packet(rte_mempool* pool, unsigned segments, unsigned length, std::uint8_t fill) {
@@ -93,11 +96,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     unsigned made = 0;
                     while (made < count && (pkts[made] = make_packet(pool, segments, length, in.byte())) != nullptr)
                         ++made;
-                    const std::uint16_t before = q.next_to_use;
+                    const std::uint16_t before = q.free_ids;
                     const std::uint16_t sent = burst(&q, pkts, static_cast<std::uint16_t>(made));
-                    // The ids handed out by this burst are still in the free list where they were taken.
-                    for (std::uint16_t p = before; p != q.next_to_use; ++p)
-                        in_flight.push_back(q.free_req_ids[p & q.mask]);
+                    // Completions the burst took give their ids back; the ids it handed out were
+                    // popped from the top of the free-id stack, where they still are unless a
+                    // completion pushed over them: in sending order from there, then the rest.
+                    std::erase_if(in_flight, [&](std::uint16_t id) { return !holds(q, id); });
+                    const auto known = [&](std::uint16_t id) {
+                        return std::find(in_flight.begin(), in_flight.end(), id) != in_flight.end();
+                    };
+                    for (std::uint16_t k = before; k > q.free_ids && k > 0; --k)
+                        if (const std::uint16_t id = q.requests[k - 1].free_id; id < depth && holds(q, id) && !known(id))
+                            in_flight.push_back(id);
+                    for (std::uint16_t id = 0; id < depth; ++id)
+                        if (holds(q, id) && !known(id))
+                            in_flight.push_back(id);
                     for (unsigned i = sent; i < made; ++i)
                         rte_pktmbuf_free(pkts[i]);
                     break;
