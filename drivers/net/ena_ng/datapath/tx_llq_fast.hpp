@@ -117,7 +117,7 @@ struct TxCursor {
     explicit TxCursor(const TxQueue& q)
         : tail(q.sq_tail), free_ids(q.free_ids), free(q.free_units()), since_doorbell(q.entries_since_doorbell) {}
     void store(TxQueue& q, std::uint16_t packets) {
-        q.sq_tail = tail;
+        store_relaxed(q.sq_tail, tail);  // free_units() elsewhere (xstats available_desc)
         q.free_ids = free_ids;
         q.entries_since_doorbell = since_doorbell;
         q.stats.packets += packets;
