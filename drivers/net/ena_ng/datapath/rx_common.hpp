@@ -184,9 +184,11 @@ struct RxRing {
         q.cq_head = head;
         q.free_ids = free_ids;
     }
-    std::uint32_t status(std::uint16_t at) const {
-        return static_cast<const volatile RxCompletion&>(completions[at & mask]).status;
-    }
+    std::uint32_t status(std::uint16_t at) const { return load_status(completions[at & mask]); }
+    // An acquire load: on x86 a plain load that later loads stay behind (what a volatile read
+    // and rte_io_rmb give), and to ThreadSanitizer the hand-over the device's release store
+    // makes -- a volatile read reaches it before the load, which races with that store.
+    static std::uint32_t load_status(const RxCompletion& c) { return __atomic_load_n(&c.status, __ATOMIC_ACQUIRE); }
     std::uint32_t phase(std::uint16_t at) const { return hw::ring_phase(at, depth); }
     // Takes the buffer the device names; nullptr when the id cannot be trusted.
     rte_mbuf* take(std::uint16_t req_id) {

@@ -109,11 +109,11 @@ template <bool kAvx2, bool kChecksum, bool kHash>
         // Nothing of a body is read before its phase bit says the device wrote it: the four
         // statuses first, then, after a compiler barrier, the bodies (x86 keeps loads in
         // order). The barrier before makes them fresh reads of memory the device writes.
-        // Volatile reads, as the scalar path's (a ThreadSanitizer build makes them acquires).
+        // Acquire loads, as the scalar path's (RxRing::load_status).
         rte_compiler_barrier();
-        const volatile RxCompletion* vc = c;
-        const __m128i status = _mm_setr_epi32(static_cast<int>(vc[0].status), static_cast<int>(vc[1].status),
-                                              static_cast<int>(vc[2].status), static_cast<int>(vc[3].status));
+        const __m128i status =
+            _mm_setr_epi32(static_cast<int>(RxRing::load_status(c[0])), static_cast<int>(RxRing::load_status(c[1])),
+                           static_cast<int>(RxRing::load_status(c[2])), static_cast<int>(RxRing::load_status(c[3])));
         if (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(status, k.check_mask), k.whole))) != 0xF)
             break;
         rte_io_rmb();  // the bodies after the phase bits
