@@ -3,7 +3,7 @@
 # first when there is no build yet (a fresh clone or machine). Ends with one line
 # "N passed, N failed" counting the tests of every stage it ran; exits 1 if anything failed.
 #
-#     bash devtools/run-tests.sh [STAGE...]        (default: normal; stages run in the order given)
+#     bash devtools/run-tests.sh [STAGE...]        (default: normal asan tsan fuzz; in the order given)
 #
 #   normal  build/       meson test: suites unit and integration
 #   asan    build-asan/  the same tests on an AddressSanitizer + LeakSanitizer + UBSan build;
@@ -23,9 +23,8 @@ repo=$PWD
 
 all_stages=(normal asan tsan fuzz poll)
 stages=("$@")
-# Default: the normal stage only until the sanitizer and fuzz stages are timed on a fresh machine
-# (they build three more trees); run them by name: run-tests.sh normal asan tsan fuzz.
-((${#stages[@]})) || stages=(normal)
+# Default (CI): every stage but poll, which runs the normal tests once more (by name: run-tests.sh poll).
+((${#stages[@]})) || stages=(normal asan tsan fuzz)
 for s in "${stages[@]}"; do
 	[[ " ${all_stages[*]} " == *" $s "* ]] || { echo "run-tests: unknown stage '$s' (accepted: ${all_stages[*]})"; exit 2; }
 done
