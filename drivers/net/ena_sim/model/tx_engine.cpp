@@ -60,8 +60,7 @@ void TxEngine::flush() {
     batch_count_ = 0;
     batch_used_ = 0;
     batch_split_ = false;
-    for (std::size_t i = 0; i < pending_count_; ++i)
-        write_completion(*pending_[i].sq, pending_[i].req_id, pending_[i].head);
+    write_completions();
     pending_count_ = 0;
 }
 
@@ -509,27 +508,49 @@ void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
     pending_[pending_count_++] = Pending{&sq, req_id, sq.head};
 }
 
-void TxEngine::write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t sq_head) {
-    if (core_.faults.fire(Fault::kMissingTxCompletion))
-        return;
-    if (core_.faults.fire(Fault::kBadTxReqId))
-        req_id = sq.depth;  // first id outside the ring
-    CompletionQueue& cq = core_.queues.cq(sq.cq);
+// The held completions, a run of one queue's at a time: its CQ looked up once and signalled once
+// after the run (the interrupt, if armed, fires after the last entry, as it would after the
+// first). The completion faults are looked at once per flush; one armed meanwhile takes effect
+// at the next.
+void TxEngine::write_completions() {
+    FaultPlan& faults = core_.faults;
+    const bool faulty = faults.pending(Fault::kMissingTxCompletion) != 0 || faults.pending(Fault::kBadTxReqId) != 0;
     // Composed in registers; the timestamp word first, then the entry's first 8 bytes (the
     // phase among them) in one store with release (as in RxEngine::write_completion).
     static_assert(std::endian::native == std::endian::little, "completion words are composed little-endian");
     static_assert(offsetof(TxCompletion, flags) == 3 && offsetof(TxCompletion, sq_head_index) == 6 &&
                   offsetof(TxCompletionExt, timestamp_low) == 8);
-    auto* words = reinterpret_cast<std::uint64_t*>(cq.next_entry());
-    if (cq.entry_size == sizeof(TxCompletionExt))
-        words[1] = now_;
-    const auto head = static_cast<std::uint16_t>(ring_slot(sq_head, sq.depth));
-    const std::uint64_t first = std::uint64_t{req_id} |
-                                std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(cq.phase()))} << 24 |
-                                std::uint64_t{head} << 48;
-    store_release(&words[0], first);
-    ++cq.produced;
-    core_.signal_cq(cq, core_.irq_process);
+    std::size_t i = 0;
+    while (i < pending_count_) {
+        SubmissionQueue& sq = *pending_[i].sq;
+        CompletionQueue& cq = core_.queues.cq(sq.cq);
+        const bool ext = cq.entry_size == sizeof(TxCompletionExt);
+        std::uint32_t produced = cq.produced;
+        const std::uint32_t written = produced;
+        for (; i < pending_count_ && pending_[i].sq == &sq; ++i) {
+            std::uint16_t req_id = pending_[i].req_id;
+            if (faulty) {
+                if (faults.fire(Fault::kMissingTxCompletion))
+                    continue;
+                if (faults.fire(Fault::kBadTxReqId))
+                    req_id = sq.depth;  // first id outside the ring
+            }
+            auto* words = reinterpret_cast<std::uint64_t*>(cq.ring + ring_slot(produced, cq.depth) * cq.entry_size);
+            if (ext)
+                words[1] = now_;
+            const auto head = static_cast<std::uint16_t>(ring_slot(pending_[i].head, sq.depth));
+            const std::uint64_t first =
+                std::uint64_t{req_id} |
+                std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(ring_phase(produced, cq.depth)))}
+                    << 24 |
+                std::uint64_t{head} << 48;
+            store_release(&words[0], first);
+            ++produced;
+        }
+        cq.produced = produced;
+        if (produced != written)
+            core_.signal_cq(cq, core_.irq_process);
+    }
 }
 
 }  // namespace ena::sim::detail

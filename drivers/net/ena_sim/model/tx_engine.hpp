@@ -75,7 +75,7 @@ private:
     void emit(std::span<const std::uint8_t> frame, const PacketInfo& info, std::span<const std::uint8_t> tail = {});
     // The packet's completion: written at the next flush(), after the frames before it.
     void complete(SubmissionQueue& sq, std::uint16_t req_id);
-    void write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t head);
+    void write_completions();
     // The batch: room for a frame of `len` bytes at its end (flushing first when full), and
     // sending what it holds to the wire.
     std::uint8_t* reserve(std::size_t len);
