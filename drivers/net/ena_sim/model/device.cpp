@@ -472,12 +472,8 @@ void Device::receive_burst(const FrameBurst& burst) {
     {
         std::lock_guard lock(c.rx_mutex);
         impl_->rx.begin_pass();
-        if (burst.tails != nullptr) {
-            for (std::size_t i = 0; i < burst.frames.size(); ++i)
-                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i], burst.tails[i]);
-        } else if (burst.parsed != nullptr) {
-            for (std::size_t i = 0; i < burst.frames.size(); ++i)
-                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i]);
+        if (burst.parsed != nullptr) {
+            impl_->rx.deliver_burst(burst);
         } else {
             for (const std::span<const std::uint8_t>& f : burst.frames)
                 impl_->rx.deliver(f, false);
