@@ -118,7 +118,7 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
     in_pass_ = true;
     bool did = false;
     while (sq.head != tail) {
-        if (sq.llq && run_simple_llq(sq)) {
+        if (sq.llq && run_simple_llq(sq, tail)) {
             did = true;
             continue;
         }
@@ -135,90 +135,116 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
     return did;
 }
 
-bool TxEngine::run_simple_llq(SubmissionQueue& sq) {
+bool TxEngine::run_simple_llq(SubmissionQueue& sq, std::uint16_t tail) {
     const LlqLayout& layout = *core_.llq_layout;
     if (layout.descs_before_header < 2)
         return false;
-    const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * layout.entry_size;
-    TxDesc meta, buf;
-    std::memcpy(&meta, entry, sizeof(meta));
-    std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
-    const std::uint32_t phase = ring_phase(sq.head, sq.depth);
-    if (!is_meta(meta) || !tx_desc::First::get(meta.len_ctrl) || tx_desc::Phase::get(meta.len_ctrl) != phase ||
-        is_meta(buf) || !tx_desc::Last::get(buf.len_ctrl) || tx_desc::Phase::get(buf.len_ctrl) != phase)
-        return false;
-    TxMetaDesc m;
-    std::memcpy(&m, &meta, sizeof(m));
-    if (tx_meta::MetaStore::get(m.len_ctrl) && !core_.llq_meta_required())
-        return false;  // the queue caches this context: the general path keeps it
-    if (tx_desc::L3CsumEnable::get(buf.meta_ctrl) || tx_desc::L4CsumEnable::get(buf.meta_ctrl) ||
-        tx_desc::TsoEnable::get(buf.meta_ctrl))
-        return false;
-    const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
-    const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
-    const std::size_t len = std::size_t{header_len} + blen;
-    if (header_len > layout.header_room() || len == 0 || len > kMaxGather)
-        return false;
-
-    sq.head = static_cast<std::uint16_t>(sq.head + 1);
-    // Frames the shaper held back and whose time has come leave first (send() would send
-    // them into the batch where this one is gathered).
-    if (!core_.nitro.egress_queue().empty())
-        drain_shaped();
-    // The entry's whole header room is copied (a fixed size: a few wide stores), the buffer's
-    // bytes then land after the pushed header.
+    // What the run needs of the layout, the wire and the card, which nothing changes while the
+    // pass holds process_mutex.
+    const std::uint16_t entry_size = layout.entry_size;
     const std::uint16_t room = layout.header_room();
-    std::uint8_t* dst = reserve(std::max<std::size_t>(len, room));
-    const std::uint8_t* pushed = entry + layout.header_offset();
-    if (room == kLlqNormal.header_room())
-        std::memcpy(dst, pushed, kLlqNormal.header_room());
-    else if (room == kLlqWide.header_room())
-        std::memcpy(dst, pushed, kLlqWide.header_room());
-    else
-        std::memcpy(dst, pushed, header_len);
-    const std::uint8_t* src = nullptr;
-    if (blen != 0) {
-        const std::uint64_t addr =
-            buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
-        src = buffers_.map(core_.memory, addr, blen);
-        if (src == nullptr) {
-            ++core_.stats.dma_errors;
-            ++core_.stats.tx_drops;
+    const std::uint16_t header_offset = layout.header_offset();
+    const bool meta_required = core_.llq_meta_required();
+    Nitro& nitro = core_.nitro;
+    // emit() puts the frame in the batch (no ENA Express decision to ask the wire for).
+    const bool to_batch = core_.wire && !nitro.srd_enabled();
+    const bool split_wire = to_batch && core_.wire->accepts_split_frames();
+    const std::uint32_t max_untagged = core_.max_frame(0);
+    bool did = false;
+    while (sq.head != tail) {
+        const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * entry_size;
+        TxDesc meta, buf;
+        std::memcpy(&meta, entry, sizeof(meta));
+        std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
+        const std::uint32_t phase = ring_phase(sq.head, sq.depth);
+        if (!is_meta(meta) || !tx_desc::First::get(meta.len_ctrl) || tx_desc::Phase::get(meta.len_ctrl) != phase ||
+            is_meta(buf) || !tx_desc::Last::get(buf.len_ctrl) || tx_desc::Phase::get(buf.len_ctrl) != phase)
+            break;
+        TxMetaDesc m;
+        std::memcpy(&m, &meta, sizeof(m));
+        if (tx_meta::MetaStore::get(m.len_ctrl) && !meta_required)
+            break;  // the queue caches this context: the general path keeps it
+        if (tx_desc::L3CsumEnable::get(buf.meta_ctrl) || tx_desc::L4CsumEnable::get(buf.meta_ctrl) ||
+            tx_desc::TsoEnable::get(buf.meta_ctrl))
+            break;
+        const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
+        const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
+        const std::size_t len = std::size_t{header_len} + blen;
+        if (header_len > room || len == 0 || len > kMaxGather)
+            break;
+
+        sq.head = static_cast<std::uint16_t>(sq.head + 1);
+        did = true;
+        // Frames the shaper held back and whose time has come leave first (send() would send
+        // them into the batch where this one is gathered).
+        if (!nitro.egress_queue().empty())
+            drain_shaped();
+        // The entry's whole header room is copied (a fixed size: a few wide stores), the
+        // buffer's bytes then land after the pushed header.
+        std::uint8_t* dst = reserve(std::max<std::size_t>(len, room));
+        const std::uint8_t* pushed = entry + header_offset;
+        if (room == kLlqNormal.header_room())
+            std::memcpy(dst, pushed, kLlqNormal.header_room());
+        else if (room == kLlqWide.header_room())
+            std::memcpy(dst, pushed, kLlqWide.header_room());
+        else
+            std::memcpy(dst, pushed, header_len);
+        const std::uint8_t* src = nullptr;
+        if (blen != 0) {
+            const std::uint64_t addr =
+                buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
+            src = buffers_.map(core_.memory, addr, blen);
+            if (src == nullptr) {
+                ++core_.stats.dma_errors;
+                ++core_.stats.tx_drops;
+            }
         }
+        if (blen == 0 || src != nullptr) {
+            // A large buffer on a wire that takes split frames stays where it is: the head holds
+            // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
+            const bool may_split = split_wire && blen >= kSplitHead + kSplitMin && len <= 0xFFFF;
+            const std::size_t copied = may_split ? kSplitHead : blen;
+            if (copied != 0)
+                std::memcpy(dst + header_len, src, copied);
+            // Parsed where the batch keeps it (reserve() left a free slot).
+            PacketInfo& info = batch_info_[batch_count_];
+            std::span<const std::uint8_t> frame(dst, header_len + copied);
+            std::span<const std::uint8_t> rest;
+            if (may_split && parse_head(frame, len, info) && !nitro.egress_applies(frame, info)) {
+                rest = std::span<const std::uint8_t>(src + copied, blen - copied);
+            } else {
+                if (copied != blen)
+                    std::memcpy(dst + header_len + copied, src + copied, blen - copied);
+                frame = std::span<const std::uint8_t>(dst, len);
+                info = parse_packet(frame);
+            }
+            if (info.header_length() > header_len) {
+                // EC2 drops a packet whose headers do not fit in what the driver pushed.
+                ++core_.stats.llq_header_overflow_drops;
+                ++core_.stats.tx_drops;
+                if (entry_size == 128)
+                    aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
+            } else if (to_batch && len <= max_untagged + 4u * info.vlan_count &&
+                       core_.link_up.load(std::memory_order_relaxed) && nitro.egress_queue().empty() &&
+                       !nitro.egress_applies(frame, info)) {
+                // send() and emit() for a frame no check stops: it is where the batch wants it.
+                ++core_.stats.tx_packets;
+                core_.stats.tx_bytes += len;
+                batch_[batch_count_] = frame;
+                batch_tail_[batch_count_] = rest;
+                batch_split_ |= !rest.empty();
+                ++batch_count_;
+                batch_used_ = std::min(kBatchBytes, batch_used_ + ((frame.size() + 63) & ~std::size_t{63}));
+            } else {
+                const PacketInfo parsed = info;  // the slot is the batch's: send() may fill it
+                send(frame, parsed, rest);
+            }
+        }
+        if (tx_desc::CompReq::get(buf.len_ctrl))
+            complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(buf.meta_ctrl) |
+                                                    (tx_desc::ReqIdHigh::get(buf.len_ctrl) << 10)));
     }
-    if (blen == 0 || src != nullptr) {
-        // A large buffer on a wire that takes split frames stays where it is: the head holds
-        // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
-        const bool may_split = blen >= kSplitHead + kSplitMin && len <= 0xFFFF && core_.wire &&
-                               core_.wire->accepts_split_frames() && !core_.nitro.srd_enabled();
-        const std::size_t copied = may_split ? kSplitHead : blen;
-        if (copied != 0)
-            std::memcpy(dst + header_len, src, copied);
-        PacketInfo info;
-        std::span<const std::uint8_t> frame(dst, header_len + copied);
-        std::span<const std::uint8_t> tail;
-        if (may_split && parse_head(frame, len, info) && !core_.nitro.egress_applies(frame, info)) {
-            tail = std::span<const std::uint8_t>(src + copied, blen - copied);
-        } else {
-            if (copied != blen)
-                std::memcpy(dst + header_len + copied, src + copied, blen - copied);
-            frame = std::span<const std::uint8_t>(dst, len);
-            info = parse_packet(frame);
-        }
-        if (info.header_length() > header_len) {
-            // EC2 drops a packet whose headers do not fit in what the driver pushed.
-            ++core_.stats.llq_header_overflow_drops;
-            ++core_.stats.tx_drops;
-            if (layout.entry_size == 128)
-                aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
-        } else {
-            send(frame, info, tail);
-        }
-    }
-    if (tx_desc::CompReq::get(buf.len_ctrl))
-        complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(buf.meta_ctrl) |
-                                                (tx_desc::ReqIdHigh::get(buf.len_ctrl) << 10)));
-    return true;
+    return did;
 }
 
 // Keeps a descriptor of the current packet; false when the packet ends with it.
