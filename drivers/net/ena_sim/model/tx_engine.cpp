@@ -150,22 +150,25 @@ bool TxEngine::run_simple_llq(SubmissionQueue& sq, std::uint16_t tail) {
     const bool to_batch = core_.wire && !nitro.srd_enabled();
     const bool split_wire = to_batch && core_.wire->accepts_split_frames();
     const std::uint32_t max_untagged = core_.max_frame(0);
+    // The packet's flags tested a word at a time: a meta descriptor that starts it and a buffer
+    // descriptor that ends it, both of this lap; no offload asked; no context for the queue to
+    // cache (the general path keeps it) unless the device wants a meta descriptor per packet.
+    using namespace tx_desc;
+    const std::uint32_t meta_mask =
+        MetaDesc::kMask | First::kMask | Phase::kMask | (meta_required ? 0u : tx_meta::MetaStore::kMask);
+    constexpr std::uint32_t kBufMask = MetaDesc::kMask | Last::kMask | Phase::kMask;
+    constexpr std::uint32_t kOffloads = L3CsumEnable::kMask | L4CsumEnable::kMask | TsoEnable::kMask;
+    static_assert(tx_meta::MetaDesc::kMask == MetaDesc::kMask && tx_meta::First::kMask == First::kMask &&
+                  tx_meta::Phase::kMask == Phase::kMask);
     bool did = false;
     while (sq.head != tail) {
         const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * entry_size;
         TxDesc meta, buf;
         std::memcpy(&meta, entry, sizeof(meta));
         std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
-        const std::uint32_t phase = ring_phase(sq.head, sq.depth);
-        if (!is_meta(meta) || !tx_desc::First::get(meta.len_ctrl) || tx_desc::Phase::get(meta.len_ctrl) != phase ||
-            is_meta(buf) || !tx_desc::Last::get(buf.len_ctrl) || tx_desc::Phase::get(buf.len_ctrl) != phase)
-            break;
-        TxMetaDesc m;
-        std::memcpy(&m, &meta, sizeof(m));
-        if (tx_meta::MetaStore::get(m.len_ctrl) && !meta_required)
-            break;  // the queue caches this context: the general path keeps it
-        if (tx_desc::L3CsumEnable::get(buf.meta_ctrl) || tx_desc::L4CsumEnable::get(buf.meta_ctrl) ||
-            tx_desc::TsoEnable::get(buf.meta_ctrl))
+        const std::uint32_t phase = ring_phase(sq.head, sq.depth) != 0 ? Phase::kMask : 0u;
+        if ((meta.len_ctrl & meta_mask) != (MetaDesc::kMask | First::kMask | phase) ||
+            (buf.len_ctrl & kBufMask) != (Last::kMask | phase) || (buf.meta_ctrl & kOffloads) != 0)
             break;
         const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
         const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
