@@ -83,6 +83,15 @@ public:
         return miss(memory, iova, len);
     }
 
+    // map() for a hint: nullptr when [iova, iova + len) is not in the run, without asking the
+    // translator.
+    [[gnu::always_inline]] const std::uint8_t* peek(const GuestMemory& memory, std::uint64_t iova, std::size_t len) const {
+        const std::uint64_t off = iova - run_.iova;
+        if (off < size_ && len - 1 < size_ - off && memory.generation() == run_.generation)
+            return reinterpret_cast<const std::uint8_t*>(run_.va + off);
+        return nullptr;
+    }
+
 private:
     [[gnu::noinline]] std::uint8_t* miss(const GuestMemory& memory, std::uint64_t iova, std::size_t len) {
         std::uint8_t* p = memory.map(iova, len);

@@ -256,6 +256,25 @@ void RxEngine::place_joined(int index, std::span<const std::uint8_t> frame, cons
     place(index, std::span<const std::uint8_t>(joined_.data(), length), info, hash, NoRoom::kDrop);
 }
 
+// The buffer of the Rx descriptor at `desc` is fetched for writing (its first kPrefetchBytes at
+// most, the store stream's own prefetch does the rest) while the frame before it is copied: a
+// driver's buffers come back to the device cold, and stores that miss wait for each line (1500
+// bytes: 6.0 -> 7.9 Mpps; after frames below kPrefetchMin the hint costs more than it saves). A
+// hint only: a buffer outside the Rx path's last IOVA run is left to the placement.
+void RxEngine::prefetch_buffer(const std::uint8_t* desc, std::size_t length) {
+    RxDesc d;
+    std::memcpy(&d, desc, sizeof(d));
+    const std::size_t bytes = std::min({length, std::size_t{d.length == 0 ? 65536u : d.length}, kPrefetchBytes});
+    const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
+    if (bytes == 0)
+        return;
+    if (const std::uint8_t* p = iova_.peek(core_.memory, address, bytes)) {
+#pragma GCC unroll 4
+        for (std::size_t at = 0; at < bytes; at += 64)
+            __builtin_prefetch(p + at, 1);
+    }
+}
+
 // deliver_parsed() for each frame, with what it looks up per frame looked up once per run of
 // frames: the queue, the device's state, the faults, the Rx doorbell (a doorbell read once may
 // be behind the driver: a frame that finds no buffer by it takes the general path, which reads
@@ -316,6 +335,9 @@ void RxEngine::deliver_burst(const FrameBurst& burst) {
                 ++i;
                 break;  // the general placement may have moved the queue: look again
             }
+            if (length >= kPrefetchMin && i + 1 < count && posted > 1)  // large frames: the next is likely too
+                prefetch_buffer(sq.ring + std::size_t{(sq.head + 1u) & mask} * kRxDescSize,
+                                burst.frames[i + 1].size() + tail_of(i + 1).size());
             std::memcpy(data, frame.data(), frame.size());
             if (!tail.empty())
                 std::memcpy(data + frame.size(), tail.data(), tail.size());
