@@ -66,7 +66,7 @@ void TxEngine::flush() {
 
 bool TxEngine::service() {
     bool did = false;
-    for (std::uint16_t i = 0; i < core_.queues.capacity(); ++i)
+    for (const std::uint16_t i : core_.tx_sq_indices)
         did |= service_one(i);
     return did;
 }
