@@ -84,6 +84,7 @@ DeviceCore::DeviceCore(Device& device, const DeviceConfig& cfg, IovaTranslator i
       link_up(cfg.link_up),
       nitro(cfg.nitro, std::size_t{cfg.max_mtu} + 14 + 8) {
     tx_sq = std::make_unique<std::atomic<bool>[]>(queues.capacity());
+    tx_sq_indices.reserve(queues.capacity());
     llq_queue_stride = static_cast<std::uint32_t>(llq_stride(config));
     if (llq_queue_stride != 0) {
         llq_bar_size = std::size_t{llq_queue_stride} * config.max_io_queues;
@@ -472,12 +473,8 @@ void Device::receive_burst(const FrameBurst& burst) {
     {
         std::lock_guard lock(c.rx_mutex);
         impl_->rx.begin_pass();
-        if (burst.tails != nullptr) {
-            for (std::size_t i = 0; i < burst.frames.size(); ++i)
-                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i], burst.tails[i]);
-        } else if (burst.parsed != nullptr) {
-            for (std::size_t i = 0; i < burst.frames.size(); ++i)
-                impl_->rx.deliver_parsed(burst.frames[i], burst.parsed[i]);
+        if (burst.parsed != nullptr) {
+            impl_->rx.deliver_burst(burst);
         } else {
             for (const std::span<const std::uint8_t>& f : burst.frames)
                 impl_->rx.deliver(f, false);

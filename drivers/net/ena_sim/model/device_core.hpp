@@ -223,6 +223,9 @@ struct DeviceCore {
     // By SQ index: a Tx SQ is there, so its doorbell is served at once in inline mode (read
     // without a lock by on_register_write; set by queues_changed()).
     std::unique_ptr<std::atomic<bool>[]> tx_sq;
+    // The Tx SQs' indices in order (process_mutex; set by queues_changed()): a pass serves
+    // them without looking at every queue index.
+    std::vector<std::uint16_t> tx_sq_indices;
     RxCompletionUseQuery rx_completion_use;  // process_mutex; asked at every Rx CREATE_SQ
     std::uint32_t live_sqs = 0;  // IO SQs that exist (process_mutex): the driver started the device
     RssState rss;
@@ -268,14 +271,17 @@ struct DeviceCore {
     // After an SQ came or went (both locks held).
     void queues_changed() {
         first_rx_sq = -1;
+        tx_sq_indices.clear();
         std::uint32_t tx_rank = 0;
         for (std::uint16_t i = 0; i < queues.capacity(); ++i) {
             SubmissionQueue& sq = queues.sq(i);
             const bool tx = sq.exists && !sq.rx;
             if (sq.exists && sq.rx && first_rx_sq < 0)
                 first_rx_sq = i;
-            if (tx)
+            if (tx) {
                 sq.tx_rank = tx_rank++;
+                tx_sq_indices.push_back(i);
+            }
             tx_sq[i].store(tx, std::memory_order_release);
         }
     }
@@ -298,9 +304,13 @@ struct DeviceCore {
     // completion has passed (fire_moderated_interrupts). Armed is looked at before any locked
     // instruction: drivers create every CQ in interrupt mode and most never arm it, and a locked
     // exchange per completion would wait for every store before it (the frame's bytes).
-    void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
-        if (!cq.interrupt_mode || !cq.armed.load(std::memory_order_relaxed))
-            return;
+    // The test inline, the rest out of line: a call whose body may call on costs a frame's
+    // worth of register saves even when it returns at once.
+    [[gnu::always_inline]] void signal_cq(CompletionQueue& cq, PendingInterrupts& irq) {
+        if (cq.interrupt_mode && cq.armed.load(std::memory_order_relaxed))
+            signal_armed_cq(cq, irq);
+    }
+    [[gnu::noinline]] void signal_armed_cq(CompletionQueue& cq, PendingInterrupts& irq) {
         const std::uint64_t delay = cq.delay_ns.load(std::memory_order_relaxed);
         if (delay == 0) {
             if (cq.armed.exchange(false, std::memory_order_acq_rel))

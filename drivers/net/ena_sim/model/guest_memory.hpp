@@ -73,23 +73,36 @@ private:
 // process_mutex, Rx under rx_mutex): not shared between threads.
 class IovaCache {
 public:
+    // In the run: 0 < len and [iova, iova + len) within [run.iova, run.iova + size_), as two
+    // unsigned compares (an address below the run wraps to a large offset, len 0 to a large
+    // len - 1).
     [[gnu::always_inline]] std::uint8_t* map(const GuestMemory& memory, std::uint64_t iova, std::size_t len) {
-        if (valid_ && iova >= run_.iova && iova < run_.end && len != 0 && len <= run_.end - iova &&
-            memory.generation() == run_.generation)
-            return reinterpret_cast<std::uint8_t*>(run_.va + (iova - run_.iova));
+        const std::uint64_t off = iova - run_.iova;
+        if (off < size_ && len - 1 < size_ - off && memory.generation() == run_.generation)
+            return reinterpret_cast<std::uint8_t*>(run_.va + off);
         return miss(memory, iova, len);
+    }
+
+    // map() for a hint: nullptr when [iova, iova + len) is not in the run, without asking the
+    // translator.
+    [[gnu::always_inline]] const std::uint8_t* peek(const GuestMemory& memory, std::uint64_t iova, std::size_t len) const {
+        const std::uint64_t off = iova - run_.iova;
+        if (off < size_ && len - 1 < size_ - off && memory.generation() == run_.generation)
+            return reinterpret_cast<const std::uint8_t*>(run_.va + off);
+        return nullptr;
     }
 
 private:
     [[gnu::noinline]] std::uint8_t* miss(const GuestMemory& memory, std::uint64_t iova, std::size_t len) {
         std::uint8_t* p = memory.map(iova, len);
-        valid_ = p != nullptr && memory.lookup_run(iova, run_) && iova + len <= run_.end &&
-                 reinterpret_cast<std::uint8_t*>(run_.va + (iova - run_.iova)) == p;
+        const bool valid = p != nullptr && memory.lookup_run(iova, run_) && iova + len <= run_.end &&
+                           reinterpret_cast<std::uint8_t*>(run_.va + (iova - run_.iova)) == p;
+        size_ = valid ? run_.end - run_.iova : 0;  // 0: nothing is in the run
         return p;
     }
 
     IovaRun run_;
-    bool valid_ = false;
+    std::uint64_t size_ = 0;
 };
 
 }  // namespace ena::sim::detail

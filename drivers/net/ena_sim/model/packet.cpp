@@ -112,7 +112,7 @@ void parse_ipv6(std::span<const std::uint8_t> f, PacketInfo& info, std::size_t o
 
 }  // namespace
 
-PacketInfo parse_packet(std::span<const std::uint8_t> f) {
+PacketInfo parse_packet_general(std::span<const std::uint8_t> f) {
     PacketInfo info;
     if (f.size() < kEthernetHeader) {
         info.l2_length = static_cast<std::uint16_t>(f.size());
@@ -132,28 +132,6 @@ PacketInfo parse_packet(std::span<const std::uint8_t> f) {
     else if (type == kEtherTypeIpv6)
         parse_ipv6(f, info, off);
     return info;
-}
-
-// The parse reads no further than the headers it finds plus what their length fields bound:
-// with kParseSlack bytes past the headers in the head, nothing it decides depends on where the
-// head ends except the IP packet's end, which is recomputed for the whole frame. IPv6
-// extension headers may run long: those frames need the whole frame.
-bool parse_head(std::span<const std::uint8_t> head, std::size_t frame_len, PacketInfo& info) {
-    info = parse_packet(head);
-    if (head.size() >= frame_len)
-        return true;
-    if ((info.l3 == L3Kind::kIpv6 && info.ipv6_extensions) || info.header_length() + kParseSlack > head.size())
-        return false;
-    std::size_t ip_end;
-    if (info.l3 == L3Kind::kIpv4)
-        ip_end = info.l3_offset + std::size_t{load_be16(&head[info.l3_offset + 2])};
-    else if (info.l3 == L3Kind::kIpv6)
-        ip_end = info.l3_offset + 40 + std::size_t{load_be16(&head[info.l3_offset + 4])};
-    else
-        return true;
-    info.l3_truncated = ip_end > frame_len;
-    info.l3_end = static_cast<std::uint16_t>(std::min(ip_end, frame_len));
-    return true;
 }
 
 // The one's-complement sum is the same whatever order the 16-bit words are added in and

@@ -2,6 +2,7 @@
 // Rx checksum verification and RSS.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -44,20 +45,83 @@ struct PacketInfo {
     }
 };
 
+inline std::uint16_t load_be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+
 // Parses Ethernet (up to two VLAN tags), IPv4 with options or IPv6 with extension headers,
 // TCP with options or UDP. Never reads past the frame.
-PacketInfo parse_packet(std::span<const std::uint8_t> frame);
+PacketInfo parse_packet_general(std::span<const std::uint8_t> frame);
+
+// parse_packet_general(), with the frame nearly all traffic is -- untagged IPv4 without
+// options, not a fragment, carrying TCP or UDP -- parsed inline (on every Tx frame's path).
+inline PacketInfo parse_packet(std::span<const std::uint8_t> f) {
+    constexpr std::size_t kL3 = 14, kL4 = kL3 + 20;
+    if (f.size() < kL4 || f[12] != 0x08 || f[13] != 0x00 || f[kL3] != 0x45)
+        return parse_packet_general(f);
+    const std::size_t total = load_be16(&f[kL3 + 2]);
+    const std::uint8_t proto = f[kL3 + 9];
+    if (total < 20 || (load_be16(&f[kL3 + 6]) & 0x3FFF) != 0 ||
+        (proto != ip_proto::kTcp && proto != ip_proto::kUdp))
+        return parse_packet_general(f);
+    PacketInfo info;
+    info.l2_length = kL3;
+    info.l3 = L3Kind::kIpv4;
+    info.l3_offset = kL3;
+    info.l3_length = 20;
+    std::size_t end = kL3 + total;
+    if (end > f.size()) {
+        info.l3_truncated = true;
+        end = f.size();
+    }
+    info.l3_end = static_cast<std::uint16_t>(end);
+    info.first_fragment = true;
+    info.l4_proto = proto;
+    info.l4_offset = kL4;
+    if (proto == ip_proto::kUdp) {
+        if (kL4 + 8 <= end) {
+            info.l4_length = 8;
+            info.l4_parsed = true;
+        }
+    } else if (kL4 + 20 <= end) {
+        const std::size_t len = static_cast<std::size_t>(f[kL4 + 12] >> 4) * 4;
+        if (len >= 20 && kL4 + len <= end) {
+            info.l4_length = static_cast<std::uint16_t>(len);
+            info.l4_parsed = true;
+        }
+    }
+    return info;
+}
+
+// Bytes past a parsed header end that parse_head() wants in the head: an IPv4 header with
+// options and a TCP header with options fit in it.
+inline constexpr std::size_t kParseSlack = 128;
 
 // The parse of a frame of `frame_len` bytes from its first head.size() bytes: true, with `info`
 // as parse_packet() of the whole frame would give, when the head holds the frame's headers with
 // room to spare (IPv4 or IPv6 without extension headers, or no IP); false when only the whole
 // frame can tell.
-bool parse_head(std::span<const std::uint8_t> head, std::size_t frame_len, PacketInfo& info);
-// Bytes past a parsed header end that parse_head() wants in the head: an IPv4 header with
-// options and a TCP header with options fit in it.
-inline constexpr std::size_t kParseSlack = 128;
+//
+// The parse reads no further than the headers it finds plus what their length fields bound:
+// with kParseSlack bytes past the headers in the head, nothing it decides depends on where the
+// head ends except the IP packet's end, which is recomputed for the whole frame. IPv6
+// extension headers may run long: those frames need the whole frame.
+inline bool parse_head(std::span<const std::uint8_t> head, std::size_t frame_len, PacketInfo& info) {
+    info = parse_packet(head);
+    if (head.size() >= frame_len)
+        return true;
+    if ((info.l3 == L3Kind::kIpv6 && info.ipv6_extensions) || info.header_length() + kParseSlack > head.size())
+        return false;
+    std::size_t ip_end;
+    if (info.l3 == L3Kind::kIpv4)
+        ip_end = info.l3_offset + std::size_t{load_be16(&head[info.l3_offset + 2])};
+    else if (info.l3 == L3Kind::kIpv6)
+        ip_end = info.l3_offset + 40 + std::size_t{load_be16(&head[info.l3_offset + 4])};
+    else
+        return true;
+    info.l3_truncated = ip_end > frame_len;
+    info.l3_end = static_cast<std::uint16_t>(std::min(ip_end, frame_len));
+    return true;
+}
 
-inline std::uint16_t load_be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 inline std::uint32_t load_be32(const std::uint8_t* p) {
     return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }

@@ -222,14 +222,7 @@ void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketI
     std::uint8_t* data = nullptr;
     if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
         capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
-        // More buffers, or something to count: the general placement (no ingress stage again).
-        if (tail.empty()) {
-            place(index, frame, info, hash, NoRoom::kDrop);
-        } else {
-            std::memcpy(joined_.data(), frame.data(), frame.size());
-            std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
-            place(index, std::span<const std::uint8_t>(joined_.data(), length), info, hash, NoRoom::kDrop);
-        }
+        place_joined(index, frame, info, hash, tail);  // more buffers, or something to count
         return;
     }
     std::memcpy(data, frame.data(), frame.size());
@@ -247,6 +240,126 @@ void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketI
     sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = d.req_id;
     sq.head = static_cast<std::uint16_t>(sq.head + 1);
     core_.signal_cq(cq, core_.irq_rx);
+}
+
+// The general placement of a frame the sender parsed (its ingress stage passed): a split frame
+// joined in scratch first.
+void RxEngine::place_joined(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
+                            std::span<const std::uint8_t> tail) {
+    if (tail.empty()) {
+        place(index, frame, info, hash, NoRoom::kDrop);
+        return;
+    }
+    const std::size_t length = frame.size() + tail.size();
+    std::memcpy(joined_.data(), frame.data(), frame.size());
+    std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+    place(index, std::span<const std::uint8_t>(joined_.data(), length), info, hash, NoRoom::kDrop);
+}
+
+// The buffer of the Rx descriptor at `desc` is fetched for writing (its first kPrefetchBytes at
+// most, the store stream's own prefetch does the rest) while the frame before it is copied: a
+// driver's buffers come back to the device cold, and stores that miss wait for each line (1500
+// bytes: 6.0 -> 7.9 Mpps; after frames below kPrefetchMin the hint costs more than it saves). A
+// hint only: a buffer outside the Rx path's last IOVA run is left to the placement.
+void RxEngine::prefetch_buffer(const std::uint8_t* desc, std::size_t length) {
+    RxDesc d;
+    std::memcpy(&d, desc, sizeof(d));
+    const std::size_t bytes = std::min({length, std::size_t{d.length == 0 ? 65536u : d.length}, kPrefetchBytes});
+    const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
+    if (bytes == 0)
+        return;
+    if (const std::uint8_t* p = iova_.peek(core_.memory, address, bytes)) {
+#pragma GCC unroll 4
+        for (std::size_t at = 0; at < bytes; at += 64)
+            __builtin_prefetch(p + at, 1);
+    }
+}
+
+// deliver_parsed() for each frame, with what it looks up per frame looked up once per run of
+// frames: the queue, the device's state, the faults, the Rx doorbell (a doorbell read once may
+// be behind the driver: a frame that finds no buffer by it takes the general path, which reads
+// it again). The CQ is signalled once after the run.
+void RxEngine::deliver_burst(const FrameBurst& burst) {
+    const std::size_t count = burst.frames.size();
+    auto tail_of = [&](std::size_t i) {
+        return burst.tails != nullptr ? burst.tails[i] : std::span<const std::uint8_t>();
+    };
+    const RssState& rss = core_.rss;
+    Nitro& nitro = core_.nitro;
+    RxCounters& n = core_.rx_counters;
+    std::size_t i = 0;
+    while (i < count) {
+        const int index = rss.steers() ? -1 : rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
+        if (index < 0 || !core_.link_up.load(std::memory_order_relaxed) ||
+            core_.fatal_error.load(std::memory_order_relaxed) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
+            core_.faults.pending(Fault::kTooManyRxDescs) != 0 || !core_.queues.sq(static_cast<std::uint16_t>(index)).exists ||
+            !core_.queues.sq(static_cast<std::uint16_t>(index)).rx) {
+            deliver_parsed(burst.frames[i], burst.parsed[i], tail_of(i));
+            ++i;
+            continue;
+        }
+        const auto q = static_cast<std::uint16_t>(index);
+        SubmissionQueue& sq = core_.queues.sq(q);
+        CompletionQueue& cq = core_.queues.cq(sq.cq);
+        const bool shaped = nitro.ingress_applies();
+        const std::uint32_t max_untagged = core_.max_frame(0);
+        // Acquire: the descriptors the doorbell covers are visible after this load.
+        const auto doorbell = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
+        const std::uint32_t mask = sq.depth - 1u;
+        std::uint64_t packets = 0, bytes = 0;
+        bool general = false;  // frame i goes to deliver_parsed()
+        for (; i < count; ++i) {
+            const std::span<const std::uint8_t> frame = burst.frames[i];
+            const PacketInfo& info = burst.parsed[i];
+            const std::span<const std::uint8_t> tail = tail_of(i);
+            const std::size_t length = frame.size() + tail.size();
+            if (frame.empty() || length > max_untagged + 4u * info.vlan_count || (!tail.empty() && shaped)) {
+                general = true;
+                break;
+            }
+            const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;
+            if (shaped) {
+                drain_shaped();  // frames that waited go first, then this one pays the buckets
+                if (nitro.ingress(frame, info, false, now_) != Nitro::Verdict::kPass)
+                    continue;
+            }
+            const auto posted = static_cast<std::uint16_t>(doorbell - sq.head);
+            RxDesc d;
+            std::memcpy(&d, sq.ring + std::size_t{sq.head & mask} * kRxDescSize, sizeof(d));
+            const std::size_t capacity = d.length == 0 ? 65536 : d.length;
+            const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
+            std::uint8_t* data = nullptr;
+            if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
+                capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
+                place_joined(index, frame, info, hash, tail);
+                ++i;
+                break;  // the general placement may have moved the queue: look again
+            }
+            if (length >= kPrefetchMin && i + 1 < count && posted > 1)  // large frames: the next is likely too
+                prefetch_buffer(sq.ring + std::size_t{(sq.head + 1u) & mask} * kRxDescSize,
+                                burst.frames[i + 1].size() + tail_of(i + 1).size());
+            std::memcpy(data, frame.data(), frame.size());
+            if (!tail.empty())
+                std::memcpy(data + frame.size(), tail.data(), tail.size());
+            // Checksums, when verified, are read from the frame where it landed (it is whole there).
+            write_completion(cq, address, static_cast<std::uint32_t>(length), d.req_id,
+                             frame_status(info, std::span<const std::uint8_t>(data, length), sq.report_checksums) |
+                                 rx_completion::First::make(1) | rx_completion::Last::make(1),
+                             hash);
+            ++packets;
+            bytes += length;
+            sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = d.req_id;
+            sq.head = static_cast<std::uint16_t>(sq.head + 1);
+        }
+        n.packets += packets;
+        n.bytes += bytes;
+        if (packets != 0)
+            core_.signal_cq(cq, core_.irq_rx);
+        if (general) {
+            deliver_parsed(burst.frames[i], burst.parsed[i], tail_of(i));
+            ++i;
+        }
+    }
 }
 
 bool RxEngine::drain_shaped() {
@@ -325,7 +438,8 @@ RxEngine::Take RxEngine::take_buffers(std::uint16_t index, const SubmissionQueue
     return Take::kTaken;
 }
 
-std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame, bool verify) {
+[[gnu::always_inline]] inline std::uint32_t RxEngine::frame_status(const PacketInfo& info, std::span<const std::uint8_t> frame,
+                                                                 bool verify) {
     using namespace rx_completion;
     std::uint32_t s = SrcVlanCount::make(info.vlan_count);
     if (info.l3 == L3Kind::kIpv4) {

@@ -34,6 +34,8 @@ public:
     // buffer; what the fast path cannot place is joined in scratch first.
     void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
                         std::span<const std::uint8_t> tail = {});
+    // deliver_parsed() for every frame of a burst from this process.
+    void deliver_burst(const FrameBurst& burst);
     // Places the frames of the ingress shaping queue whose time has come; true when any left it.
     bool drain_shaped();
 
@@ -51,6 +53,12 @@ private:
     // The frame goes into Rx queue `index` (taking its buffers); false when refused.
     bool place(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
                NoRoom no_room);
+    // Prefetches the buffer of the Rx descriptor at `desc` for a frame of `length` bytes.
+    static constexpr std::size_t kPrefetchMin = 512, kPrefetchBytes = 1024;
+    [[gnu::always_inline]] inline void prefetch_buffer(const std::uint8_t* desc, std::size_t length);
+    // place() for a frame deliver_parsed() could not place in one go (`tail` joined to it first).
+    void place_joined(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
+                      std::span<const std::uint8_t> tail);
     // Writes the frame across the buffers take_buffers() took, with its completions.
     void write(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash);
     enum class Take { kTaken, kTooFewPosted, kDropped };

@@ -60,14 +60,13 @@ void TxEngine::flush() {
     batch_count_ = 0;
     batch_used_ = 0;
     batch_split_ = false;
-    for (std::size_t i = 0; i < pending_count_; ++i)
-        write_completion(*pending_[i].sq, pending_[i].req_id, pending_[i].head);
+    write_completions();
     pending_count_ = 0;
 }
 
 bool TxEngine::service() {
     bool did = false;
-    for (std::uint16_t i = 0; i < core_.queues.capacity(); ++i)
+    for (const std::uint16_t i : core_.tx_sq_indices)
         did |= service_one(i);
     return did;
 }
@@ -119,7 +118,7 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
     in_pass_ = true;
     bool did = false;
     while (sq.head != tail) {
-        if (sq.llq && run_simple_llq(sq)) {
+        if (sq.llq && run_simple_llq(sq, tail)) {
             did = true;
             continue;
         }
@@ -136,90 +135,119 @@ bool TxEngine::service_queue(std::uint16_t, SubmissionQueue& sq, std::uint16_t t
     return did;
 }
 
-bool TxEngine::run_simple_llq(SubmissionQueue& sq) {
+bool TxEngine::run_simple_llq(SubmissionQueue& sq, std::uint16_t tail) {
     const LlqLayout& layout = *core_.llq_layout;
     if (layout.descs_before_header < 2)
         return false;
-    const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * layout.entry_size;
-    TxDesc meta, buf;
-    std::memcpy(&meta, entry, sizeof(meta));
-    std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
-    const std::uint32_t phase = ring_phase(sq.head, sq.depth);
-    if (!is_meta(meta) || !tx_desc::First::get(meta.len_ctrl) || tx_desc::Phase::get(meta.len_ctrl) != phase ||
-        is_meta(buf) || !tx_desc::Last::get(buf.len_ctrl) || tx_desc::Phase::get(buf.len_ctrl) != phase)
-        return false;
-    TxMetaDesc m;
-    std::memcpy(&m, &meta, sizeof(m));
-    if (tx_meta::MetaStore::get(m.len_ctrl) && !core_.llq_meta_required())
-        return false;  // the queue caches this context: the general path keeps it
-    if (tx_desc::L3CsumEnable::get(buf.meta_ctrl) || tx_desc::L4CsumEnable::get(buf.meta_ctrl) ||
-        tx_desc::TsoEnable::get(buf.meta_ctrl))
-        return false;
-    const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
-    const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
-    const std::size_t len = std::size_t{header_len} + blen;
-    if (header_len > layout.header_room() || len == 0 || len > kMaxGather)
-        return false;
-
-    sq.head = static_cast<std::uint16_t>(sq.head + 1);
-    // Frames the shaper held back and whose time has come leave first (send() would send
-    // them into the batch where this one is gathered).
-    if (!core_.nitro.egress_queue().empty())
-        drain_shaped();
-    // The entry's whole header room is copied (a fixed size: a few wide stores), the buffer's
-    // bytes then land after the pushed header.
+    // What the run needs of the layout, the wire and the card, which nothing changes while the
+    // pass holds process_mutex.
+    const std::uint16_t entry_size = layout.entry_size;
     const std::uint16_t room = layout.header_room();
-    std::uint8_t* dst = reserve(std::max<std::size_t>(len, room));
-    const std::uint8_t* pushed = entry + layout.header_offset();
-    if (room == kLlqNormal.header_room())
-        std::memcpy(dst, pushed, kLlqNormal.header_room());
-    else if (room == kLlqWide.header_room())
-        std::memcpy(dst, pushed, kLlqWide.header_room());
-    else
-        std::memcpy(dst, pushed, header_len);
-    const std::uint8_t* src = nullptr;
-    if (blen != 0) {
-        const std::uint64_t addr =
-            buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
-        src = buffers_.map(core_.memory, addr, blen);
-        if (src == nullptr) {
-            ++core_.stats.dma_errors;
-            ++core_.stats.tx_drops;
+    const std::uint16_t header_offset = layout.header_offset();
+    const bool meta_required = core_.llq_meta_required();
+    Nitro& nitro = core_.nitro;
+    // emit() puts the frame in the batch (no ENA Express decision to ask the wire for).
+    const bool to_batch = core_.wire && !nitro.srd_enabled();
+    const bool split_wire = to_batch && core_.wire->accepts_split_frames();
+    const std::uint32_t max_untagged = core_.max_frame(0);
+    // The packet's flags tested a word at a time: a meta descriptor that starts it and a buffer
+    // descriptor that ends it, both of this lap; no offload asked; no context for the queue to
+    // cache (the general path keeps it) unless the device wants a meta descriptor per packet.
+    using namespace tx_desc;
+    const std::uint32_t meta_mask =
+        MetaDesc::kMask | First::kMask | Phase::kMask | (meta_required ? 0u : tx_meta::MetaStore::kMask);
+    constexpr std::uint32_t kBufMask = MetaDesc::kMask | Last::kMask | Phase::kMask;
+    constexpr std::uint32_t kOffloads = L3CsumEnable::kMask | L4CsumEnable::kMask | TsoEnable::kMask;
+    static_assert(tx_meta::MetaDesc::kMask == MetaDesc::kMask && tx_meta::First::kMask == First::kMask &&
+                  tx_meta::Phase::kMask == Phase::kMask);
+    bool did = false;
+    while (sq.head != tail) {
+        const std::uint8_t* entry = sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * entry_size;
+        TxDesc meta, buf;
+        std::memcpy(&meta, entry, sizeof(meta));
+        std::memcpy(&buf, entry + kTxDescSize, sizeof(buf));
+        const std::uint32_t phase = ring_phase(sq.head, sq.depth) != 0 ? Phase::kMask : 0u;
+        if ((meta.len_ctrl & meta_mask) != (MetaDesc::kMask | First::kMask | phase) ||
+            (buf.len_ctrl & kBufMask) != (Last::kMask | phase) || (buf.meta_ctrl & kOffloads) != 0)
+            break;
+        const std::uint32_t header_len = tx_desc::HeaderLength::get(buf.buff_addr_high_hdr_len);
+        const std::uint32_t blen = tx_desc::Length::get(buf.len_ctrl);
+        const std::size_t len = std::size_t{header_len} + blen;
+        if (header_len > room || len == 0 || len > kMaxGather)
+            break;
+
+        sq.head = static_cast<std::uint16_t>(sq.head + 1);
+        did = true;
+        // Frames the shaper held back and whose time has come leave first (send() would send
+        // them into the batch where this one is gathered).
+        if (!nitro.egress_queue().empty())
+            drain_shaped();
+        // The entry's whole header room is copied (a fixed size: a few wide stores), the
+        // buffer's bytes then land after the pushed header.
+        std::uint8_t* dst = reserve(std::max<std::size_t>(len, room));
+        const std::uint8_t* pushed = entry + header_offset;
+        if (room == kLlqNormal.header_room())
+            std::memcpy(dst, pushed, kLlqNormal.header_room());
+        else if (room == kLlqWide.header_room())
+            std::memcpy(dst, pushed, kLlqWide.header_room());
+        else
+            std::memcpy(dst, pushed, header_len);
+        const std::uint8_t* src = nullptr;
+        if (blen != 0) {
+            const std::uint64_t addr =
+                buf.buff_addr_low | (std::uint64_t{tx_desc::AddrHigh::get(buf.buff_addr_high_hdr_len)} << 32);
+            src = buffers_.map(core_.memory, addr, blen);
+            if (src == nullptr) {
+                ++core_.stats.dma_errors;
+                ++core_.stats.tx_drops;
+            }
         }
+        if (blen == 0 || src != nullptr) {
+            // A large buffer on a wire that takes split frames stays where it is: the head holds
+            // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
+            const bool may_split = split_wire && blen >= kSplitHead + kSplitMin && len <= 0xFFFF;
+            const std::size_t copied = may_split ? kSplitHead : blen;
+            if (copied != 0)
+                std::memcpy(dst + header_len, src, copied);
+            // Parsed where the batch keeps it (reserve() left a free slot).
+            PacketInfo& info = batch_info_[batch_count_];
+            std::span<const std::uint8_t> frame(dst, header_len + copied);
+            std::span<const std::uint8_t> rest;
+            if (may_split && parse_head(frame, len, info) && !nitro.egress_applies(frame, info)) {
+                rest = std::span<const std::uint8_t>(src + copied, blen - copied);
+            } else {
+                if (copied != blen)
+                    std::memcpy(dst + header_len + copied, src + copied, blen - copied);
+                frame = std::span<const std::uint8_t>(dst, len);
+                info = parse_packet(frame);
+            }
+            if (info.header_length() > header_len) {
+                // EC2 drops a packet whose headers do not fit in what the driver pushed.
+                ++core_.stats.llq_header_overflow_drops;
+                ++core_.stats.tx_drops;
+                if (entry_size == 128)
+                    aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
+            } else if (to_batch && len <= max_untagged + 4u * info.vlan_count &&
+                       core_.link_up.load(std::memory_order_relaxed) && nitro.egress_queue().empty() &&
+                       !nitro.egress_applies(frame, info)) {
+                // send() and emit() for a frame no check stops: it is where the batch wants it.
+                ++core_.stats.tx_packets;
+                core_.stats.tx_bytes += len;
+                batch_[batch_count_] = frame;
+                batch_tail_[batch_count_] = rest;
+                batch_split_ |= !rest.empty();
+                ++batch_count_;
+                batch_used_ = std::min(kBatchBytes, batch_used_ + ((frame.size() + 63) & ~std::size_t{63}));
+            } else {
+                const PacketInfo parsed = info;  // the slot is the batch's: send() may fill it
+                send(frame, parsed, rest);
+            }
+        }
+        if (tx_desc::CompReq::get(buf.len_ctrl))
+            complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(buf.meta_ctrl) |
+                                                    (tx_desc::ReqIdHigh::get(buf.len_ctrl) << 10)));
     }
-    if (blen == 0 || src != nullptr) {
-        // A large buffer on a wire that takes split frames stays where it is: the head holds
-        // the pushed headers and kSplitHead bytes more, enough to parse the frame exactly.
-        const bool may_split = blen >= kSplitHead + kSplitMin && len <= 0xFFFF && core_.wire &&
-                               core_.wire->accepts_split_frames() && !core_.nitro.srd_enabled();
-        const std::size_t copied = may_split ? kSplitHead : blen;
-        if (copied != 0)
-            std::memcpy(dst + header_len, src, copied);
-        PacketInfo info;
-        std::span<const std::uint8_t> frame(dst, header_len + copied);
-        std::span<const std::uint8_t> tail;
-        if (may_split && parse_head(frame, len, info) && !core_.nitro.egress_applies(frame, info)) {
-            tail = std::span<const std::uint8_t>(src + copied, blen - copied);
-        } else {
-            if (copied != blen)
-                std::memcpy(dst + header_len + copied, src + copied, blen - copied);
-            frame = std::span<const std::uint8_t>(dst, len);
-            info = parse_packet(frame);
-        }
-        if (info.header_length() > header_len) {
-            // EC2 drops a packet whose headers do not fit in what the driver pushed.
-            ++core_.stats.llq_header_overflow_drops;
-            ++core_.stats.tx_drops;
-            if (layout.entry_size == 128)
-                aenq_.post_conf_notification(ConfNotification::kLlqHeaderTooLarge);
-        } else {
-            send(frame, info, tail);
-        }
-    }
-    if (tx_desc::CompReq::get(buf.len_ctrl))
-        complete(sq, static_cast<std::uint16_t>(tx_desc::ReqIdLow::get(buf.meta_ctrl) |
-                                                (tx_desc::ReqIdHigh::get(buf.len_ctrl) << 10)));
-    return true;
+    return did;
 }
 
 // Keeps a descriptor of the current packet; false when the packet ends with it.
@@ -509,27 +537,49 @@ void TxEngine::complete(SubmissionQueue& sq, std::uint16_t req_id) {
     pending_[pending_count_++] = Pending{&sq, req_id, sq.head};
 }
 
-void TxEngine::write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t sq_head) {
-    if (core_.faults.fire(Fault::kMissingTxCompletion))
-        return;
-    if (core_.faults.fire(Fault::kBadTxReqId))
-        req_id = sq.depth;  // first id outside the ring
-    CompletionQueue& cq = core_.queues.cq(sq.cq);
+// The held completions, a run of one queue's at a time: its CQ looked up once and signalled once
+// after the run (the interrupt, if armed, fires after the last entry, as it would after the
+// first). The completion faults are looked at once per flush; one armed meanwhile takes effect
+// at the next.
+void TxEngine::write_completions() {
+    FaultPlan& faults = core_.faults;
+    const bool faulty = faults.pending(Fault::kMissingTxCompletion) != 0 || faults.pending(Fault::kBadTxReqId) != 0;
     // Composed in registers; the timestamp word first, then the entry's first 8 bytes (the
     // phase among them) in one store with release (as in RxEngine::write_completion).
     static_assert(std::endian::native == std::endian::little, "completion words are composed little-endian");
     static_assert(offsetof(TxCompletion, flags) == 3 && offsetof(TxCompletion, sq_head_index) == 6 &&
                   offsetof(TxCompletionExt, timestamp_low) == 8);
-    auto* words = reinterpret_cast<std::uint64_t*>(cq.next_entry());
-    if (cq.entry_size == sizeof(TxCompletionExt))
-        words[1] = now_;
-    const auto head = static_cast<std::uint16_t>(ring_slot(sq_head, sq.depth));
-    const std::uint64_t first = std::uint64_t{req_id} |
-                                std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(cq.phase()))} << 24 |
-                                std::uint64_t{head} << 48;
-    store_release(&words[0], first);
-    ++cq.produced;
-    core_.signal_cq(cq, core_.irq_process);
+    std::size_t i = 0;
+    while (i < pending_count_) {
+        SubmissionQueue& sq = *pending_[i].sq;
+        CompletionQueue& cq = core_.queues.cq(sq.cq);
+        const bool ext = cq.entry_size == sizeof(TxCompletionExt);
+        std::uint32_t produced = cq.produced;
+        const std::uint32_t written = produced;
+        for (; i < pending_count_ && pending_[i].sq == &sq; ++i) {
+            std::uint16_t req_id = pending_[i].req_id;
+            if (faulty) {
+                if (faults.fire(Fault::kMissingTxCompletion))
+                    continue;
+                if (faults.fire(Fault::kBadTxReqId))
+                    req_id = sq.depth;  // first id outside the ring
+            }
+            auto* words = reinterpret_cast<std::uint64_t*>(cq.ring + ring_slot(produced, cq.depth) * cq.entry_size);
+            if (ext)
+                words[1] = now_;
+            const auto head = static_cast<std::uint16_t>(ring_slot(pending_[i].head, sq.depth));
+            const std::uint64_t first =
+                std::uint64_t{req_id} |
+                std::uint64_t{tx_completion::Phase::make(static_cast<std::uint8_t>(ring_phase(produced, cq.depth)))}
+                    << 24 |
+                std::uint64_t{head} << 48;
+            store_release(&words[0], first);
+            ++produced;
+        }
+        cq.produced = produced;
+        if (produced != written)
+            core_.signal_cq(cq, core_.irq_process);
+    }
 }
 
 }  // namespace ena::sim::detail

@@ -59,9 +59,9 @@ private:
 
     bool stalled(SubmissionQueue& sq, std::uint16_t tail);
     bool service_queue(std::uint16_t index, SubmissionQueue& sq, std::uint16_t tail);
-    // The common accelerated-LLQ packet at sq.head, done whole; false (nothing consumed) for
-    // anything else, which the general path then reads.
-    bool run_simple_llq(SubmissionQueue& sq);
+    // The common accelerated-LLQ packets from sq.head on (up to `tail`), each done whole, until
+    // one that is not; false when none was (nothing consumed): the general path reads it.
+    bool run_simple_llq(SubmissionQueue& sq, std::uint16_t tail);
     bool read_host(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
     bool read_llq(const SubmissionQueue& sq, std::uint16_t tail, Packet& pkt);
     bool keep_desc(Packet& pkt, const hw::TxDesc& d, std::uint32_t expected_phase);
@@ -75,7 +75,7 @@ private:
     void emit(std::span<const std::uint8_t> frame, const PacketInfo& info, std::span<const std::uint8_t> tail = {});
     // The packet's completion: written at the next flush(), after the frames before it.
     void complete(SubmissionQueue& sq, std::uint16_t req_id);
-    void write_completion(SubmissionQueue& sq, std::uint16_t req_id, std::uint16_t head);
+    void write_completions();
     // The batch: room for a frame of `len` bytes at its end (flushing first when full), and
     // sending what it holds to the wire.
     std::uint8_t* reserve(std::size_t len);
