@@ -62,6 +62,7 @@ AdminStatus AdminCommands::create_cq(const CreateCqCommand& cmd, CreateCqRespons
     core_.registers.store(queue_regs::cq_unmask(*index), kRegisterTaken);
     core_.registers.store(queue_regs::cq_head(*index), kRegisterTaken);
     core_.registers.store(queue_regs::cq_numa(*index), 0);
+    core_.queues_changed();
 
     resp.cq_index = *index;
     resp.cq_actual_depth = cmd.cq_depth;
@@ -79,6 +80,7 @@ AdminStatus AdminCommands::destroy_cq(const DestroyCqCommand& cmd) {
         return AdminStatus::kResourceBusy;  // destroy the SQ first
     std::lock_guard rx(core_.rx_mutex);
     core_.queues.cq(cmd.cq_index).clear();
+    core_.queues_changed();
     return AdminStatus::kSuccess;
 }
 

@@ -85,6 +85,7 @@ DeviceCore::DeviceCore(Device& device, const DeviceConfig& cfg, IovaTranslator i
       nitro(cfg.nitro, std::size_t{cfg.max_mtu} + 14 + 8) {
     tx_sq = std::make_unique<std::atomic<bool>[]>(queues.capacity());
     tx_sq_indices.reserve(queues.capacity());
+    cq_indices.reserve(queues.capacity());
     llq_queue_stride = static_cast<std::uint32_t>(llq_stride(config));
     if (llq_queue_stride != 0) {
         llq_bar_size = std::size_t{llq_queue_stride} * config.max_io_queues;

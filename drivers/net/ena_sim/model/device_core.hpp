@@ -226,6 +226,7 @@ struct DeviceCore {
     // The Tx SQs' indices in order (process_mutex; set by queues_changed()): a pass serves
     // them without looking at every queue index.
     std::vector<std::uint16_t> tx_sq_indices;
+    std::vector<std::uint16_t> cq_indices;  // the same for the CQs that exist (their registers)
     RxCompletionUseQuery rx_completion_use;  // process_mutex; asked at every Rx CREATE_SQ
     std::uint32_t live_sqs = 0;  // IO SQs that exist (process_mutex): the driver started the device
     RssState rss;
@@ -268,8 +269,12 @@ struct DeviceCore {
     PendingInterrupts irq_process;  // raised under process_mutex
     PendingInterrupts irq_rx;       // raised under rx_mutex
 
-    // After an SQ came or went (both locks held).
+    // After a queue came or went (both locks held).
     void queues_changed() {
+        cq_indices.clear();
+        for (std::uint16_t i = 0; i < queues.capacity(); ++i)
+            if (queues.cq(i).exists)
+                cq_indices.push_back(i);
         first_rx_sq = -1;
         tx_sq_indices.clear();
         std::uint32_t tx_rank = 0;

@@ -159,10 +159,8 @@ bool Device::Impl::handle_cq_unmask() {
     bool did = false;
     detail::QueueTable& q = core.queues;
     detail::RegisterFile& r = core.registers;
-    for (std::uint16_t i = 0; i < q.capacity(); ++i) {
+    for (const std::uint16_t i : core.cq_indices) {
         detail::CompletionQueue& cq = q.cq(i);
-        if (!cq.exists)
-            continue;
         const std::uint32_t head = r.load(queue_regs::cq_head(i));
         const std::uint32_t v = r.load(queue_regs::cq_unmask(i));
         if (head == kRegisterTaken && v == kRegisterTaken)
