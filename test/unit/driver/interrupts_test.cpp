@@ -54,7 +54,7 @@ std::vector<std::uint8_t> frame_for(std::uint16_t port, std::uint16_t src_port) 
     spec.src_port = src_port;
     std::vector<std::uint8_t> frame = make_frame(spec);
     rte_ether_addr mac{};
-    rte_eth_macaddr_get(port, &mac);
+    EXPECT_EQ(rte_eth_macaddr_get(port, &mac), 0);
     std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), frame.begin());
     return frame;
 }

@@ -172,7 +172,7 @@ TEST(PciInterrupts, AMissingManagementInterruptTurnsThePortToPollingByItself) {
     const auto deadline = Clock::now() + 3s;
     do {
         std::this_thread::sleep_for(20ms);
-        rte_eth_link_get_nowait(port, &link);
+        ASSERT_EQ(rte_eth_link_get_nowait(port, &link), 0);
     } while (link.link_status == RTE_ETH_LINK_UP && Clock::now() < deadline);
     EXPECT_EQ(link.link_status, RTE_ETH_LINK_DOWN);
     ASSERT_EQ(rte_eth_dev_stop(port), 0);
