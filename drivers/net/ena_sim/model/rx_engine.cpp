@@ -324,12 +324,15 @@ void RxEngine::deliver_burst(const FrameBurst& burst) {
                     continue;
             }
             const auto posted = static_cast<std::uint16_t>(doorbell - sq.head);
-            RxDesc d;
-            std::memcpy(&d, sq.ring + std::size_t{sq.head & mask} * kRxDescSize, sizeof(d));
+            // A slot the doorbell does not cover is the driver's, maybe being written: not read.
+            const bool covered = posted != 0 && posted <= sq.depth;
+            RxDesc d{};
+            if (covered)
+                std::memcpy(&d, sq.ring + std::size_t{sq.head & mask} * kRxDescSize, sizeof(d));
             const std::size_t capacity = d.length == 0 ? 65536 : d.length;
             const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
             std::uint8_t* data = nullptr;
-            if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
+            if (!covered || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
                 capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
                 place_joined(index, frame, info, hash, tail);
                 ++i;
