@@ -429,6 +429,20 @@ inline void finish_burst(RxQueue& q, std::uint16_t received, std::uint64_t bytes
         refill(q, q.free_slots());
 }
 
+// One packet the scalar way into pkts[received]; false when the burst ends here (nothing
+// written, or the queue halted). An unused buffer the device returned is no packet.
+template <bool kChecksum, bool kHash>
+[[gnu::always_inline]] inline bool take_one(RxQueue& q, RxRing& r, rte_mbuf** pkts, std::uint16_t& received,
+                                            std::uint64_t& bytes, RxFlagCounts& counts) {
+    rte_mbuf* m;
+    const RxStep step = receive_one<kChecksum, kHash>(q, r, m, counts);
+    if (step == RxStep::kPacket) {
+        bytes += m->pkt_len;
+        pkts[received++] = m;
+    }
+    return step == RxStep::kPacket || step == RxStep::kEmpty;
+}
+
 // The scalar burst: one completion at a time.
 template <bool kChecksum, bool kHash>
 std::uint16_t rx_burst_scalar(RxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
@@ -436,19 +450,30 @@ std::uint16_t rx_burst_scalar(RxQueue& q, rte_mbuf** pkts, std::uint16_t count) 
     RxFlagCounts counts;
     std::uint16_t received = 0;
     std::uint64_t bytes = 0;
-    while (received < count) {
-        rte_mbuf* m;
-        const RxStep step = receive_one<kChecksum, kHash>(q, r, m, counts);
-        if (step == RxStep::kPacket) {
-            bytes += m->pkt_len;
-            pkts[received++] = m;
-        } else if (step != RxStep::kEmpty) {
-            break;
-        }
+    while (received < count && take_one<kChecksum, kHash>(q, r, pkts, received, bytes, counts)) {
     }
     r.store(q);
     finish_burst(q, received, bytes, counts);
     return received;
+}
+
+// The ethdev burst function of an Rx path, one per offload combination (picked at queue
+// setup): a halted queue gives nothing, an inline simulated device delivers first, then
+// Path::burst<kChecksum, kHash> runs.
+template <typename Path, bool kChecksum, bool kHash>
+std::uint16_t rx_entry(void* queue, rte_mbuf** pkts, std::uint16_t count) {
+    RxQueue& q = *static_cast<RxQueue*>(queue);
+    if (unlikely(load_relaxed(q.halted)))
+        return 0;
+    q.notify_rx_poll();
+    return Path::template burst<kChecksum, kHash>(q, pkts, count);
+}
+
+template <typename Path>
+eth_rx_burst_t rx_entry_for(bool checksum, bool hash) {
+    if (checksum)
+        return hash ? rx_entry<Path, true, true> : rx_entry<Path, true, false>;
+    return hash ? rx_entry<Path, false, true> : rx_entry<Path, false, false>;
 }
 
 }  // namespace

@@ -25,14 +25,12 @@ namespace {
 constexpr std::uint64_t kChecksumOffloads =
     RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 
-template <bool kChecksum, bool kHash>
-std::uint16_t scalar_burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
-    RxQueue& q = *static_cast<RxQueue*>(queue);
-    if (unlikely(load_relaxed(q.halted)))
-        return 0;
-    q.notify_rx_poll();  // an inline simulated device delivers here
-    return rx_burst_scalar<kChecksum, kHash>(q, pkts, count);
-}
+struct ScalarPath {
+    template <bool kChecksum, bool kHash>
+    static std::uint16_t burst(RxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
+        return rx_burst_scalar<kChecksum, kHash>(q, pkts, count);
+    }
+};
 
 eth_rx_burst_t pick(SimdLevel path, std::uint64_t offloads) {
     const bool checksum = (offloads & kChecksumOffloads) != 0;
@@ -45,9 +43,7 @@ eth_rx_burst_t pick(SimdLevel path, std::uint64_t offloads) {
         case SimdLevel::kScalar:
             break;
     }
-    if (checksum)
-        return hash ? scalar_burst<true, true> : scalar_burst<true, false>;
-    return hash ? scalar_burst<false, true> : scalar_burst<false, false>;
+    return rx_entry_for<ScalarPath>(checksum, hash);
 }
 
 }  // namespace

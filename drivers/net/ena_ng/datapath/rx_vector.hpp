@@ -220,14 +220,8 @@ std::uint16_t rx_burst_vector(RxQueue& q, rte_mbuf** pkts, std::uint16_t count) 
         }
         // One packet the scalar way: over several buffers, at the ring's end, empty, refused,
         // fewer than four written, the last few of the burst -- or none written, which ends it.
-        rte_mbuf* one;
-        const RxStep step = receive_one<kChecksum, kHash>(q, r, one, counts);
-        if (step == RxStep::kPacket) {
-            bytes += one->pkt_len;
-            pkts[received++] = one;
-        } else if (step != RxStep::kEmpty) {
+        if (!take_one<kChecksum, kHash>(q, r, pkts, received, bytes, counts))
             break;
-        }
     }
     r.store(q);
     finish_burst(q, received, bytes, counts);

@@ -11,21 +11,15 @@ namespace ena::ng::datapath {
 
 namespace {
 
-template <bool kChecksum, bool kHash>
-std::uint16_t burst(void* queue, rte_mbuf** pkts, std::uint16_t count) {
-    RxQueue& q = *static_cast<RxQueue*>(queue);
-    if (unlikely(load_relaxed(q.halted)))
-        return 0;
-    q.notify_rx_poll();  // an inline simulated device delivers here
-    return rx_burst_vector<true, kChecksum, kHash>(q, pkts, count);
-}
+struct VectorPath {
+    template <bool kChecksum, bool kHash>
+    static std::uint16_t burst(RxQueue& q, rte_mbuf** pkts, std::uint16_t count) {
+        return rx_burst_vector<true, kChecksum, kHash>(q, pkts, count);
+    }
+};
 
 }  // namespace
 
-eth_rx_burst_t rx_burst_avx2(bool checksum, bool hash) {
-    if (checksum)
-        return hash ? burst<true, true> : burst<true, false>;
-    return hash ? burst<false, true> : burst<false, false>;
-}
+eth_rx_burst_t rx_burst_avx2(bool checksum, bool hash) { return rx_entry_for<VectorPath>(checksum, hash); }
 
 }  // namespace ena::ng::datapath
