@@ -17,6 +17,9 @@
 //                     fragment checks that are always on): the cost of shaping. The virtual clock
 //                     moves 1 us per burst of 32 (outside the timed region) in both engine cases.
 //
+// EAL memory comes from hugepages when the kernel has enough free (--huge / --no-huge choose),
+// see Memory below.
+//
 // Figures only: a benchmark never decides pass/fail. Under valgrind --tool=callgrind
 // --collect-atstart=no the program collects exactly the timed driver calls (see run.py), so
 // callgrind's total Ir divided by the packet count is instructions per packet.
@@ -28,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 #include <rte_udp.h>
 #include <rte_version.h>
@@ -38,6 +42,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -63,6 +68,12 @@ constexpr std::uint16_t kBurst = 32;
 constexpr unsigned kPoolSize = 8191;
 constexpr unsigned kPoolCache = 256;
 
+// Where EAL takes its memory from. Hugepages, as DPDK applications run: with 4 KiB pages
+// (--no-huge) nearly every mbuf sits on a page of its own, and the driver pays a TLB miss per
+// mbuf it touches (on the KVM guest of ena_ng_perf.rst, +15 TSC cycles per packet on Tx and +6
+// on Rx, more than the rest of the driver's work): the machine's page walker, not the driver.
+enum class Memory { kAuto, kHuge, kSmall };
+
 struct Options {
     bool json = false;
     bool list = false;
@@ -71,6 +82,7 @@ struct Options {
     std::vector<std::string> cases;  // empty: all
     std::vector<std::string> eal;    // extra EAL arguments
     bool collect_device = false;     // under callgrind: collect the device's work, not the driver's
+    Memory memory = Memory::kAuto;
 };
 
 // --- what is measured -----------------------------------------------------------------------
@@ -588,6 +600,51 @@ void run_engine(const Options& opt, const CaseSpec& spec, rte_mempool* pool, Res
     r.ok = true;
 }
 
+// --- memory -----------------------------------------------------------------------------------
+
+// Free hugepages of every size the kernel has, in bytes.
+std::uint64_t free_hugepage_bytes() {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& dir : std::filesystem::directory_iterator("/sys/kernel/mm/hugepages", ec)) {
+        // hugepages-<size>kB
+        const std::string name = dir.path().filename().string();
+        const std::uint64_t kib = std::strtoull(name.c_str() + std::strlen("hugepages-"), nullptr, 10);
+        std::ifstream in(dir.path() / "free_hugepages");
+        std::uint64_t pages = 0;
+        if (in >> pages)
+            total += pages * kib * 1024;
+    }
+    return total;
+}
+// The pool (8191 mbufs of 2 KiB data room), the rings and the simulated devices, with room.
+constexpr std::uint64_t kHugeBytesWanted = 128ull << 20;
+
+// The page size and IOVA mode the mbufs live in, for the reports.
+struct MemoryInfo {
+    std::uint64_t page_bytes = 0;
+    const char* iova = "?";
+};
+MemoryInfo g_memory;
+
+MemoryInfo memory_of(rte_mempool* pool) {
+    MemoryInfo info;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m != nullptr) {
+        if (const rte_memseg_list* msl = rte_mem_virt2memseg_list(m))
+            info.page_bytes = msl->page_sz;
+        rte_pktmbuf_free(m);
+    }
+    info.iova = rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" : "VA";
+    return info;
+}
+
+std::string memory_description() {
+    const std::uint64_t kib = g_memory.page_bytes >> 10;
+    const std::string pages = kib >= 1024 ? std::to_string(kib >> 10) + " MiB hugepages" : std::to_string(kib) + " KiB pages";
+    return pages + ", IOVA as " + g_memory.iova;
+}
+
 // --- output -----------------------------------------------------------------------------------
 
 std::string cpu_model() {
@@ -624,7 +681,8 @@ void print_table(const std::vector<Result>& results, double tsc_hz) {
     std::printf("CPU: %s; TSC %.3f GHz: cycles below are TSC reference cycles", cpu_model().c_str(), tsc_hz / 1e9);
     if (g_core_hz > 0)
         std::printf(" (core clock measured ~%.2f GHz: 1 TSC cycle ~ %.2f core cycles)", g_core_hz / 1e9, g_core_hz / tsc_hz);
-    std::printf("\ntimer overhead %" PRIu64 " cycles per timed call, subtracted\n\n", g_timer_overhead);
+    std::printf("\nmemory: %s; timer overhead %" PRIu64 " cycles per timed call, subtracted\n\n",
+                memory_description().c_str(), g_timer_overhead);
     std::printf("%-24s %5s %12s %10s %12s  %s\n", "mode", "bytes", "cycles/pkt", "p50 burst", "device ns/pkt", "driver path");
     for (const Result& r : results) {
         if (r.spec.kind == Kind::kEngine)
@@ -685,9 +743,10 @@ void print_table(const std::vector<Result>& results, double tsc_hz) {
 void print_json(const std::vector<Result>& results, double tsc_hz, bool callgrind) {
     const double ns_per_cycle = 1e9 / tsc_hz;
     std::printf("{\n  \"burst\": %u,\n  \"tsc_hz\": %.0f,\n  \"core_hz\": %.0f,\n  \"timer_overhead_cycles\": %" PRIu64
-                ",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"dpdk\": \"%s\",\n  \"under_valgrind\": %s,\n  \"cases\": [\n",
+                ",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"dpdk\": \"%s\",\n  \"under_valgrind\": %s,\n"
+                "  \"memory\": {\"page_bytes\": %" PRIu64 ", \"iova\": \"%s\", \"description\": \"%s\"},\n  \"cases\": [\n",
                 kBurst, tsc_hz, g_core_hz, g_timer_overhead, json_escape(cpu_model()).c_str(), ENA_PERF_BUILDTYPE, rte_version(),
-                callgrind ? "true" : "false");
+                callgrind ? "true" : "false", g_memory.page_bytes, g_memory.iova, memory_description().c_str());
     for (std::size_t i = 0; i < results.size(); ++i) {
         const Result& r = results[i];
         const char* kind = r.spec.kind == Kind::kTx ? "tx" : r.spec.kind == Kind::kRx ? "rx" : "engine";
@@ -715,12 +774,14 @@ void print_json(const std::vector<Result>& results, double tsc_hz, bool callgrin
 void usage(FILE* out) {
     std::fprintf(out,
                  "usage: ena-perf [--json] [--packets N] [--warmup N] [--case NAME[,NAME...]]... [--list]\n"
-                 "                [--collect driver|device] [--eal ARG]...\n"
+                 "                [--collect driver|device] [--huge|--no-huge] [--eal ARG]...\n"
                  "  --packets N   timed packets per case (default 200000)\n"
                  "  --warmup N    packets sent before timing starts (default 20000)\n"
                  "  --case NAMES  run only these cases (see --list)\n"
                  "  --json        print the figures as JSON instead of a table\n"
                  "  --eal ARG     extra EAL argument (e.g. --eal=-l --eal=1)\n"
+                 "  --huge        EAL memory from hugepages (default when the kernel has enough free)\n"
+                 "  --no-huge     EAL memory from 4 KiB pages (default otherwise: no privileges needed)\n"
                  "  --collect W   under callgrind: collect the timed driver calls (driver, default) or the\n"
                  "                device's work (device)\n"
                  "Under valgrind --tool=callgrind --collect-atstart=no, only the timed calls are collected,\n"
@@ -752,6 +813,8 @@ int parse_options(int argc, char** argv, Options& opt) {
             opt.json = true;
         } else if (a == "--list") {
             opt.list = true;
+        } else if (a == "--huge" || a == "--no-huge") {
+            opt.memory = a == "--huge" ? Memory::kHuge : Memory::kSmall;
         } else if (a == "--collect") {
             if (value != "driver" && value != "device") {
                 std::fprintf(stderr, "ena-perf: invalid value '%s' for --collect (accepted: driver, device)\n", value.c_str());
@@ -840,8 +903,17 @@ int main(int argc, char** argv) {
 
     // EAL logs go to stderr, so that stdout holds only the figures (and --json stays parseable).
     rte_openlog_stream(stderr);
-    std::vector<std::string> eal = {"ena-perf", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "--no-telemetry",
-                                    "--file-prefix=ena-perf-" + std::to_string(getpid()), "--log-level=lib.eal:warning"};
+    // Under valgrind EAL cannot reserve hugepage address space; instruction counts do not
+    // depend on the page size.
+    const bool huge = opt.memory == Memory::kHuge ||
+                      (opt.memory == Memory::kAuto && RUNNING_ON_VALGRIND == 0 && free_hugepage_bytes() >= kHugeBytesWanted);
+    // Hugepages: --in-memory leaves no files behind in hugetlbfs. 4 KiB pages: no privileges.
+    std::vector<std::string> eal = {"ena-perf", "--no-pci", "--no-telemetry", "--file-prefix=ena-perf-" + std::to_string(getpid()),
+                                    "--log-level=lib.eal:error"};
+    if (huge)
+        eal.insert(eal.begin() + 1, "--in-memory");
+    else
+        eal.insert(eal.begin() + 1, {"--no-huge", "-m", "1024", "--no-shconf"});
     for (const std::string& a : opt.eal)
         eal.push_back(a);
     std::vector<char*> eal_argv;
@@ -849,6 +921,14 @@ int main(int argc, char** argv) {
         eal_argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
         std::fprintf(stderr, "ena-perf: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        if (huge && opt.memory == Memory::kAuto) {
+            // EAL cannot be initialised twice in one process: run again on 4 KiB pages.
+            std::fprintf(stderr, "ena-perf: running again with --no-huge\n");
+            std::vector<char*> again(argv, argv + argc);
+            again.push_back(const_cast<char*>("--no-huge"));
+            again.push_back(nullptr);
+            execv("/proc/self/exe", again.data());
+        }
         return 1;
     }
     rte_mempool* pool =
@@ -859,6 +939,7 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    g_memory = memory_of(pool);
     const bool callgrind = RUNNING_ON_VALGRIND != 0;
     const double tsc_hz = static_cast<double>(rte_get_tsc_hz());
     g_timer_overhead = callgrind ? 0 : timer_overhead();

@@ -410,6 +410,8 @@ def print_report(report):
           f"TSC {native['tsc_hz'] / 1e9:.3f} GHz (cycles below are TSC reference cycles)"
           + (f"; core clock measured ~{native['core_hz'] / 1e9:.2f} GHz, 1 TSC cycle ~ "
              f"{native['core_hz'] / native['tsc_hz']:.2f} core cycles" if native.get("core_hz") else ""))
+    if native.get("memory"):
+        print(f"memory: {native['memory']['description']} (ena-perf --huge / --no-huge)")
     print(f"timer overhead {native['timer_overhead_cycles']} cycles per timed call (subtracted); "
           f"{report['packets']} timed packets per case natively (median of {report['repeat']} runs)"
           + (f", {report['callgrind_packets'][0]} and {report['callgrind_packets'][1]} under callgrind"
