@@ -102,11 +102,9 @@ void Port::on_polling_needed(void* arg) {
         port->start_alarm();
 }
 
+// Every queue's msix_vector is kNoMsixVector here: queues start so, and teardown sets it back.
 int Port::setup_rx_interrupts() {
     rte_eth_dev_data* data = data_;
-    for (std::uint16_t q = 0; q < data->nb_rx_queues; ++q)
-        if (RxQueue* rx = rx_queue(q))
-            rx->msix_vector = kNoMsixVector;
     if (data->dev_conf.intr_conf.rxq == 0)
         return 0;
     const DeviceResources& res = resources();
@@ -148,10 +146,18 @@ void Port::teardown_rx_interrupts() {
             rx->msix_vector = kNoMsixVector;
 }
 
-// Called by the queue's own lcore, between its bursts.
-int Port::rx_queue_intr_enable(std::uint16_t queue) {
+// The started queue whose CQ has a vector and an unmask register; nullptr otherwise.
+RxQueue* Port::interrupt_rx_queue(std::uint16_t queue) const {
     RxQueue* rx = rx_queue(queue);
     if (rx == nullptr || !rx->started() || rx->msix_vector == kNoMsixVector || rx->io.cq_unmask == nullptr)
+        return nullptr;
+    return rx;
+}
+
+// Called by the queue's own lcore, between its bursts.
+int Port::rx_queue_intr_enable(std::uint16_t queue) {
+    RxQueue* rx = interrupt_rx_queue(queue);
+    if (rx == nullptr)
         return -EINVAL;
     // How far the queue got first: the device fires at once for a packet completed since.
     if (rx->io.cq_head_doorbell != nullptr)
@@ -162,8 +168,8 @@ int Port::rx_queue_intr_enable(std::uint16_t queue) {
 }
 
 int Port::rx_queue_intr_disable(std::uint16_t queue) {
-    RxQueue* rx = rx_queue(queue);
-    if (rx == nullptr || !rx->started() || rx->msix_vector == kNoMsixVector || rx->io.cq_unmask == nullptr)
+    RxQueue* rx = interrupt_rx_queue(queue);
+    if (rx == nullptr)
         return -EINVAL;
     // Unmask clear: masked again (the delay field is written again at the next enable).
     device_.write_queue_register(rx->io.cq_unmask, 0);

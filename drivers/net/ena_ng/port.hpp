@@ -196,6 +196,7 @@ private:
     // Rx queue vectors between start and stop (intr_conf.rxq=1).
     int setup_rx_interrupts();
     void teardown_rx_interrupts();
+    RxQueue* interrupt_rx_queue(std::uint16_t queue) const;
     void refresh_now_if_periodic() {
         if (args_.stats_interval_ms != 0)
             refresh_device_counters();
