@@ -322,6 +322,9 @@ struct DeviceCore {
                 irq.raise(cq.msix_vector);
             return;
         }
+        // Within the delay already (a deadline is set): no locked instruction per completion.
+        if (cq.fire_at_ns.load(std::memory_order_relaxed) != 0)
+            return;
         std::uint64_t none = 0;
         const std::uint64_t fire_at = clock.now_ns() + delay;
         if (cq.fire_at_ns.compare_exchange_strong(none, fire_at, std::memory_order_acq_rel)) {

@@ -161,8 +161,10 @@ bool Device::Impl::handle_cq_unmask() {
     detail::RegisterFile& r = core.registers;
     for (const std::uint16_t i : core.cq_indices) {
         detail::CompletionQueue& cq = q.cq(i);
-        const std::uint32_t head = r.load(queue_regs::cq_head(i));
+        // The unmask first: the driver writes the head before it, so a head read after the
+        // unmask is at least the one that unmask was written with.
         const std::uint32_t v = r.load(queue_regs::cq_unmask(i));
+        const std::uint32_t head = r.load(queue_regs::cq_head(i));
         if (head == kRegisterTaken && v == kRegisterTaken)
             continue;
         did = true;
@@ -184,6 +186,9 @@ bool Device::Impl::handle_cq_unmask() {
             cq.fire_at_ns.store(0, std::memory_order_relaxed);
             continue;
         }
+        // A deadline left from before (set by a completion while the last interrupt fired)
+        // is not this unmask's: its own delay starts with its first completion.
+        cq.fire_at_ns.store(0, std::memory_order_relaxed);
         cq.armed.store(true, std::memory_order_release);
         if (cq.head_reported && static_cast<std::uint16_t>(cq.produced) != cq.driver_head)
             core.signal_cq(cq, core.irq_process);
@@ -192,8 +197,10 @@ bool Device::Impl::handle_cq_unmask() {
 }
 
 bool Device::Impl::fire_moderated_interrupts() {
-    // Cleared before the scan: a deadline set meanwhile sets it again.
-    if (!core.moderated_pending.exchange(false, std::memory_order_acq_rel))
+    // Cleared before the scan: a deadline set meanwhile sets it again. A plain load first: no
+    // locked instruction on passes without moderation.
+    if (!core.moderated_pending.load(std::memory_order_relaxed) ||
+        !core.moderated_pending.exchange(false, std::memory_order_acq_rel))
         return false;
     const std::uint64_t now = core.clock.now_ns();
     bool did = false;
