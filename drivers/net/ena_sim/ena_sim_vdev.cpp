@@ -225,12 +225,11 @@ int probe(rte_vdev_device* vdev) {
     resources.dma_alloc = ng::memzone_dma_alloc;
     resources.dma_free = ng::memzone_dma_free;
     resources.ctx = &device;
-    // Deferred mode does its work only in process(): its datapath doorbells stay uncounted calls.
-    if (mode != EngineMode::kDeferred)
-        resources.after_register_write = after_register_write;
-    // MSI-X as event fds in the port's EAL interrupt handle. Not with the deferred engine: a
-    // benchmark runs the device's work itself and nothing else in the process.
+    // Deferred mode does its work only in process(): its datapath doorbells stay uncounted
+    // calls, and it has no MSI-X (a benchmark runs the device's work itself and nothing else in
+    // the process). The other modes: MSI-X as event fds in the port's EAL interrupt handle.
     if (mode != EngineMode::kDeferred) {
+        resources.after_register_write = after_register_write;
         instance->interrupts = SimInterrupts::create(instance->name.c_str(), sim_args.config.max_io_queues);
         if (!instance->interrupts)
             return -ENOMEM;

@@ -33,9 +33,6 @@ public:
     // DeviceResources::set_queue_vectors for this handle.
     static int set_queue_vectors(void* ctx, rte_intr_handle* handle, unsigned count);
 
-    std::uint64_t raised(std::uint32_t vector) const;
-    std::uint64_t unrouted() const { return unrouted_.load(std::memory_order_relaxed); }
-
 private:
     SimInterrupts() = default;
     static void consume_vector0(void* arg);
@@ -46,8 +43,6 @@ private:
     // Vector 0's fd for consume_vector0 on EAL's interrupt thread, published before the callback
     // is registered: EAL's hand-off to that thread is not visible to ThreadSanitizer.
     std::atomic<int> vector0_fd_{-1};
-    std::unique_ptr<std::atomic<std::uint64_t>[]> raised_;
-    std::atomic<std::uint64_t> unrouted_{0};  // vectors the device raised that no fd stands for
     bool callback_registered_ = false;
 };
 

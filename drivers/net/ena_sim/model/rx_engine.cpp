@@ -172,74 +172,23 @@ bool RxEngine::deliver(std::span<const std::uint8_t> frame, bool via_srd, NoRoom
     return place(index, frame, info, hash, no_room);
 }
 
+// A frame of a burst the fast loop of deliver_burst() does not take: deliver() (a split frame
+// joined in scratch first).
 void RxEngine::deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
                               std::span<const std::uint8_t> tail) {
-    const RssState& rss = core_.rss;
+    if (tail.empty()) {
+        deliver(frame, false, NoRoom::kDrop, &info);
+        return;
+    }
     const std::size_t length = frame.size() + tail.size();
-    const int index = rss.steers() ? -1 : rss.steady_cq() >= 0 ? rss.steady_cq() : core_.first_rx_sq;
-    auto general = [&] {
-        if (tail.empty()) {
-            deliver(frame, false, NoRoom::kDrop, &info);
-            return;
-        }
-        if (length > joined_.size()) {  // longer than the MTU allows: dropped, as deliver() would
-            ++core_.rx_counters.oversize_drops;
-            ++core_.rx_counters.drops;
-            return;
-        }
-        std::memcpy(joined_.data(), frame.data(), frame.size());
-        std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
-        deliver(std::span<const std::uint8_t>(joined_.data(), length), false, NoRoom::kDrop, &info);
-    };
-    if (index < 0 || !core_.link_up.load(std::memory_order_relaxed) ||
-        core_.fatal_error.load(std::memory_order_relaxed) || frame.empty() ||
-        length > core_.max_frame(info.vlan_count) || core_.faults.pending(Fault::kRxStaleReqId) != 0 ||
-        core_.faults.pending(Fault::kTooManyRxDescs) != 0 || (!tail.empty() && core_.nitro.ingress_applies())) {
-        general();
+    if (length > joined_.size()) {  // longer than the MTU allows: dropped, as deliver() would
+        ++core_.rx_counters.oversize_drops;
+        ++core_.rx_counters.drops;
         return;
     }
-    const auto q = static_cast<std::uint16_t>(index);
-    SubmissionQueue& sq = core_.queues.sq(q);
-    if (!sq.exists || !sq.rx) {
-        general();
-        return;
-    }
-    const std::uint32_t hash = sq.report_hash ? rss.hash(frame, info) : 0;  // headers only: the head has them
-    Nitro& nitro = core_.nitro;
-    if (nitro.ingress_applies()) {
-        // As deliver() does: frames that waited go first, then this one pays the buckets.
-        drain_shaped();
-        if (nitro.ingress(frame, info, false, now_) != Nitro::Verdict::kPass)
-            return;  // waiting in the shaping queue, or dropped and counted
-    }
-    // Acquire: the descriptor the doorbell covers is visible after this load.
-    const auto doorbell = static_cast<std::uint16_t>(core_.registers.load(queue_regs::sq_doorbell(q)));
-    const auto posted = static_cast<std::uint16_t>(doorbell - sq.head);
-    RxDesc d;
-    std::memcpy(&d, sq.ring + std::size_t{ring_slot(sq.head, sq.depth)} * kRxDescSize, sizeof(d));
-    const std::size_t capacity = d.length == 0 ? 65536 : d.length;
-    const std::uint64_t address = d.buff_addr_low | (std::uint64_t{d.buff_addr_high} << 32);
-    std::uint8_t* data = nullptr;
-    if (posted == 0 || posted > sq.depth || rx_desc::Phase::get(d.ctrl) != ring_phase(sq.head, sq.depth) ||
-        capacity < length || (data = iova_.map(core_.memory, address, length)) == nullptr) {
-        place_joined(index, frame, info, hash, tail);  // more buffers, or something to count
-        return;
-    }
-    std::memcpy(data, frame.data(), frame.size());
-    if (!tail.empty())
-        std::memcpy(data + frame.size(), tail.data(), tail.size());
-    CompletionQueue& cq = core_.queues.cq(sq.cq);
-    // Checksums, when verified, are read from the frame where it landed (it is whole there).
-    write_completion(cq, address, static_cast<std::uint32_t>(length), d.req_id,
-                     frame_status(info, std::span<const std::uint8_t>(data, length), sq.report_checksums) |
-                         rx_completion::First::make(1) | rx_completion::Last::make(1),
-                     hash);
-    RxCounters& n = core_.rx_counters;
-    ++n.packets;
-    n.bytes += length;
-    sq.completed_ids[sq.completed_count++ % sq.completed_ids.size()] = d.req_id;
-    sq.head = static_cast<std::uint16_t>(sq.head + 1);
-    core_.signal_cq(cq, core_.irq_rx);
+    std::memcpy(joined_.data(), frame.data(), frame.size());
+    std::memcpy(joined_.data() + frame.size(), tail.data(), tail.size());
+    deliver(std::span<const std::uint8_t>(joined_.data(), length), false, NoRoom::kDrop, &info);
 }
 
 // The general placement of a frame the sender parsed (its ingress stage passed): a split frame
@@ -275,10 +224,11 @@ void RxEngine::prefetch_buffer(const std::uint8_t* desc, std::size_t length) {
     }
 }
 
-// deliver_parsed() for each frame, with what it looks up per frame looked up once per run of
-// frames: the queue, the device's state, the faults, the Rx doorbell (a doorbell read once may
-// be behind the driver: a frame that finds no buffer by it takes the general path, which reads
-// it again). The CQ is signalled once after the run.
+// The frames of a burst, with what the general path looks up per frame looked up once per run
+// of frames: the queue, the device's state, the faults, the Rx doorbell (a doorbell read once
+// may be behind the driver: a frame that finds no buffer by it takes the general placement,
+// which reads it again). A frame that fits the next posted buffer is placed in one go; anything
+// else goes through deliver_parsed(). The CQ is signalled once after the run.
 void RxEngine::deliver_burst(const FrameBurst& burst) {
     const std::size_t count = burst.frames.size();
     auto tail_of = [&](std::size_t i) {

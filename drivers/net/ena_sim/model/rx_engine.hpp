@@ -26,20 +26,20 @@ public:
     // made one.
     bool deliver(std::span<const std::uint8_t> frame, bool via_srd = false, NoRoom no_room = NoRoom::kDrop,
                  const PacketInfo* parsed = nullptr);
-    // deliver() for a frame of a burst from this process (kDrop, not via SRD), which the sender
-    // parsed: a frame for a queue chosen without a table walk, with no fault armed, passes the
-    // ingress stage (when a limiter is on) and, when it fits the next posted buffer, is placed
-    // in one go; anything else takes the general path.
-    // `tail`: the rest of a split frame (FrameBurst::tails), copied straight from the sender's
-    // buffer; what the fast path cannot place is joined in scratch first.
-    void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info,
-                        std::span<const std::uint8_t> tail = {});
-    // deliver_parsed() for every frame of a burst from this process.
+    // Every frame of a burst from this process (kDrop, not via SRD), which the sender parsed: a
+    // frame for a queue chosen without a table walk, with no fault armed, passes the ingress
+    // stage (when a limiter is on) and, when it fits the next posted buffer, is placed in one
+    // go; anything else goes through deliver_parsed(). A split frame's rest (FrameBurst::tails)
+    // is copied straight from the sender's buffer; what cannot be placed in one go is joined in
+    // scratch first.
     void deliver_burst(const FrameBurst& burst);
     // Places the frames of the ingress shaping queue whose time has come; true when any left it.
     bool drain_shaped();
 
 private:
+    // deliver() for a frame of a burst, its tail joined to it first.
+    void deliver_parsed(std::span<const std::uint8_t> frame, const PacketInfo& info, std::span<const std::uint8_t> tail);
+
     struct Buffer {
         std::uint64_t address;
         std::uint8_t* data;
@@ -56,7 +56,7 @@ private:
     // Prefetches the buffer of the Rx descriptor at `desc` for a frame of `length` bytes.
     static constexpr std::size_t kPrefetchMin = 512, kPrefetchBytes = 1024;
     [[gnu::always_inline]] inline void prefetch_buffer(const std::uint8_t* desc, std::size_t length);
-    // place() for a frame deliver_parsed() could not place in one go (`tail` joined to it first).
+    // place() for a frame deliver_burst() could not place in one go (`tail` joined to it first).
     void place_joined(int index, std::span<const std::uint8_t> frame, const PacketInfo& info, std::uint32_t hash,
                       std::span<const std::uint8_t> tail);
     // Writes the frame across the buffers take_buffers() took, with its completions.

@@ -243,7 +243,8 @@ std::size_t PcapWire::poll() {
                     break;
                 have_pending_ = true;
             }
-            const auto now = std::chrono::steady_clock::now();
+            // The clock only for pace=capture.
+            const auto now = paced_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             if (paced_ && pace_started_ && pending_ns_ > pace_first_ns_ &&
                 now - pace_start_ < std::chrono::nanoseconds(pending_ns_ - pace_first_ns_))
                 break;  // pace=capture: not its time yet
