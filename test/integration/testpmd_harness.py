@@ -31,6 +31,10 @@ import pexpect
 
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "testpmd> "
+# The prompt as it may reach us: the command line writes it one character at a time, and a log
+# line another thread writes meanwhile ("ena_ng: ...\n", "EAL: ...\n") can land inside it.
+_LOG_LINE = r"(?:[A-Za-z_]+: [^\n]*\n)*"
+PROMPT_PATTERN = re.compile(_LOG_LINE.join(re.escape(c) for c in PROMPT))
 # testpmd's default mbuf pool is sized for RTE_MAX_ETHPORTS and does not fit in -m 512.
 DEFAULT_APP_ARGS = ("--total-num-mbufs=8192",)
 _prefix_counter = itertools.count()
@@ -133,10 +137,11 @@ def with_test_control_path(eal_args):
 
 def isolated_eal_args(plugin_dir, *extra, mem_mb=512):
     """EAL arguments for a testpmd that needs no hugepages, no PCI device and shares nothing with
-    other DPDK processes (so tests can run in parallel), loading the plugins of plugin_dir."""
+    other DPDK processes (so tests can run in parallel), loading the plugins of plugin_dir; the
+    simulated ports polled under meson test --setup=poll (with_test_control_path)."""
     prefix = f"ena-ng-{os.getpid()}-{next(_prefix_counter)}"
-    return ["--no-huge", "-m", str(mem_mb), "--no-pci", "--no-shconf", f"--file-prefix={prefix}",
-            "-d", str(plugin_dir), *extra]
+    return with_test_control_path(["--no-huge", "-m", str(mem_mb), "--no-pci", "--no-shconf", f"--file-prefix={prefix}",
+                                   "-d", str(plugin_dir), *extra])
 
 
 @dataclass
@@ -225,7 +230,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
     Returns a TestpmdRun; run.reply(command) is testpmd's answer to one command.
     """
     binary = binary or require_dpdk_tool("dpdk-testpmd")
-    argv = [*with_test_control_path(eal_args), "--", "-i", *app_args]
+    argv = [*eal_args, "--", "-i", *app_args]
     deadline = time.monotonic() + timeout
     log = _Log(echo)
     child = pexpect.spawn(binary, argv, encoding="utf-8", codec_errors="replace",
@@ -239,7 +244,7 @@ def run_testpmd(eal_args, commands, app_args=DEFAULT_APP_ARGS, timeout=60, echo=
         return max(0.1, deadline - time.monotonic())
 
     def wait_prompt(cmd):
-        at_prompt = child.expect_exact([PROMPT, pexpect.EOF], timeout=left()) == 0
+        at_prompt = child.expect([PROMPT_PATTERN, pexpect.EOF], timeout=left()) == 0
         replies.append((cmd, _plain(child.before)))
         return at_prompt
 
