@@ -115,9 +115,10 @@ stage_asan() {
 	rm -rf "$reports" "$bin" && mkdir -p "$reports" "$bin"
 	# Debian's DPDK programs are not instrumented: they get the ASan runtime preloaded, so that
 	# our plugins' checks work inside them (the tests take these wrappers from ENA_NG_DPDK_TOOLS,
-	# before the DPDK programs meson gives them). A DPDK secondary process (dpdk-proc-info) leaks what
-	# DPDK 22.11 allocates for every vdev it mirrors from the primary: those stacks, and only in
-	# that program, are suppressed (test/sanitizers/lsan-dpdk-secondary.supp).
+	# before the DPDK programs meson gives them). A DPDK secondary process (dpdk-proc-info, and the
+	# allowance_monitor example run as one) leaks what DPDK 22.11 allocates for every vdev it mirrors
+	# from the primary: those stacks, and only in secondaries, are suppressed
+	# (test/sanitizers/lsan-dpdk-secondary.supp).
 	local runtime program
 	runtime=$(g++ -print-file-name=libasan.so)
 	for program in dpdk-testpmd dpdk-proc-info; do

@@ -67,18 +67,25 @@ static unsigned int idle_polls = 300;
 static unsigned int run_seconds;
 static volatile bool quit;
 static int quit_fd = -1;
+static volatile bool setup_failed; /* an lcore could not start: the program stops and fails */
 
-/* Signal handlers only set the flag and write the eventfd every sleeping lcore watches. */
+/* Sets the flag and writes the eventfd every sleeping lcore watches: async-signal-safe. */
 static void
-on_signal(int sig)
+request_quit(void)
 {
 	const uint64_t one = 1;
 
-	(void)sig;
 	quit = true;
 	if (write(quit_fd, &one, sizeof(one)) < 0) {
 		/* nothing to do: the flag is set */
 	}
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	request_quit();
 }
 
 static void
@@ -122,6 +129,8 @@ lcore_main(void *arg)
 	s->quit_event.epdata.data = QUIT_MARK;
 	if (rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, quit_fd, &s->quit_event) != 0) {
 		printf("lcore %u: cannot watch the quit eventfd\n", rte_lcore_id());
+		setup_failed = true;
+		request_quit();
 		return -1;
 	}
 	for (i = 0; i < s->nb_queues; i++) {
@@ -131,6 +140,8 @@ lcore_main(void *arg)
 					      (void *)(uintptr_t)i) != 0) {
 			printf("lcore %u: port %u queue %u has no Rx interrupt\n", rte_lcore_id(), q->port,
 			       q->queue);
+			setup_failed = true;
+			request_quit();
 			return -1;
 		}
 	}
@@ -242,8 +253,9 @@ main(int argc, char **argv)
 	if (nb_ports < 2 || nb_ports % 2 != 0)
 		rte_exit(EXIT_FAILURE, "need an even number of ports (pairs forward to each other), have %u\n", nb_ports);
 	nb_lcores = rte_lcore_count();
-	if (nb_lcores * (nb_ports / 2) * 2 > MAX_QUEUES_PER_LCORE * nb_lcores)
-		rte_exit(EXIT_FAILURE, "too many ports\n");
+	/* Every lcore serves one queue of every port. */
+	if (nb_ports > MAX_QUEUES_PER_LCORE)
+		rte_exit(EXIT_FAILURE, "too many ports (at most %u)\n", MAX_QUEUES_PER_LCORE);
 	pool = rte_pktmbuf_pool_create("power_forward", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (pool == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create the mbuf pool: %s\n", rte_strerror(rte_errno));
@@ -295,5 +307,5 @@ main(int argc, char **argv)
 		rte_eth_dev_close(port);
 	}
 	rte_eal_cleanup();
-	return 0;
+	return setup_failed ? EXIT_FAILURE : 0;
 }

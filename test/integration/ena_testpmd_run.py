@@ -19,8 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from testpmd_harness import (DEFAULT_APP_ARGS, _runtime_dirs, drivers_dir, isolated_eal_args, run_testpmd,
-                             with_test_control_path)
+from testpmd_harness import DEFAULT_APP_ARGS, _runtime_dirs, drivers_dir, isolated_eal_args, run_testpmd
 
 
 def ena_testpmd_binary():
@@ -47,7 +46,7 @@ def run_batch(eal, app_args, timeout=60, until=None, stop_signal=None, stdin=sub
     """ena-testpmd without -i, output collected as it comes. When until(output) is given, once it
     returns true the process gets stop_signal (if any); the run ends when the process exits or
     timeout passes (then it is killed). Returns (returncode or None, output)."""
-    proc = subprocess.Popen([ena_testpmd_binary(), *with_test_control_path(eal), "--", *app_args], stdin=stdin,
+    proc = subprocess.Popen([ena_testpmd_binary(), *eal, "--", *app_args], stdin=stdin,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     chunks, signalled, eof = [], False, False

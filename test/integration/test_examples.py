@@ -7,12 +7,11 @@ testpmd, as a secondary process (that part needs hugepages)."""
 import os
 import random
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from test_multiprocess import MACS, SECONDARY_VA_CLASH, _skip_reason, primary_eal
+from test_multiprocess import MACS, _skip_reason, primary_eal, run_secondary
 from test_pcap_wire import frame, tshark_frames, write_pcap
 from testpmd_harness import drivers_dir, isolated_eal_args, run_testpmd, staged_plugins
 
@@ -35,12 +34,8 @@ def run_example(name, eal_args, app_args, timeout=60):
     if "--proc-type=secondary" in eal_args:
         env["LSAN_OPTIONS"] = ":".join(filter(None, [f"suppressions={SECONDARY_LSAN}", "print_suppressions=0",
                                                      os.environ.get("LSAN_OPTIONS")]))
-    # A secondary that cannot map the primary's memory (SECONDARY_VA_CLASH) is tried again.
-    for _ in range(3):
-        done = subprocess.run([str(EXAMPLES / name), *eal_args, "--", *app_args],
-                              capture_output=True, text=True, timeout=timeout, env=env)
-        if SECONDARY_VA_CLASH not in done.stdout + done.stderr:
-            break
+    # A secondary that cannot map the primary's memory is tried again.
+    done = run_secondary([str(EXAMPLES / name), *eal_args, "--", *app_args], timeout=timeout, env=env)
     assert done.returncode == 0, f"{name} exited with {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from testpmd_harness import dpdk_tool, dpdk_tools_place, nic_stats, require_dpdk_tool, run_testpmd, staged_plugins, xstats
+from testpmd_harness import (dpdk_tool, dpdk_tools_place, nic_stats, require_dpdk_tool, run_testpmd, staged_plugins,
+                             with_test_control_path, xstats)
 
 HUGEPAGES = Path("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")
 MACS = ("02:00:00:00:71:01", "02:00:00:00:71:02")
@@ -40,7 +41,8 @@ def primary_eal(plugin_dir, prefix):
     # pps= holds each ENI to fewer packets than testpmd forwards, so the ENI counters move.
     ports = [f"--vdev=net_ena_sim{i},mac={mac},wire=vpc:{prefix},stats_interval=100,pps=20000,conntrack_max=1000"
              for i, mac in enumerate(MACS)]
-    return ["-l", "0,1", "-m", "320", "--no-pci", f"--file-prefix={prefix}", "-d", str(plugin_dir), *ports]
+    return with_test_control_path(["-l", "0,1", "-m", "320", "--no-pci", f"--file-prefix={prefix}", "-d", str(plugin_dir),
+                                   *ports])
 
 
 # EAL's message when a secondary cannot map the primary's memory at the same addresses (this
@@ -48,12 +50,19 @@ def primary_eal(plugin_dir, prefix):
 SECONDARY_VA_CLASH = "Cannot get a virtual area at requested address"
 
 
-def proc_info(plugin_dir, prefix, what):
+def run_secondary(argv, **kwargs):
+    """subprocess.run(argv) with its output captured as text, started again (three times in all)
+    while EAL cannot map the primary's memory (SECONDARY_VA_CLASH)."""
     for _ in range(3):
-        out = subprocess.run([require_dpdk_tool("dpdk-proc-info"), "--no-pci", f"--file-prefix={prefix}", "-d",
-                              str(plugin_dir), "--", what], capture_output=True, text=True, timeout=60)
-        if SECONDARY_VA_CLASH not in out.stdout + out.stderr:
+        done = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+        if SECONDARY_VA_CLASH not in done.stdout + done.stderr:
             break
+    return done
+
+
+def proc_info(plugin_dir, prefix, what):
+    out = run_secondary([require_dpdk_tool("dpdk-proc-info"), "--no-pci", f"--file-prefix={prefix}", "-d",
+                         str(plugin_dir), "--", what], timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 

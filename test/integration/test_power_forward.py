@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from testpmd_harness import drivers_dir, isolated_eal_args, staged_plugins, with_test_control_path
+from test_examples import EXAMPLES
+from testpmd_harness import isolated_eal_args, staged_plugins
 
 BURST = 500
 IDLE_S = 13.0  # from the first frame to the burst
@@ -26,8 +27,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def power_forward_binary():
-    binary = Path(os.environ.get("ENA_NG_POWER_FORWARD",
-                                 drivers_dir().parent / "examples" / "power_forward" / "power_forward"))
+    binary = EXAMPLES / "power_forward" / "power_forward"
     if not binary.exists():
         raise FileNotFoundError(f"{binary} not built: ninja -C build")
     return str(binary)
@@ -82,7 +82,7 @@ def test_lcores_sleep_while_idle_and_forward_the_whole_burst_after(tmp_path):
                                 f"--vdev=net_ena_sim0,mac=02:00:00:00:00:01,wire=[pcap:rx={rx_capture},pace=capture]",
                                 f"--vdev=net_ena_sim1,mac=02:00:00:00:00:02,wire=[pcap:tx={tx_capture}]",
                                 mem_mb=256)
-        proc = subprocess.Popen([power_forward_binary(), *with_test_control_path(eal), "--", "--idle-polls", "300"],
+        proc = subprocess.Popen([power_forward_binary(), *eal, "--", "--idle-polls", "300"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines, lcore_tids = [], {}
         try:

@@ -72,14 +72,6 @@ std::unique_ptr<SimPort> loop_port(const std::string& extra_args, rte_eth_conf c
     return port;
 }
 
-std::uint64_t xstat(std::uint16_t port, const char* name) {
-    std::uint64_t id = 0, value = ~0ull;
-    if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0)
-        return ~0ull;
-    rte_eth_xstats_get_by_id(port, &id, &value, 1);
-    return value;
-}
-
 // Sends one packet and returns what arrives (empty when nothing does).
 std::vector<rte_mbuf*> send_and_receive(const SimPort& port, rte_mbuf* m, std::uint16_t queue = 0) {
     EXPECT_EQ(rte_eth_tx_burst(port.id, 0, &m, 1), 1);

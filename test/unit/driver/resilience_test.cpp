@@ -30,14 +30,6 @@ int count_reset_event(std::uint16_t, rte_eth_event_type, void* arg, void*) {
     return 0;
 }
 
-std::uint64_t xstat(std::uint16_t port, const std::string& name) {
-    std::uint64_t id = 0, value = 0;
-    if (rte_eth_xstats_get_id_by_name(port, name.c_str(), &id) != 0)
-        return ~0ull;
-    rte_eth_xstats_get_by_id(port, &id, &value, 1);
-    return value;
-}
-
 // A started port on a loopback wire (synchronous device, no alarm: the test runs the watchdog
 // and moves the device's clock).
 class Recovery : public testing::Test {

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <gtest/gtest.h>
+
 namespace ena::test {
 
 namespace {
@@ -80,6 +82,13 @@ rte_mempool* test_pool() {
     static rte_mempool* pool =
         rte_pktmbuf_pool_create("driver_test_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     return pool;
+}
+
+std::uint64_t xstat(std::uint16_t port, const std::string& name) {
+    std::uint64_t id = 0, value = ~0ull;
+    if (rte_eth_xstats_get_id_by_name(port, name.c_str(), &id) != 0 || rte_eth_xstats_get_by_id(port, &id, &value, 1) != 1)
+        ADD_FAILURE() << "port " << port << " has no xstat " << name;
+    return value;
 }
 
 namespace {

@@ -5,9 +5,11 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "ena_sim_api.hpp"
 #include "ena_ng_port.hpp"
@@ -49,6 +51,21 @@ public:
 
 // The mbuf pool every test's Rx queues use.
 rte_mempool* test_pool();
+
+// The port's xstat `name`; a test failure (and ~0) when the port has none of that name.
+std::uint64_t xstat(std::uint16_t port, const std::string& name);
+
+// Whether done() becomes true within `timeout`, looking every 2 ms.
+template <typename Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
 
 // Number of memzones that exist now, and bytes allocated from DPDK's heaps now (all sockets), for
 // leak checks: counted with ethdev's port data reserved, which since DPDK 23.11 ethdev frees with
