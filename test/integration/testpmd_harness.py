@@ -31,10 +31,11 @@ import pexpect
 
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "testpmd> "
-# The prompt as it may reach us: the command line writes it one character at a time, and a log
-# line another thread writes meanwhile ("ena_ng: ...\n", "EAL: ...\n") can land inside it.
-_LOG_LINE = r"(?:[A-Za-z_]+: [^\n]*\n)*"
-PROMPT_PATTERN = re.compile(_LOG_LINE.join(re.escape(c) for c in PROMPT))
+# The prompt as it may reach us: the command line writes it one character at a time, and what
+# another thread prints meanwhile (a driver log line, an event line, which a line-buffered
+# stdout may write in two pieces) can land inside it, always ending with a newline.
+_INTERLEAVED = r"(?:[^\n]*\n){0,3}"
+PROMPT_PATTERN = re.compile(_INTERLEAVED.join(re.escape(c) for c in PROMPT))
 # testpmd's default mbuf pool is sized for RTE_MAX_ETHPORTS and does not fit in -m 512.
 DEFAULT_APP_ARGS = ("--total-num-mbufs=8192",)
 _prefix_counter = itertools.count()
